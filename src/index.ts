@@ -1,0 +1,3 @@
+/** Public API of dsabench. */
+export * from './types.js';
+export { DsabenchError, type ErrorCode, exitCodeFor, formatError } from './errors.js';

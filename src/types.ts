@@ -1,0 +1,241 @@
+/**
+ * Contracts shared by every part of dsabench. Keep these stable: suites, providers,
+ * scorers, the runner and the reports all meet here.
+ */
+
+export type SuiteKind = 'math' | 'code' | 'terminal' | 'long-context';
+
+// ---------------------------------------------------------------- chat messages
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+export interface ToolSpec {
+  type: 'function';
+  function: { name: string; description?: string; parameters: Record<string, unknown> };
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  /** DeepSeek thinking models: kept across the tool calls of one task. */
+  reasoning_content?: string;
+  tool_calls?: ToolCall[];
+  tool_call_id?: string;
+  name?: string;
+}
+
+export interface GenerationSettings {
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  stop?: string[];
+  seed?: number;
+  /** Per-request timeout in milliseconds. */
+  timeout_ms?: number;
+}
+
+// ---------------------------------------------------------------- suites
+
+/**
+ * One item of a suite. `input` holds the template variables (`{question}` etc.),
+ * `target` what the scorer compares against, `reference` what the oracle answers.
+ */
+export interface Item {
+  id: string;
+  input: Record<string, unknown>;
+  target: unknown;
+  reference?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ScorerSpec {
+  name: string;
+  options?: Record<string, unknown>;
+}
+
+/** `suite.json`, as validated by schemas/suite.schema.json. */
+export interface SuiteConfig {
+  name: string;
+  kind: SuiteKind;
+  description?: string;
+  version?: string;
+  scorer: ScorerSpec;
+  prompt: { template: string; system?: string };
+  generation?: GenerationSettings;
+  license?: string;
+  source?: string;
+  /** Items file relative to the suite folder (default items.jsonl). */
+  items?: string;
+  /** Or a seeded generator. */
+  generator?: { name: string; seed?: number; options?: Record<string, unknown> };
+  /** Or a loader over a user file in a standard layout (gsm8k, math, humaneval…). */
+  loader?: { name: string; file: string; options?: Record<string, unknown> };
+  /** How an attempt is produced: one chat completion (default) or an agent loop. */
+  solver?: 'chat' | 'terminal-agent';
+  /** Free-form per-kind options (timeouts, languages…). */
+  options?: Record<string, unknown>;
+}
+
+export interface Suite {
+  config: SuiteConfig;
+  /** Folder the suite came from (absent for generated / loader suites). */
+  dir?: string;
+  /** The spec the user gave (`math`, `./my-suite`, `gsm8k:test.jsonl`). */
+  spec: string;
+  items: Item[];
+}
+
+// ---------------------------------------------------------------- providers
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  reasoning_tokens?: number;
+  total_tokens: number;
+}
+
+export interface Timings {
+  /** Time to first token (ms), null when the provider does not stream. */
+  ttft_ms: number | null;
+  /** Time per output token after the first: (e2e − ttft)/(tokens − 1). */
+  tpot_ms: number | null;
+  /** Inter-token latencies (ms), possibly summarised/truncated. */
+  itl_ms?: number[];
+  e2e_ms: number;
+}
+
+export interface Completion {
+  text: string;
+  reasoning?: string;
+  tool_calls?: ToolCall[];
+  finish_reason?: string | null;
+  usage?: Usage;
+  timings: Timings;
+  /** Per-attempt failure as a value: the run goes on. */
+  error: string | null;
+  /** Served from the response cache. */
+  cached?: boolean;
+}
+
+export interface CompletionRequest {
+  messages: ChatMessage[];
+  tools?: ToolSpec[];
+  settings: GenerationSettings;
+  /** The item being answered (oracle and replay answer from it). */
+  item: Item;
+  suite: string;
+  /** Repeat index: part of the cache key so repeated samples differ. */
+  attempt: number;
+  signal?: AbortSignal;
+}
+
+export interface Provider {
+  /** Stable id used in records and reports, e.g. `openai:deepseek-chat`. */
+  readonly id: string;
+  readonly model: string;
+  complete(req: CompletionRequest): Promise<Completion>;
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- scoring
+
+export interface Score {
+  /** In [0, 1]. */
+  value: number;
+  pass: boolean;
+  details?: Record<string, unknown>;
+}
+
+export interface ScoreContext {
+  /** Private scratch folder for this attempt (code execution work dirs). */
+  workDir?: string;
+  /** Explicit opt-out of the sandbox (loudly logged by the CLI). */
+  unsafeNoSandbox?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A scorer: a pure function of the model output and the item. */
+export type ScoreFn = (
+  output: string,
+  item: Item,
+  options: Record<string, unknown>,
+  ctx: ScoreContext,
+) => Score | Promise<Score>;
+
+// ---------------------------------------------------------------- results
+
+/** One line of samples.jsonl (schemas/sample.schema.json). */
+export interface AttemptRecord {
+  run_id: string;
+  suite: string;
+  item_id: string;
+  provider: string;
+  attempt: number;
+  input_hash: string;
+  output: string;
+  score: Score;
+  usage: Usage | null;
+  timings: Timings | null;
+  cost: number | null;
+  error: string | null;
+  /** Extra fields: reasoning, tool transcript, prompt token count, metadata. */
+  reasoning?: string;
+  transcript?: ChatMessage[];
+  metadata?: Record<string, unknown>;
+  cached?: boolean;
+  started_at?: string;
+  ended_at?: string;
+}
+
+export interface LatencyStats {
+  n: number;
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+}
+
+export interface SuiteSummary {
+  suite: string;
+  provider: string;
+  kind?: SuiteKind;
+  n: number;
+  n_items: number;
+  n_errors: number;
+  mean: number;
+  stderr: number;
+  ci95: [number, number];
+  pass_rate: number;
+  /** k → pass@k, present when repeats > 1 (unbiased estimator). */
+  pass_at_k: Record<string, number> | null;
+  latency: { ttft_ms: LatencyStats; tpot_ms: LatencyStats; e2e_ms: LatencyStats };
+  tokens: { prompt: number; completion: number; reasoning: number; total: number };
+  cost: { total: number | null; per_item: number | null; currency: 'USD' };
+  /** Extra per-kind breakdowns (per length/depth for long context, strict/flexible…). */
+  breakdowns?: Record<string, unknown>;
+}
+
+export interface RunManifest {
+  run_id: string;
+  created_at: string;
+  finished_at?: string | null;
+  status: 'running' | 'complete' | 'interrupted' | 'failed';
+  package_version: string;
+  git_sha: string | null;
+  config: Record<string, unknown>;
+  config_hash: string;
+  seed: number;
+  engine: Record<string, unknown> | null;
+  machine: Record<string, unknown>;
+  suites: string[];
+  providers: string[];
+}
+
+export interface RunSummary {
+  manifest: RunManifest;
+  suites: SuiteSummary[];
+}
