@@ -239,3 +239,45 @@ export interface RunSummary {
   manifest: RunManifest;
   suites: SuiteSummary[];
 }
+
+// ---------------------------------------------------------------- solving
+
+/** What a solver produced for one attempt, before scoring. */
+export interface SolveResult {
+  /** The text the scorer grades (final answer, code, or the agent's last message). */
+  output: string;
+  /** Usage and timings summed over every model call of the attempt. */
+  completion: Completion;
+  transcript?: ChatMessage[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface SolveArgs {
+  suite: Suite;
+  item: Item;
+  provider: Provider;
+  /** Rendered prompt (system + user) from the suite's template. */
+  messages: ChatMessage[];
+  settings: GenerationSettings;
+  attempt: number;
+  /** Private work dir of this attempt (the terminal task's environment). */
+  workDir: string;
+  signal?: AbortSignal;
+  unsafeNoSandbox?: boolean;
+}
+
+/** Produces an attempt: one chat completion (`chat`) or an agent loop (`terminal-agent`). */
+export type Solver = (args: SolveArgs) => Promise<SolveResult>;
+
+/** A seeded generator of suite items (RULER-style, math drills…). */
+export type ItemGenerator = (seed: number, options: Record<string, unknown>) => Item[] | Promise<Item[]>;
+
+/**
+ * A loader of a user file in a standard layout (GSM8K, MATH, HumanEval…). Items without an
+ * id get their 0-based line number, as a string. Returns the items and the suite config
+ * defaults for that layout (kind, scorer, prompt).
+ */
+export type ItemLoader = (
+  file: string,
+  options: Record<string, unknown>,
+) => { config: Omit<SuiteConfig, 'name'> & { name?: string }; items: Item[] } | Promise<{ config: Omit<SuiteConfig, 'name'> & { name?: string }; items: Item[] }>;

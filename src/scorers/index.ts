@@ -1,0 +1,25 @@
+/**
+ * Scorer registry: name → pure function. `suite.json`'s `scorer.name` picks one.
+ * Add a scorer by importing it here; the name is what suites and `dsabench score` use.
+ */
+import type { ScoreFn } from '../types.js';
+import { DsabenchError } from '../errors.js';
+import { exactMatch } from './exact-match.js';
+
+export const SCORERS = {
+  exact_match: exactMatch,
+} satisfies Record<string, ScoreFn>;
+
+export type ScorerName = keyof typeof SCORERS;
+
+export function scorerNames(): string[] {
+  return Object.keys(SCORERS).sort();
+}
+
+export function getScorer(name: string): ScoreFn {
+  const fn = (SCORERS as Record<string, ScoreFn>)[name];
+  if (!fn) {
+    throw new DsabenchError('E_SCORER_UNKNOWN', `unknown scorer "${name}" (expected one of: ${scorerNames().join(', ')})`, { field: 'scorer.name' });
+  }
+  return fn;
+}
