@@ -1,0 +1,49 @@
+/**
+ * Scorer `math`: extracts the final answer from the output and compares it with the gold
+ * answer (item.target, a LaTeX string) under the MATH equivalence rules.
+ *
+ * details.metrics = { strict, flexible } (1/0): strict reads only the last `\boxed{}`,
+ * flexible falls back to "final answer is", `Answer:`, `####` and the last number.
+ * value/pass follow `flexible` unless options.mode is "strict".
+ */
+import { DsabenchError } from '../../errors.js';
+import type { Item, ScoreFn } from '../../types.js';
+import { isEquivalent } from './equiv.js';
+import { extractFlexible, extractStrict, lastBoxed } from './extract.js';
+
+export { isEquivalent } from './equiv.js';
+export { extractFlexible, extractStrict, lastBoxed } from './extract.js';
+export { normalizeAnswer } from './normalize.js';
+
+/** The gold answer of an item: a string (a `\boxed{}` inside it is unwrapped) or a finite number. */
+export function goldAnswer(item: Item): string {
+  const t = item.target;
+  if (typeof t === 'number' && Number.isFinite(t)) return String(t);
+  if (typeof t !== 'string' || t.trim() === '') {
+    throw new DsabenchError('E_ITEMS_INVALID', `item ${item.id}: math target must be a non-empty string (the answer in LaTeX), got ${t === null ? 'null' : typeof t}`, { field: 'target' });
+  }
+  return lastBoxed(t) ?? t;
+}
+
+export const mathScorer: ScoreFn = async (output, item, options) => {
+  const mode = options['mode'] ?? 'flexible';
+  if (mode !== 'flexible' && mode !== 'strict') {
+    throw new DsabenchError('E_OPTION', `math scorer: mode must be "flexible" or "strict", got ${JSON.stringify(mode)}`, { field: 'scorer.options.mode' });
+  }
+  const gold = goldAnswer(item);
+  const strictAnswer = extractStrict(output);
+  const flex = extractFlexible(output);
+  const strict = strictAnswer !== null && (await isEquivalent(strictAnswer, gold)).equivalent;
+  const flexible = strict || (flex !== null && (await isEquivalent(flex.answer, gold)).equivalent);
+  const pass = mode === 'strict' ? strict : flexible;
+  return {
+    value: pass ? 1 : 0,
+    pass,
+    details: {
+      metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 },
+      extracted: { strict: strictAnswer, flexible: flex?.answer ?? null, method: flex?.method ?? null },
+      gold,
+      mode,
+    },
+  };
+};

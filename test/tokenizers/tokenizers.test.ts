@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getTokenizer } from '../../src/tokenizers/index.js';
+import { DsabenchError } from '../../src/errors.js';
+
+test('byte tokenizer counts UTF-8 bytes and is exact', async () => {
+  const t = await getTokenizer('byte');
+  assert.equal(t.count('héllo'), 6);
+  assert.deepEqual(t.encode?.('ab'), [97, 98]);
+  assert.equal(t.approximate, false);
+});
+
+test('approx fallback is chars/4 and flagged approximate', async () => {
+  const t = await getTokenizer('approx');
+  assert.equal(t.count('abcdefghi'), 3);
+  assert.equal(t.approximate, true);
+});
+
+test('deepseek-v3 tokenizer loads offline and counts without special tokens', async () => {
+  const t = await getTokenizer('deepseek-v3');
+  assert.equal(t.name, 'deepseek-v3');
+  assert.equal(t.approximate, false);
+  assert.equal(t.count('Hello'), 1);
+  assert.equal(t.count(' The grass is green.'), 5);
+  // sentence-level counts add up: what the haystack fitting relies on
+  assert.equal(t.count(' The grass is green. The sky is blue.'), t.count(' The grass is green.') + t.count(' The sky is blue.'));
+  assert.ok((t.encode?.('Hello world') ?? []).every((id) => Number.isInteger(id)));
+});
+
+test('unknown tokenizer names the option', async () => {
+  await assert.rejects(getTokenizer('gpt-9', 'generator.options.tokenizer'), (e: unknown) => e instanceof DsabenchError && e.field === 'generator.options.tokenizer');
+});
