@@ -1,0 +1,162 @@
+/**
+ * Builds the process line of one sandbox:
+ *
+ *   prlimit --as --cpu --nproc --fsize --nofile --
+ *     bwrap --unshare-{ipc,pid,net,uts,cgroup} [non-root: --unshare-user --disable-userns]
+ *           --die-with-parent --new-session --clearenv
+ *           ro /usr (+ /bin /lib* links), a minimal /etc, --proc /proc, --dev /dev,
+ *           tmpfs /tmp (size-capped), the work dir bound read-write at a fixed path
+ *       -- [root hosts: setpriv --reuid=U --regid=U --clear-groups --bounding-set=-all --]
+ *       argv
+ *
+ * As root, bwrap runs privileged (no user namespace: it may bind any path) and keeps only
+ * CAP_SETUID/CAP_SETGID so that setpriv can drop the command to the sandbox's own uid U;
+ * the command then has no capabilities, no_new_privs, and a process limit that bites.
+ * prlimit execs into bwrap, so the spawned pid IS the outer bwrap: killing its
+ * process group kills bwrap, whose pid-namespace init then dies (--die-with-parent), and
+ * the kernel kills every process left in that namespace.
+ */
+import { chmodSync, lstatSync, mkdtempSync, readlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SandboxBind, SandboxLimits } from './types.js';
+import type { SandboxTools } from './detect.js';
+
+/** uid/gid the command sees inside on non-root hosts (a user namespace maps it to ours). */
+export const INSIDE_UID = 1000;
+
+export interface BuiltCommand {
+  file: string;
+  args: string[];
+  /** Open fds to hand to the child as fds 3, 4, … (close after spawn); none today. */
+  fds: number[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Read-only bits of /etc that dynamic linking, locales and TLS need; nothing else. */
+const ETC_FILES = [
+  '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime',
+  '/etc/nsswitch.conf', '/etc/ssl', '/etc/ca-certificates', '/etc/mime.types',
+];
+
+let etcDir: string | undefined;
+/** A private passwd/group naming the sandbox user, written once per process. */
+function syntheticEtc(): string {
+  if (etcDir) return etcDir;
+  const d = mkdtempSync(join(tmpdir(), 'dsabench-etc-'));
+  writeFileSync(join(d, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${INSIDE_UID}:${INSIDE_UID}:sandbox:/tmp/home:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
+  writeFileSync(join(d, 'group'), `root:x:0:\nsandbox:x:${INSIDE_UID}:\nnogroup:x:65534:\n`, { mode: 0o644 });
+  writeFileSync(join(d, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n', { mode: 0o644 });
+  chmodSync(d, 0o755);
+  etcDir = d;
+  return d;
+}
+
+/** Top-level dirs that are links into /usr on merged-/usr systems, binds otherwise. */
+function rootLinks(): string[] {
+  const out: string[] = [];
+  for (const name of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const p = `/${name}`;
+    try {
+      const st = lstatSync(p);
+      if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(p), p);
+      else if (st.isDirectory()) out.push('--ro-bind', p, p);
+    } catch {
+      // absent on this system
+    }
+  }
+  return out;
+}
+
+export function defaultEnv(mountPoint: string): Record<string, string> {
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    HOME: '/tmp/home',
+    USER: 'sandbox',
+    LOGNAME: 'sandbox',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    TMPDIR: '/tmp',
+    TERM: 'dumb',
+    PWD: mountPoint,
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_NAME: 'sandbox',
+    GIT_AUTHOR_EMAIL: 'sandbox@localhost',
+    GIT_COMMITTER_NAME: 'sandbox',
+    GIT_COMMITTER_EMAIL: 'sandbox@localhost',
+  };
+}
+
+export function prlimitArgs(limits: SandboxLimits): string[] {
+  const cpu = Math.max(1, Math.ceil(limits.cpuSec));
+  return [
+    `--as=${Math.floor(limits.memoryBytes)}`,
+    // soft:hard — SIGXCPU at the soft limit, SIGKILL one second later.
+    `--cpu=${cpu}:${cpu + 1}`,
+    `--nproc=${Math.floor(limits.nproc)}`,
+    `--fsize=${Math.floor(limits.fileSizeBytes)}`,
+    `--nofile=${Math.floor(limits.openFiles)}`,
+    '--core=0',
+  ];
+}
+
+export interface BuildArgs {
+  tools: SandboxTools;
+  /** Outside uid (root hosts) or null to stay as ourselves. */
+  uid: number | null;
+  argv: string[];
+  workDir: string;
+  mountPoint: string;
+  cwd: string;
+  binds: SandboxBind[];
+  env: Record<string, string>;
+  limits: SandboxLimits;
+}
+
+export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
+  const fds: number[] = [];
+  const bind = (host: string, inside: string, ro: boolean): string[] => [ro ? '--ro-bind' : '--bind', host, inside];
+  const etc = syntheticEtc();
+  const dropUid = b.uid !== null && b.tools.setpriv !== null;
+  const bw: string[] = [
+    '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try',
+    ...(dropUid
+      ? ['--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID']
+      : ['--unshare-user', '--disable-userns', '--uid', String(INSIDE_UID), '--gid', String(INSIDE_UID)]),
+    '--die-with-parent', '--new-session', '--clearenv', '--hostname', 'sandbox',
+    '--ro-bind', '/usr', '/usr', ...rootLinks(),
+    // bwrap would create /etc 0700 as a side effect of the first bind below.
+    '--perms', '0755', '--dir', '/etc',
+  ];
+  for (const f of ETC_FILES) bw.push('--ro-bind-try', f, f);
+  bw.push(...bind(join(etc, 'passwd'), '/etc/passwd', true));
+  bw.push(...bind(join(etc, 'group'), '/etc/group', true));
+  bw.push(...bind(join(etc, 'hosts'), '/etc/hosts', true));
+  bw.push('--proc', '/proc', '--dev', '/dev');
+  // /tmp is world-writable (sticky) because the command runs as a uid that owns nothing.
+  bw.push('--perms', '1777', '--size', String(Math.floor(b.limits.tmpBytes)), '--tmpfs', '/tmp', '--perms', '0777', '--dir', '/tmp/home');
+  bw.push(...bind(b.workDir, b.mountPoint, false));
+  for (const x of b.binds) bw.push(...bind(x.host, x.inside, x.readOnly));
+  bw.push('--chdir', b.cwd);
+  for (const [k, v] of Object.entries(b.env)) bw.push('--setenv', k, v);
+
+  const args: string[] = [...prlimitArgs(b.limits), '--', b.tools.bwrap, ...bw, '--'];
+  if (dropUid) {
+    args.push(b.tools.setpriv!, `--reuid=${b.uid}`, `--regid=${b.uid}`, '--clear-groups',
+      '--inh-caps=-all', '--bounding-set=-all', '--');
+  }
+  args.push(...b.argv);
+  return { file: b.tools.prlimit, args, fds, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
+}
+
+export function closeFds(fds: number[]): void {
+  for (const fd of fds) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Starts one sandboxed process and hands back a handle that can kill everything it made.
+ * Shared by `runSandboxed` (one command, wait for it) and `SandboxShell` (long-lived bash).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { DEFAULT_LIMITS, type SandboxLimits, type SandboxSpec } from './types.js';
+import { buildSandboxCommand, closeFds, defaultEnv, prlimitArgs } from './command.js';
+import { requireSandbox, which } from './detect.js';
+import { allocateUid, chownTree, killUid, releaseUid, threadsOfUid } from './uid.js';
+import { DsabenchError } from '../errors.js';
+
+export interface Launched {
+  child: ChildProcess;
+  limits: SandboxLimits;
+  isolation: 'bwrap' | 'none';
+  /** Kill the process group, and (root hosts) every process of the sandbox uid. Idempotent. */
+  killAll(): void;
+  /** killAll + give the uid back; call once the child has exited. */
+  dispose(): void;
+}
+
+let warnedUnsafe = false;
+function warnUnsafe(): void {
+  if (warnedUnsafe) return;
+  warnedUnsafe = true;
+  process.stderr.write(
+    '\n' + '!'.repeat(78) + '\n' +
+    '!! WARNING: --unsafe-no-sandbox: untrusted code runs WITHOUT namespaces, with your\n' +
+    '!! user, your files and your network. Only rlimits and the wall-clock kill apply.\n' +
+    '!'.repeat(78) + '\n\n',
+  );
+}
+
+export function resolveLimits(partial?: Partial<SandboxLimits>): SandboxLimits {
+  return { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+}
+
+export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
+  if (spec.argv.length === 0) throw new DsabenchError('E_SANDBOX', 'sandbox: empty argv');
+  const limits = resolveLimits(spec.limits);
+  const mountPoint = spec.mountPoint ?? '/work';
+  const env = { ...defaultEnv(mountPoint), ...(spec.env ?? {}) };
+  const stdinMode = stdio.stdin ? 'pipe' : 'ignore';
+
+  if (spec.unsafeNoSandbox) {
+    warnUnsafe();
+    const prlimit = which('prlimit');
+    const hostEnv = { ...env, HOME: spec.workDir, PWD: spec.workDir, TMPDIR: spec.workDir };
+    const file = prlimit ?? spec.argv[0]!;
+    const args = prlimit ? [...prlimitArgs(limits), '--', ...spec.argv] : spec.argv.slice(1);
+    const child = spawn(file, args, { cwd: spec.workDir, env: hostEnv, detached: true, stdio: [stdinMode, 'pipe', 'pipe'] });
+    const killAll = (): void => killGroup(child);
+    return { child, limits, isolation: 'none', killAll, dispose: killAll };
+  }
+
+  const tools = requireSandbox();
+  let uid: number | null = null;
+  if (tools.isRoot) {
+    uid = allocateUid();
+    chownTree(spec.workDir, uid, uid);
+    for (const b of spec.binds ?? []) if (!b.readOnly) chownTree(b.host, uid, uid);
+  } else {
+    // Non-root: NPROC counts all of our own threads, so grant the sandbox its share on top.
+    const mine = typeof process.getuid === 'function' ? threadsOfUid(process.getuid()) : 0;
+    limits.nproc = limits.nproc + mine;
+  }
+  const built = buildSandboxCommand({
+    tools, uid, argv: spec.argv, workDir: spec.workDir, mountPoint, cwd: spec.cwd ?? mountPoint,
+    binds: spec.binds ?? [], env, limits,
+  });
+  let child: ChildProcess;
+  try {
+    child = spawn(built.file, built.args, {
+      env: built.env, detached: true, stdio: [stdinMode, 'pipe', 'pipe', ...built.fds],
+    });
+  } finally {
+    closeFds(built.fds);
+  }
+  let disposed = false;
+  const killAll = (): void => {
+    killGroup(child);
+    if (uid !== null) killUid(uid);
+  };
+  const dispose = (): void => {
+    if (disposed) return;
+    disposed = true;
+    killAll();
+    if (uid !== null) releaseUid(uid);
+  };
+  return { child, limits, isolation: 'bwrap', killAll, dispose };
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // group already gone
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Per-sandbox unprivileged uids (root hosts only).
+ *
+ * RLIMIT_NPROC is counted per real uid, and never enforced for uid 0 — so as root each
+ * sandbox drops (setpriv) to a uid of its own, taken at random from a high range no real
+ * account uses. That makes the process limit bite per sandbox, lets us find and kill every
+ * process a sandbox left behind by uid, and keeps concurrent sandboxes from sharing a budget.
+ */
+import { randomInt } from 'node:crypto';
+import { lchownSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const UID_BASE = 1_500_000_000;
+const UID_SPAN = 500_000_000;
+const inUse = new Set<number>();
+
+export function allocateUid(): number {
+  for (;;) {
+    const uid = UID_BASE + randomInt(0, UID_SPAN);
+    if (!inUse.has(uid)) {
+      inUse.add(uid);
+      return uid;
+    }
+  }
+}
+
+export function releaseUid(uid: number): void {
+  inUse.delete(uid);
+}
+
+/** lchown a tree (never follows links: a link planted by the sandbox cannot redirect us). */
+export function chownTree(root: string, uid: number, gid: number): void {
+  const walk = (p: string): void => {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return;
+    }
+    try {
+      lchownSync(p, uid, gid);
+    } catch {
+      // vanished or not ours: the sandbox will just see it read-only
+    }
+    if (st.isDirectory()) {
+      let names: string[] = [];
+      try {
+        names = readdirSync(p);
+      } catch {
+        return;
+      }
+      for (const n of names) walk(join(p, n));
+    }
+  };
+  walk(root);
+}
+
+/** Pids whose real uid is `uid` (host view of /proc). */
+export function pidsOfUid(uid: number): number[] {
+  const out: number[] = [];
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const st = lstatSync(`/proc/${n}`);
+      if (st.uid !== uid) continue;
+      // The /proc dir owner is the effective uid; confirm the real uid from status.
+      const status = readFileSync(`/proc/${n}/status`, 'utf8');
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      if (m && Number(m[1]) === uid) out.push(Number(n));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** SIGKILL every process of `uid`, repeatedly until none is left (fork races). */
+export function killUid(uid: number): number {
+  let killed = 0;
+  for (let round = 0; round < 20; round++) {
+    const pids = pidsOfUid(uid);
+    if (pids.length === 0) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+        killed++;
+      } catch {
+        // gone
+      }
+    }
+  }
+  return killed;
+}
+
+/** Threads currently owned by `uid` (non-root hosts: NPROC then counts them too). */
+export function threadsOfUid(uid: number): number {
+  let total = 0;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const status = readFileSync(`/proc/${n}/status`, 'utf8');
+      const u = /^Uid:\s+(\d+)/m.exec(status);
+      if (!u || Number(u[1]) !== uid) continue;
+      const t = /^Threads:\s+(\d+)/m.exec(status);
+      total += t ? Number(t[1]) : 1;
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
