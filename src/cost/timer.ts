@@ -1,0 +1,55 @@
+/**
+ * The seam between the cost study and whatever times attention. The curves only need
+ * "how many milliseconds per token does this attention take here"; the native engine
+ * provides it (engine-timer.ts), and tests plug in a deterministic stand-in.
+ */
+import type { AttentionKind, Mode } from './analytic.js';
+import type { ModelProfile } from './profiles.js';
+
+export interface MeasureRequest {
+  mode: Mode;
+  attention: AttentionKind;
+  /** Visible keys of the last query. */
+  position: number;
+  /** Prefill: queries per call, ending at `position` (clamped to position). */
+  chunk: number;
+  profile: ModelProfile;
+  repeats: number;
+  threads: number;
+}
+
+export interface Measurement {
+  /** Median over repeats of the wall time of one call divided by its query tokens (one layer). */
+  ms_median: number;
+  /** Sparse only: median ms per token of the indexer + top-k alone (same shapes). */
+  indexer_ms_median?: number;
+  /** Every repeat's ms per token, for spread. */
+  ms_all: number[];
+}
+
+export interface AttentionTimer {
+  /** Shown in cost.json (`timer`), e.g. "native engine (avx2, 2 threads)". */
+  readonly name: string;
+  measure(req: MeasureRequest): Promise<Measurement>;
+  /** Frees buffers (idempotent). */
+  close?(): void;
+}
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Runs `fn` once to warm up, then `repeats` times; returns each run's milliseconds. */
+export function timeRepeats(fn: () => void, repeats: number): number[] {
+  fn();
+  const out: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return out;
+}
