@@ -17,6 +17,8 @@ export function parseRetryAfter(header: string | null | undefined, nowMs: number
   const v = header.trim();
   if (v === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  // An HTTP date has a weekday/month name; bare numbers like "-3" are not dates.
+  if (!/[a-z]/i.test(v)) return undefined;
   const t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
   return Math.max(0, t - nowMs);

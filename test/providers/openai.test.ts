@@ -1,0 +1,265 @@
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { createProvider } from '../../src/providers/index.js';
+import type { ProviderConfig } from '../../src/providers/types.js';
+import type { ChatMessage, CompletionRequest, Provider, ToolSpec } from '../../src/types.js';
+import { start, type FakeOpenAiServer } from '../helpers/fake-openai-server.js';
+
+let server: FakeOpenAiServer;
+
+before(async () => {
+  server = await start();
+});
+after(async () => {
+  await server.close();
+});
+beforeEach(() => {
+  server.requests.length = 0;
+  server.setHandler(() => ({ text: 'ok' }));
+});
+
+/** Fast retries unless a test wants the real policy. */
+function provider(config: ProviderConfig = {}, env: Record<string, string> = { FAKE_KEY: 'sk-test' }): Promise<Provider> {
+  return createProvider(`openai:fake-model@${server.url}`, {
+    config: { api_key_env: 'FAKE_KEY', backoff_base_ms: 5, backoff_max_ms: 2000, ...config },
+    env,
+  });
+}
+
+function request(extra: Partial<CompletionRequest> = {}): CompletionRequest {
+  return {
+    messages: [{ role: 'user', content: 'What is 2+2?' }],
+    settings: { temperature: 0, max_tokens: 64 },
+    item: { id: 'i1', input: {}, target: '4' },
+    suite: 'math',
+    attempt: 0,
+    ...extra,
+  };
+}
+
+test('streaming: text, usage, TTFT/ITL/TPOT, and the request the server saw', async () => {
+  const p = await provider();
+  server.script({ text: 'The answer is 4', firstTokenDelayMs: 60, tokenDelayMs: 20, usage: { prompt_tokens: 11, completion_tokens: 4 } });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.text, 'The answer is 4');
+  assert.equal(c.finish_reason, 'stop');
+  assert.deepEqual(c.usage, { prompt_tokens: 11, completion_tokens: 4, total_tokens: 15, reasoning_tokens: 0 });
+  const t = c.timings;
+  assert.ok(t.ttft_ms !== null && t.ttft_ms >= 55, `ttft ${t.ttft_ms}`);
+  assert.ok(t.e2e_ms >= t.ttft_ms + 55, `e2e ${t.e2e_ms}`);
+  assert.equal(t.itl_ms?.length, 3);
+  // Each gap is ~20 ms; single gaps jitter with socket buffering, their sum does not.
+  const itlSum = (t.itl_ms ?? []).reduce((a, b) => a + b, 0);
+  assert.ok(itlSum >= 50, `itl sum ${itlSum}`);
+  assert.ok((t.itl_ms ?? []).every((g) => g >= 0));
+  assert.ok(t.tpot_ms !== null);
+  assert.ok(Math.abs(t.tpot_ms - (t.e2e_ms - t.ttft_ms) / 3) < 0.01, 'tpot = (e2e − ttft)/(tokens − 1)');
+
+  assert.equal(server.requests.length, 1);
+  const r = server.requests[0]!;
+  assert.equal(r.path, '/v1/chat/completions');
+  assert.equal(r.headers['authorization'], 'Bearer sk-test');
+  assert.deepEqual(r.body, {
+    model: 'fake-model',
+    messages: [{ role: 'user', content: 'What is 2+2?' }],
+    temperature: 0,
+    max_tokens: 64,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+});
+
+test('DeepSeek reasoning_content is collected apart from the answer, with reasoning tokens', async () => {
+  const p = await provider();
+  server.script({ reasoning: 'two plus two is four', text: '4' });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.reasoning, 'two plus two is four');
+  assert.equal(c.text, '4');
+  assert.equal(c.usage?.reasoning_tokens, 5);
+  assert.equal(c.usage?.completion_tokens, 6);
+  assert.equal(c.timings.itl_ms?.length, 5, 'reasoning chunks count as tokens');
+});
+
+const tools: ToolSpec[] = [
+  { type: 'function', function: { name: 'run', description: 'run a shell command', parameters: { type: 'object', properties: { cmd: { type: 'string' } } } } },
+];
+
+test('tool calls are assembled from deltas; tools and prior tool turns pass through unchanged', async () => {
+  const p = await provider();
+  server.script({
+    reasoning: 'need to look',
+    toolCalls: [
+      { id: 'call_a', name: 'run', arguments: '{"cmd": "ls -la /tmp"}' },
+      { id: 'call_b', name: 'run', arguments: '{"cmd": "pwd"}' },
+    ],
+  });
+  const history: ChatMessage[] = [
+    { role: 'user', content: 'list files' },
+    { role: 'assistant', content: '', reasoning_content: 'earlier thought', tool_calls: [{ id: 'call_0', type: 'function', function: { name: 'run', arguments: '{"cmd":"id"}' } }] },
+    { role: 'tool', tool_call_id: 'call_0', content: 'uid=0' },
+  ];
+  const c = await p.complete(request({ messages: history, tools }));
+  assert.equal(c.error, null);
+  assert.equal(c.finish_reason, 'tool_calls');
+  assert.equal(c.reasoning, 'need to look');
+  assert.deepEqual(c.tool_calls, [
+    { id: 'call_a', type: 'function', function: { name: 'run', arguments: '{"cmd": "ls -la /tmp"}' } },
+    { id: 'call_b', type: 'function', function: { name: 'run', arguments: '{"cmd": "pwd"}' } },
+  ]);
+  const body = server.requests[0]!.body!;
+  assert.deepEqual(body['tools'], tools);
+  assert.deepEqual(body['messages'], history, 'reasoning_content and tool_calls kept across tool turns');
+});
+
+test('non-streaming mode: same content, no TTFT', async () => {
+  const p = await provider({ stream: false, extra_body: { thinking: { type: 'enabled' } } });
+  server.script({ reasoning: 'hmm', text: 'four', toolCalls: [{ id: 'c1', name: 'run', arguments: '{}' }] });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.text, 'four');
+  assert.equal(c.reasoning, 'hmm');
+  assert.deepEqual(c.tool_calls, [{ id: 'c1', type: 'function', function: { name: 'run', arguments: '{}' } }]);
+  assert.equal(c.usage?.reasoning_tokens, 1);
+  assert.equal(c.timings.ttft_ms, null);
+  assert.equal(c.timings.tpot_ms, null);
+  assert.ok(c.timings.e2e_ms > 0);
+  const body = server.requests[0]!.body!;
+  assert.equal(body['stream'], false);
+  assert.equal(body['stream_options'], undefined);
+  assert.deepEqual(body['thinking'], { type: 'enabled' }, 'extra_body is merged into the request');
+});
+
+test('429 with Retry-After: the wait is honoured, then the answer comes through', async () => {
+  const p = await provider();
+  server.script({ status: 429, retryAfter: 1 }, { text: 'after wait' });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.text, 'after wait');
+  assert.equal(server.requests.length, 2);
+  const gap = server.requests[1]!.receivedAt - server.requests[0]!.finishedAt!;
+  assert.ok(gap >= 950, `retried after ${gap} ms, Retry-After said 1000`);
+  assert.ok(gap < 1900, `retried after ${gap} ms`);
+});
+
+test('5xx is retried with backoff; persistent 5xx becomes an error value naming the tries', async () => {
+  const p = await provider({ max_retries: 2 });
+  server.script({ status: 500 }, { status: 503 }, { text: 'recovered' });
+  const ok = await p.complete(request());
+  assert.equal(ok.text, 'recovered');
+  assert.equal(server.requests.length, 3);
+
+  server.requests.length = 0;
+  server.setHandler(() => ({ status: 502 }));
+  const bad = await p.complete(request());
+  assert.equal(bad.text, '');
+  assert.match(bad.error ?? '', /^HTTP 502: .*scripted status 502.* \(after 3 tries\)$/);
+  assert.equal(server.requests.length, 3);
+});
+
+test('4xx other than 408/409/429 is not retried; a missing key is named', async () => {
+  const p = await provider({}, {});
+  server.script({ status: 401 });
+  const c = await p.complete(request());
+  assert.equal(server.requests.length, 1);
+  assert.match(c.error ?? '', /^HTTP 401/);
+  assert.match(c.error ?? '', /FAKE_KEY is not set/);
+  assert.equal(server.requests[0]!.headers['authorization'], undefined);
+});
+
+test('a connection dropped mid-stream is retried, and ends as an error value when it keeps happening', async () => {
+  const p = await provider({ max_retries: 1 });
+  server.script({ text: 'one two three four', dropAfterChunks: 2 }, { text: 'whole answer' });
+  const ok = await p.complete(request());
+  assert.equal(ok.error, null);
+  assert.equal(ok.text, 'whole answer', 'partial text of the dropped try is discarded');
+
+  server.requests.length = 0;
+  server.setHandler(() => ({ text: 'one two three four', dropAfterChunks: 1 }));
+  const bad = await p.complete(request());
+  assert.equal(bad.text, '');
+  assert.match(bad.error ?? '', /(network error|stream ended before completion).*\(after 2 tries\)/);
+  assert.equal(server.requests.length, 2);
+});
+
+test('a dropped connection in non-streaming mode is an error value too', async () => {
+  const p = await provider({ stream: false, max_retries: 0 });
+  server.script({ text: 'x', dropAfterChunks: 0 });
+  const c = await p.complete(request());
+  assert.equal(c.text, '');
+  assert.ok(c.error !== null && c.error.length > 0);
+});
+
+test('a malformed chunk becomes an error value, not a crash', async () => {
+  const p = await provider();
+  server.script({ text: 'a b c', malformedAfterChunks: 1 });
+  const c = await p.complete(request());
+  assert.equal(c.text, '');
+  assert.match(c.error ?? '', /malformed SSE chunk/);
+  assert.equal(server.requests.length, 1, 'a malformed answer is not retried');
+
+  server.script({ rawBody: '{"choices": [', rawContentType: 'application/json' });
+  const j = await (await provider({ stream: false })).complete(request());
+  assert.match(j.error ?? '', /malformed response body/);
+});
+
+test('a server that never answers times out as an error value', async () => {
+  const p = await provider({ timeout_ms: 5000 });
+  server.script({ hang: true });
+  const t = performance.now();
+  const c = await p.complete(request({ settings: { timeout_ms: 200 } }));
+  const took = performance.now() - t;
+  assert.equal(c.error, 'timeout after 200 ms');
+  assert.ok(took >= 190 && took < 2000, `took ${took}`);
+});
+
+test('an aborted request ends at once with an error value', async () => {
+  const p = await provider();
+  server.script({ hang: true });
+  const ctrl = new AbortController();
+  setTimeout(() => ctrl.abort(), 50);
+  const c = await p.complete(request({ signal: ctrl.signal }));
+  assert.equal(c.error, 'aborted');
+});
+
+test('connection refused is retried, then an error value', async () => {
+  // A port that was just free and is now closed.
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+  const p = await createProvider(`openai:m@http://127.0.0.1:${port}/v1`, { config: { max_retries: 2, backoff_base_ms: 5 }, env: {} });
+  const c = await p.complete(request());
+  assert.match(c.error ?? '', /^network error: .*\(after 3 tries\)$/);
+});
+
+test('the concurrency limit is observed at the server', async () => {
+  const p = await provider({ concurrency: 3 });
+  server.setHandler(() => ({ text: 'a b c', firstTokenDelayMs: 30, tokenDelayMs: 5 }));
+  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => p.complete(request({ attempt: i }))));
+  assert.ok(results.every((c) => c.error === null && c.text === 'a b c'));
+  assert.equal(server.requests.length, 10);
+  assert.equal(server.maxInFlight() <= 3, true, `server saw ${server.maxInFlight()} at once`);
+  assert.ok(server.maxInFlight() >= 2, 'requests did overlap');
+});
+
+test('the requests-per-minute limit spaces request starts', async () => {
+  const p = await provider({ rpm: 600, concurrency: 8 }); // one every 100 ms
+  await Promise.all([0, 1, 2].map((i) => p.complete(request({ attempt: i }))));
+  const starts = server.requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+  assert.ok(starts[1]! - starts[0]! >= 85, `gap ${starts[1]! - starts[0]!}`);
+  assert.ok(starts[2]! - starts[1]! >= 85, `gap ${starts[2]! - starts[1]!}`);
+});
+
+test('a server that ignores stream:true and answers JSON is still read', async () => {
+  const p = await provider();
+  server.script({ rawBody: JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: 'plain' }, finish_reason: 'stop' }] }) });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.text, 'plain');
+});
