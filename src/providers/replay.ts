@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { Completion, CompletionRequest, Provider, Timings, Usage } from '../types.js';
 import { readJsonl } from '../util/jsonl.js';
@@ -68,7 +67,7 @@ export class ReplayProvider implements Provider {
   private readonly suites = new Set<string>();
 
   constructor(file: string, records: Recorded[]) {
-    this.id = `replay:${basename(file)}`;
+    this.id = `replay:${file}`;
     for (const r of records) {
       const list = this.byId.get(r.id) ?? [];
       list.push(r);

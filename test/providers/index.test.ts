@@ -90,7 +90,7 @@ test('replay matches plain {id, output} lines by item id', async () => {
     const file = join(dir, 'out.jsonl');
     writeFileSync(file, '{"id": "a", "output": "4"}\n{"id": 7, "output": "seven"}\n');
     const p = await createProvider(`replay:${file}`);
-    assert.equal(p.id, 'replay:out.jsonl');
+    assert.equal(p.id, `replay:${file}`, 'the id is the spec as given');
     assert.equal((await p.complete(req(withRef))).text, '4');
     assert.equal((await p.complete(req({ id: '7', input: {}, target: 0 }))).text, 'seven');
     assert.equal((await p.complete(req(withRef, { attempt: 3 }))).text, '4', 'lines without attempt match any attempt');
