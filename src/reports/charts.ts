@@ -1,0 +1,427 @@
+/**
+ * PNG charts (chart.js through chartjs-node-canvas, 1200×700, white background, 16 px
+ * DejaVu Sans). Each builder returns a chart.js configuration, or null when the data it
+ * needs is absent; `renderCharts` renders every applicable one synchronously
+ * (renderToBufferSync: the async path of chartjs-node-canvas does not work with the
+ * @napi-rs/canvas backend installed here).
+ *
+ * Error bars and the heat-map cells are drawn by small inline plugins: chart.js has
+ * neither built in, and the plugin packages for them pull in more than they give.
+ */
+import { existsSync } from 'node:fs';
+import type { Chart, ChartConfiguration, Plugin, Scale } from 'chart.js';
+import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import type { ChartImage, CostStudy, LongContextSeries, ReportModel } from './types.js';
+
+export const CHART_WIDTH = 1200;
+export const CHART_HEIGHT = 700;
+const FONT = 'DejaVu Sans';
+const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+
+/** Tableau-10: distinguishable, colour-blind friendlier than chart.js defaults. */
+const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+export const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
+
+/** 4096 → "4K", 131072 → "128K", 1500 → "1.5k". */
+export function fmtTokens(n: number): string {
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}K`;
+  if (n >= 1000) return `${Math.round(n / 100) / 10}k`;
+  return String(n);
+}
+
+const title = (text: string, subtitle?: string) => ({
+  title: { display: true, text, font: { size: 22, weight: 'bold' as const }, padding: { top: 8, bottom: subtitle ? 4 : 14 } },
+  subtitle: { display: subtitle !== undefined, text: subtitle ?? '', font: { size: 15 }, color: '#555', padding: { bottom: 12 } },
+});
+const axisTitle = (text: string) => ({ display: true, text, font: { size: 17, weight: 'bold' as const } });
+
+type Cfg = ChartConfiguration;
+
+/** Log-scale ticks at powers of two (token positions and top-k are powers of two). */
+function pow2Ticks(axis: Scale): void {
+  const lo = Math.ceil(Math.log2(Math.max(1, axis.min)));
+  const hi = Math.floor(Math.log2(Math.max(1, axis.max)));
+  const ticks: Array<{ value: number }> = [];
+  for (let e = lo; e <= hi; e++) ticks.push({ value: 2 ** e });
+  if (ticks.length > 0) axis.ticks = ticks;
+}
+
+// ---------------------------------------------------------------- score bars + error bars
+
+/** Draws [lo, hi] whiskers over each bar; intervals[datasetIndex][index] in data units. */
+function errorBarPlugin(intervals: Array<Array<[number, number] | null>>): Plugin {
+  return {
+    id: 'dsabenchErrorBars',
+    afterDatasetsDraw(chart: Chart) {
+      const ctx = chart.ctx;
+      const y = chart.scales.y as Scale;
+      ctx.save();
+      ctx.strokeStyle = '#222';
+      ctx.lineWidth = 2;
+      intervals.forEach((list, di) => {
+        const meta = chart.getDatasetMeta(di);
+        if (meta.hidden) return;
+        list.forEach((iv, i) => {
+          const el = meta.data[i] as unknown as { x: number; width?: number } | undefined;
+          if (!iv || !el) return;
+          const x = el.x;
+          const cap = Math.min(10, (el.width ?? 20) / 4);
+          const top = y.getPixelForValue(iv[1]);
+          const bottom = y.getPixelForValue(iv[0]);
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, bottom);
+          ctx.moveTo(x - cap, top);
+          ctx.lineTo(x + cap, top);
+          ctx.moveTo(x - cap, bottom);
+          ctx.lineTo(x + cap, bottom);
+          ctx.stroke();
+        });
+      });
+      ctx.restore();
+    },
+  };
+}
+
+export function scoreChart(model: ReportModel): Cfg | null {
+  if (model.rows.length === 0 || model.suites.length === 0) return null;
+  const intervals: Array<Array<[number, number] | null>> = [];
+  const datasets = model.rows.map((row, i) => {
+    intervals.push(model.suites.map((s) => {
+      const c = row.cells[s];
+      return c ? [c.ci95[0] * 100, c.ci95[1] * 100] : null;
+    }));
+    return {
+      label: row.label,
+      data: model.suites.map((s) => (row.cells[s] ? row.cells[s]!.mean * 100 : null)),
+      backgroundColor: colour(i),
+      borderColor: colour(i),
+      borderWidth: 1,
+    };
+  });
+  return {
+    type: 'bar',
+    data: { labels: model.suites, datasets },
+    options: {
+      plugins: {
+        ...title('Mean score per suite', 'bars: mean over attempts · whiskers: 95% confidence interval over items'),
+        legend: { position: 'bottom' },
+      },
+      scales: {
+        x: { title: axisTitle('Suite') },
+        y: { min: 0, max: 100, title: axisTitle('Score (%)') },
+      },
+    },
+    plugins: [errorBarPlugin(intervals)],
+  } as Cfg;
+}
+
+// ---------------------------------------------------------------- latency
+
+const LATENCY_NAMES = { e2e_ms: 'End-to-end latency', ttft_ms: 'Time to first token (TTFT)', tpot_ms: 'Time per output token (TPOT)' } as const;
+export type LatencyMetric = keyof typeof LATENCY_NAMES;
+
+/** Empirical CDF of one latency metric per row; at most 200 points per row. */
+export function latencyCdfChart(model: ReportModel, metric: LatencyMetric): Cfg | null {
+  const series = model.rows
+    .map((row, i) => ({ row, i, xs: Float64Array.from(model.latencySamples[row.key]?.[metric] ?? []).sort() }))
+    .filter((s) => s.xs.length > 0);
+  if (series.length === 0) return null;
+  const datasets = series.map(({ row, i, xs }) => {
+    const n = xs.length;
+    const step = Math.max(1, Math.floor(n / 200));
+    const data: Array<{ x: number; y: number }> = [];
+    for (let k = 0; k < n; k += step) data.push({ x: xs[k]!, y: ((k + 1) / n) * 100 });
+    if (data[data.length - 1]!.y !== 100) data.push({ x: xs[n - 1]!, y: 100 });
+    return { label: `${row.label} (n=${n})`, data, borderColor: colour(i), backgroundColor: colour(i), pointRadius: 0, borderWidth: 3, stepped: true as const };
+  });
+  const all = series.flatMap((s) => [s.xs[0]!, s.xs[s.xs.length - 1]!]);
+  const useLog = Math.min(...all) > 0 && Math.max(...all) / Math.min(...all) > 50;
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      parsing: false,
+      plugins: { ...title(`${LATENCY_NAMES[metric]}: distribution`, 'share of requests completed within x milliseconds (empirical CDF); dotted lines: p50 and p90'), legend: { position: 'bottom' } },
+      scales: {
+        x: { type: useLog ? 'logarithmic' : 'linear', title: axisTitle(`${LATENCY_NAMES[metric]} (ms${useLog ? ', log scale' : ''})`) },
+        y: { min: 0, max: 100, title: axisTitle('Requests at or below x (%)') },
+      },
+    },
+    plugins: [{
+      id: 'dsabenchQuantileLines',
+      afterDatasetsDraw(chart: Chart) {
+        const ctx = chart.ctx;
+        const y = chart.scales.y as Scale;
+        const area = chart.chartArea;
+        ctx.save();
+        ctx.setLineDash([4, 6]);
+        ctx.strokeStyle = '#888';
+        ctx.lineWidth = 1;
+        for (const q of [50, 90]) {
+          const py = y.getPixelForValue(q);
+          ctx.beginPath();
+          ctx.moveTo(area.left, py);
+          ctx.lineTo(area.right, py);
+          ctx.stroke();
+        }
+        ctx.restore();
+      },
+    }],
+  } as Cfg;
+}
+
+/** p50/p90/p99 end-to-end latency per row (works from summaries alone). */
+export function latencyPercentileChart(model: ReportModel): Cfg | null {
+  const rows = model.rows.filter((r) => r.overall.latency.e2e_ms.p50 !== null);
+  if (rows.length === 0) return null;
+  const stats = [['p50', '#4e79a7'], ['p90', '#f28e2b'], ['p99', '#e15759']] as const;
+  return {
+    type: 'bar',
+    data: {
+      labels: rows.map((r) => r.label),
+      datasets: stats.map(([s, c]) => ({ label: s, data: rows.map((r) => r.overall.latency.e2e_ms[s]), backgroundColor: c })),
+    },
+    options: {
+      indexAxis: 'y',
+      plugins: { ...title('End-to-end latency percentiles per provider', 'all suites of the row together'), legend: { position: 'bottom' } },
+      scales: { x: { beginAtZero: true, title: axisTitle('End-to-end latency (ms)') }, y: { title: axisTitle('Provider') } },
+    },
+  } as Cfg;
+}
+
+// ---------------------------------------------------------------- cost study
+
+function costSeries(studies: readonly CostStudy[], value: (p: CostStudy['points'][number]) => number | undefined) {
+  const datasets: Array<Record<string, unknown>> = [];
+  studies.forEach((study) => {
+    for (const mode of ['decode', 'prefill'] as const) {
+      for (const attention of ['dense', 'sparse'] as const) {
+        const pts = study.points
+          .filter((p) => p.mode === mode && p.attention === attention && typeof value(p) === 'number' && value(p)! > 0)
+          .sort((a, b) => a.position - b.position)
+          .map((p) => ({ x: p.position, y: value(p)! }));
+        if (pts.length === 0) continue;
+        const c = attention === 'dense' ? '#e15759' : '#4e79a7';
+        datasets.push({
+          label: `${studies.length > 1 ? study.profile + ' · ' : ''}${mode} · ${attention === 'dense' ? 'dense attention' : 'sparse (DSA)'}`,
+          data: pts,
+          borderColor: c,
+          backgroundColor: c,
+          borderDash: mode === 'prefill' ? [10, 6] : [],
+          pointStyle: mode === 'prefill' ? 'rectRot' : 'circle',
+          pointRadius: 5,
+          borderWidth: 3,
+        });
+      }
+    }
+  });
+  return datasets;
+}
+
+function costChart(studies: readonly CostStudy[], file: string, titleText: string, yLabel: string, value: (p: CostStudy['points'][number]) => number | undefined): { file: string; cfg: Cfg } | null {
+  const datasets = costSeries(studies, value);
+  if (datasets.length === 0) return null;
+  const hw = [...new Set(studies.map((s) => `${s.profile}${s.hardware ? ' on ' + s.hardware : ''}`))].join('; ');
+  return {
+    file,
+    cfg: {
+      type: 'line',
+      data: { datasets },
+      options: {
+        parsing: false,
+        plugins: { ...title(titleText, `${hw} · solid: decode, dashed: prefill · red: dense, blue: sparse`), legend: { position: 'bottom' } },
+        scales: {
+          x: { type: 'logarithmic', title: axisTitle('Token position (tokens, log scale)'), afterBuildTicks: pow2Ticks, ticks: { callback: (v: number | string) => fmtTokens(Number(v)) } },
+          y: { type: 'logarithmic', title: axisTitle(yLabel), ticks: { callback: (v: number | string) => { const n = Number(v); const lead = n / 10 ** Math.floor(Math.log10(n)); return [1, 2, 5].some((d) => Math.abs(lead - d) < 1e-9) ? String(Number(n.toPrecision(3))) : ''; } } },
+        },
+      },
+    } as unknown as Cfg,
+  };
+}
+
+export function costCharts(studies: readonly CostStudy[]): Array<{ file: string; cfg: Cfg }> {
+  if (studies.length === 0) return [];
+  return [
+    costChart(studies, 'cost-time.png', 'Attention cost per token vs position: dense vs sparse', 'Median time per step (ms, log scale)', (p) => p.ms_median),
+    costChart(studies, 'cost-flops.png', 'Attention FLOPs per token vs position: dense vs sparse', 'GFLOP per query token per layer (log scale)', (p) => p.flops / 1e9),
+    costChart(studies, 'cost-usd.png', 'Price per million tokens vs position: dense vs sparse', 'USD per million tokens (log scale)', (p) => p.usd_per_mtok ?? p.projected_usd_per_mtok),
+  ].filter((c): c is { file: string; cfg: Cfg } => c !== null);
+}
+
+export function qualityChart(studies: readonly CostStudy[]): Cfg | null {
+  const withQ = studies.filter((s) => (s.quality?.length ?? 0) > 0);
+  if (withQ.length === 0) return null;
+  const datasets: Array<Record<string, unknown>> = [];
+  withQ.forEach((s, i) => {
+    const q = [...s.quality!].sort((a, b) => a.k - b.k);
+    const prefix = withQ.length > 1 ? `${s.profile} · ` : '';
+    datasets.push({ label: `${prefix}attention mass recalled (%)`, data: q.map((p) => ({ x: p.k, y: p.mass_recall * 100 })), borderColor: colour(i * 2), backgroundColor: colour(i * 2), yAxisID: 'y', borderWidth: 3, pointRadius: 5 });
+    datasets.push({ label: `${prefix}relative output error (%)`, data: q.map((p) => ({ x: p.k, y: p.rel_error * 100 })), borderColor: colour(i * 2 + 1), backgroundColor: colour(i * 2 + 1), yAxisID: 'y1', borderDash: [10, 6], borderWidth: 3, pointRadius: 5, pointStyle: 'rectRot' });
+  });
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      parsing: false,
+      plugins: { ...title('Sparse attention quality vs top-k', 'how much of the dense attention mass the selected tokens hold, and the output error it leaves'), legend: { position: 'bottom' } },
+      scales: {
+        x: { type: 'logarithmic', title: axisTitle('Selected tokens per query, top-k (log scale)'), afterBuildTicks: pow2Ticks, ticks: { callback: (v: number | string) => fmtTokens(Number(v)) } },
+        y: { min: 0, max: 100, position: 'left', title: axisTitle('Attention mass recalled (%)') },
+        y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: axisTitle('Relative output error (%)') },
+      },
+    },
+  } as unknown as Cfg;
+}
+
+// ---------------------------------------------------------------- long context
+
+export function accuracyLengthChart(model: ReportModel): Cfg | null {
+  if (model.longContext.length === 0) return null;
+  const lengths = [...new Set(model.longContext.flatMap((s) => s.byLength.map((b) => b.length)))].sort((a, b) => a - b);
+  const labelOf = new Map(model.rows.map((r) => [r.key, r.label]));
+  const multiSuite = new Set(model.longContext.map((s) => s.suite)).size > 1;
+  const datasets = model.longContext.map((s, i) => {
+    const m = new Map(s.byLength.map((b) => [b.length, b.mean * 100]));
+    return {
+      label: `${labelOf.get(s.row) ?? s.row}${multiSuite ? ' · ' + s.suite : ''}`,
+      data: lengths.map((l) => m.get(l) ?? null),
+      borderColor: colour(i),
+      backgroundColor: colour(i),
+      borderWidth: 3,
+      pointRadius: 6,
+      spanGaps: true,
+    };
+  });
+  return {
+    type: 'line',
+    data: { labels: lengths.map(fmtTokens), datasets },
+    options: {
+      plugins: { ...title('Long-context accuracy vs context length', 'mean score of the attempts at each target context length'), legend: { position: 'bottom' } },
+      scales: { x: { title: axisTitle('Context length (tokens)') }, y: { min: 0, max: 100, title: axisTitle('Accuracy (%)') } },
+    },
+  } as Cfg;
+}
+
+/** Red (0%) → amber (50%) → green (100%). */
+export function heatColour(v: number): string {
+  const t = Math.max(0, Math.min(1, v));
+  const lerp = (a: number, b: number, u: number) => Math.round(a + (b - a) * u);
+  const [r, g, b] = t < 0.5
+    ? [lerp(215, 253, t * 2), lerp(48, 204, t * 2), lerp(39, 92, t * 2)]
+    : [lerp(253, 26, (t - 0.5) * 2), lerp(204, 150, (t - 0.5) * 2), lerp(92, 65, (t - 0.5) * 2)];
+  return `rgb(${r},${g},${b})`;
+}
+
+export function needleHeatmap(series: LongContextSeries, rowLabel: string): Cfg | null {
+  if (series.grid.length === 0) return null;
+  const lengths = [...new Set(series.grid.map((g) => g.length))].sort((a, b) => a - b);
+  const depths = [...new Set(series.grid.map((g) => g.depth))].sort((a, b) => a - b);
+  const cells = series.grid.map((g) => ({ x: lengths.indexOf(g.length), y: depths.indexOf(g.depth), v: g.mean, n: g.n }));
+  const plugin: Plugin = {
+    id: 'dsabenchHeatmap',
+    afterDatasetsDraw(chart: Chart) {
+      const ctx = chart.ctx;
+      const xs = chart.scales.x as Scale;
+      const ys = chart.scales.y as Scale;
+      const w = Math.abs(xs.getPixelForValue(1) - xs.getPixelForValue(0));
+      const h = Math.abs(ys.getPixelForValue(1) - ys.getPixelForValue(0));
+      ctx.save();
+      for (const c of cells) {
+        const cx = xs.getPixelForValue(c.x);
+        const cy = ys.getPixelForValue(c.y);
+        ctx.fillStyle = heatColour(c.v);
+        ctx.fillRect(cx - w / 2 + 1, cy - h / 2 + 1, w - 2, h - 2);
+        if (w > 40 && h > 18) {
+          ctx.fillStyle = '#111';
+          ctx.font = `${Math.min(16, Math.floor(h * 0.6))}px "${FONT}"`;
+          ctx.textAlign = 'center';
+          ctx.textBaseline = 'middle';
+          ctx.fillText(`${Math.round(c.v * 100)}`, cx, cy);
+        }
+      }
+      // Colour key on the right: 0% at the bottom, 100% at the top.
+      const area = chart.chartArea;
+      const kx = area.right + 30;
+      const kh = area.bottom - area.top;
+      for (let i = 0; i < kh; i++) {
+        ctx.fillStyle = heatColour(1 - i / kh);
+        ctx.fillRect(kx, area.top + i, 22, 1);
+      }
+      ctx.fillStyle = '#222';
+      ctx.font = `15px "${FONT}"`;
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('100%', kx + 28, area.top + 6);
+      ctx.fillText('50%', kx + 28, area.top + kh / 2);
+      ctx.fillText('0%', kx + 28, area.bottom - 6);
+      ctx.restore();
+    },
+  };
+  return {
+    type: 'scatter',
+    data: { datasets: [{ label: 'cells', data: cells.map((c) => ({ x: c.x, y: c.y })), pointRadius: 0 }] },
+    options: {
+      layout: { padding: { right: 100 } },
+      plugins: { ...title(`Needle retrieval: depth × context length — ${rowLabel}`, `${series.suite} · cell: accuracy (%) of the attempts at that depth and length`), legend: { display: false }, tooltip: { enabled: false } },
+      scales: {
+        x: { type: 'linear', min: -0.5, max: lengths.length - 0.5, grid: { display: false }, title: axisTitle('Context length (tokens)'), afterBuildTicks: (axis: Scale) => { axis.ticks = lengths.map((_, i) => ({ value: i })); }, ticks: { callback: (v: number | string) => { const i = Number(v); return Number.isInteger(i) && lengths[i] !== undefined ? fmtTokens(lengths[i]!) : ''; } } },
+        y: { type: 'linear', reverse: true, min: -0.5, max: depths.length - 0.5, grid: { display: false }, title: axisTitle('Needle depth (% of context, top = start)'), afterBuildTicks: (axis: Scale) => { axis.ticks = depths.map((_, i) => ({ value: i })); }, ticks: { callback: (v: number | string) => { const i = Number(v); return Number.isInteger(i) && depths[i] !== undefined ? `${depths[i]}%` : ''; } } },
+      },
+    },
+    plugins: [plugin],
+  } as Cfg;
+}
+
+// ---------------------------------------------------------------- rendering
+
+let renderer: ChartJSNodeCanvas | null = null;
+function getRenderer(): ChartJSNodeCanvas {
+  if (renderer) return renderer;
+  renderer = new ChartJSNodeCanvas({
+    width: CHART_WIDTH,
+    height: CHART_HEIGHT,
+    backgroundColour: 'white',
+    chartCallback: (ChartJS) => {
+      ChartJS.defaults.font.family = `"${FONT}", sans-serif`;
+      ChartJS.defaults.font.size = 16;
+      ChartJS.defaults.color = '#222';
+      ChartJS.defaults.animation = false;
+      ChartJS.defaults.responsive = false;
+      ChartJS.defaults.devicePixelRatio = 1;
+    },
+  });
+  // The system font is normally found by @napi-rs/canvas; register it explicitly when present
+  // so text renders on hosts whose fontconfig lists nothing.
+  if (existsSync(FONT_FILE)) {
+    try {
+      renderer.registerFont(FONT_FILE, { family: FONT });
+    } catch {
+      // registration is best effort: the system font list usually has it already
+    }
+  }
+  return renderer;
+}
+
+export function renderChart(cfg: Cfg): Buffer {
+  return getRenderer().renderToBufferSync(cfg as never, 'image/png');
+}
+
+/** Every chart that applies to the model, rendered. File names are stable. */
+export function renderCharts(model: ReportModel): ChartImage[] {
+  const out: ChartImage[] = [];
+  const add = (file: string, cfg: Cfg | null): void => {
+    if (!cfg) return;
+    const t = (cfg.options?.plugins?.title?.text as string | undefined) ?? file;
+    out.push({ file, title: t, png: renderChart(cfg) });
+  };
+  add('scores.png', scoreChart(model));
+  add('latency-percentiles.png', latencyPercentileChart(model));
+  for (const m of ['e2e_ms', 'ttft_ms', 'tpot_ms'] as const) add(`latency-${m.replace('_ms', '')}-cdf.png`, latencyCdfChart(model, m));
+  add('accuracy-vs-length.png', accuracyLengthChart(model));
+  const labelOf = new Map(model.rows.map((r) => [r.key, r.label]));
+  model.longContext.forEach((s, i) => add(`needle-heatmap-${i + 1}.png`, needleHeatmap(s, labelOf.get(s.row) ?? s.row)));
+  for (const c of costCharts(model.cost)) add(c.file, c.cfg);
+  add('quality-vs-topk.png', qualityChart(model.cost));
+  return out;
+}

@@ -1,0 +1,272 @@
+/**
+ * Builds the ReportModel (leaderboard rows, drill-down, long-context series, latency
+ * samples, metric means) from loaded runs. Pure: no I/O besides what is passed in.
+ *
+ * Rows are provider × run. A row's label is the provider id, with `@ run_id` appended
+ * when the same provider appears in more than one run (dense vs sparse runs of one model).
+ * Rows are ordered by their macro mean over suites, best first.
+ */
+import type { AttemptRecord, SuiteSummary } from '../types.js';
+import { mean } from '../util/stats.js';
+import { aggregateItems, latencyStats } from './summarize.js';
+import type {
+  CostStudy, DrillDownSuite, ItemVerdict, LeaderboardCell, LeaderboardRow, LoadedRun,
+  LongContextSeries, PublishedScores, ReportModel,
+} from './types.js';
+
+export interface ModelOptions {
+  title?: string;
+  published?: PublishedScores | null;
+  cost?: CostStudy[];
+  /** Clock for reproducible output in tests. */
+  now?: () => Date;
+}
+
+function num(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  return null;
+}
+
+/** Context length and needle depth of a long-context attempt (from its metadata), when present. */
+export function lengthDepthOf(r: AttemptRecord): { length: number | null; depth: number | null } {
+  const md = r.metadata ?? {};
+  const length = num(md.length) ?? num(md.context_length) ?? num(md.target_length);
+  let depth = num(md.depth) ?? num(md.depth_percent);
+  // Depth may be a fraction (0..1) or a percent; the charts use percent.
+  if (depth !== null && depth <= 1 && num(md.depth_percent) === null) depth = Math.round(depth * 1000) / 10;
+  return { length, depth };
+}
+
+function throughput(records: readonly AttemptRecord[]): number | null {
+  let tok = 0;
+  let ms = 0;
+  for (const r of records) {
+    if (r.usage && r.timings && r.timings.e2e_ms > 0) {
+      tok += r.usage.completion_tokens;
+      ms += r.timings.e2e_ms;
+    }
+  }
+  return ms > 0 ? tok / (ms / 1000) : null;
+}
+
+function cellFrom(s: SuiteSummary, records: readonly AttemptRecord[]): LeaderboardCell {
+  return {
+    suite: s.suite,
+    kind: s.kind,
+    n: s.n,
+    n_items: s.n_items,
+    n_errors: s.n_errors,
+    mean: s.mean,
+    stderr: s.stderr,
+    ci95: s.ci95,
+    pass_rate: s.pass_rate,
+    pass_at_k: s.pass_at_k,
+    latency: s.latency,
+    tokens: s.tokens,
+    throughput_tok_s: records.length > 0 ? throughput(records) : null,
+    cost_total: s.cost.total,
+    cost_per_item: s.cost.per_item,
+  };
+}
+
+interface RowBuild {
+  row: LeaderboardRow;
+  records: Map<string, AttemptRecord[]>;
+}
+
+export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions = {}): ReportModel {
+  const builds: RowBuild[] = [];
+  const providerRuns = new Map<string, Set<string>>();
+  for (const run of runs) {
+    for (const s of run.summary.suites) {
+      const set = providerRuns.get(s.provider) ?? new Set<string>();
+      set.add(run.manifest.run_id);
+      providerRuns.set(s.provider, set);
+    }
+  }
+
+  for (const run of runs) {
+    const runId = run.manifest.run_id;
+    // Index samples by provider → suite once (O(n)).
+    const byProvider = new Map<string, Map<string, AttemptRecord[]>>();
+    for (const r of run.samples) {
+      let m = byProvider.get(r.provider);
+      if (!m) byProvider.set(r.provider, (m = new Map()));
+      let l = m.get(r.suite);
+      if (!l) m.set(r.suite, (l = []));
+      l.push(r);
+    }
+    const providers = [...new Set(run.summary.suites.map((s) => s.provider))];
+    for (const provider of providers) {
+      const recs = byProvider.get(provider) ?? new Map<string, AttemptRecord[]>();
+      const cells: Record<string, LeaderboardCell> = {};
+      const suites = run.summary.suites.filter((s) => s.provider === provider);
+      for (const s of suites) cells[s.suite] = cellFrom(s, recs.get(s.suite) ?? []);
+      const all = [...recs.values()].flat();
+      const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
+      let cost: number | null = null;
+      for (const s of suites) {
+        tokens.prompt += s.tokens.prompt;
+        tokens.completion += s.tokens.completion;
+        tokens.reasoning += s.tokens.reasoning;
+        tokens.total += s.tokens.total;
+        if (s.cost.total !== null) cost = (cost ?? 0) + s.cost.total;
+      }
+      const latency = all.length > 0
+        ? {
+            ttft_ms: latencyStats(all.map((r) => r.timings?.ttft_ms)),
+            tpot_ms: latencyStats(all.map((r) => r.timings?.tpot_ms)),
+            e2e_ms: latencyStats(all.map((r) => r.timings?.e2e_ms)),
+          }
+        : suites.length === 1
+          ? suites[0]!.latency
+          : { ttft_ms: latencyStats([]), tpot_ms: latencyStats([]), e2e_ms: latencyStats([]) };
+      const shared = (providerRuns.get(provider)?.size ?? 1) > 1;
+      builds.push({
+        row: {
+          key: `${runId}/${provider}`,
+          label: shared ? `${provider} @ ${runId}` : provider,
+          provider,
+          run_id: runId,
+          cells,
+          overall: { n: suites.reduce((a, s) => a + s.n, 0), latency, tokens, throughput_tok_s: all.length > 0 ? throughput(all) : null, cost_total: cost },
+        },
+        records: recs,
+      });
+    }
+  }
+
+  const macro = (r: LeaderboardRow): number => mean(Object.values(r.cells).map((c) => c.mean));
+  builds.sort((a, b) => macro(b.row) - macro(a.row));
+  const rows = builds.map((b) => b.row);
+
+  const suites: string[] = [];
+  for (const run of runs) for (const s of run.summary.suites) if (!suites.includes(s.suite)) suites.push(s.suite);
+
+  // Drill-down: every item of every suite, each row's verdict, anchors to transcripts.
+  const drilldown: DrillDownSuite[] = suites.map((suite, si) => {
+    const perRow = builds.map((b) => aggregateItems(b.records.get(suite) ?? []));
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    for (const m of perRow) for (const id of m.keys()) if (!seen.has(id)) { seen.add(id); ids.push(id); }
+    ids.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    return {
+      suite,
+      items: ids.map((item_id, ii) => {
+        const verdicts: Record<string, ItemVerdict | undefined> = {};
+        const passes = new Set<string>();
+        builds.forEach((b, ri) => {
+          const a = perRow[ri]!.get(item_id);
+          if (!a) return;
+          verdicts[b.row.key] = { attempts: a.attempts, passed: a.passed, mean: a.sum / a.attempts, errors: a.errors, anchor: `t-${ri}-${si}-${ii}` };
+          passes.add(a.passed === a.attempts ? 'all' : a.passed === 0 ? 'none' : 'some');
+        });
+        return { item_id, verdicts, disagree: passes.size > 1 };
+      }),
+    };
+  });
+
+  // Long-context series: attempts that carry a context length (and a needle depth).
+  const longContext: LongContextSeries[] = [];
+  for (const b of builds) {
+    for (const [suite, recs] of b.records) {
+      const byLen = new Map<number, number[]>();
+      const byCell = new Map<string, { length: number; depth: number; xs: number[] }>();
+      for (const r of recs) {
+        const { length, depth } = lengthDepthOf(r);
+        if (length === null) continue;
+        let l = byLen.get(length);
+        if (!l) byLen.set(length, (l = []));
+        l.push(r.score.value);
+        if (depth !== null) {
+          const k = `${length}|${depth}`;
+          let c = byCell.get(k);
+          if (!c) byCell.set(k, (c = { length, depth, xs: [] }));
+          c.xs.push(r.score.value);
+        }
+      }
+      if (byLen.size === 0) continue;
+      longContext.push({
+        row: b.row.key,
+        suite,
+        byLength: [...byLen].sort((x, y) => x[0] - y[0]).map(([length, xs]) => ({ length, mean: mean(xs), n: xs.length })),
+        grid: [...byCell.values()].map((c) => ({ length: c.length, depth: c.depth, mean: mean(c.xs), n: c.xs.length })),
+      });
+    }
+  }
+
+  // Latency samples per row (distribution charts).
+  const latencySamples: ReportModel['latencySamples'] = {};
+  for (const b of builds) {
+    const ttft: number[] = [];
+    const tpot: number[] = [];
+    const e2e: number[] = [];
+    for (const recs of b.records.values()) {
+      for (const r of recs) {
+        const t = r.timings;
+        if (!t) continue;
+        if (typeof t.ttft_ms === 'number') ttft.push(t.ttft_ms);
+        if (typeof t.tpot_ms === 'number') tpot.push(t.tpot_ms);
+        if (typeof t.e2e_ms === 'number') e2e.push(t.e2e_ms);
+      }
+    }
+    latencySamples[b.row.key] = { ttft_ms: ttft, tpot_ms: tpot, e2e_ms: e2e };
+  }
+
+  // Means of numeric score.details.metrics (e.g. math strict/flexible), else summary breakdowns.metrics.
+  const metrics: ReportModel['metrics'] = [];
+  for (const b of builds) {
+    for (const [suite, recs] of b.records) {
+      const acc = new Map<string, number[]>();
+      for (const r of recs) {
+        const m = r.score.details?.metrics;
+        if (typeof m !== 'object' || m === null) continue;
+        for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+          const x = num(v);
+          if (x === null || typeof v === 'string') continue;
+          let l = acc.get(k);
+          if (!l) acc.set(k, (l = []));
+          l.push(x);
+        }
+      }
+      for (const [metric, xs] of acc) metrics.push({ row: b.row.key, suite, metric, mean: mean(xs), n: xs.length });
+    }
+    if (b.records.size === 0) {
+      for (const run of runs) {
+        if (run.manifest.run_id !== b.row.run_id) continue;
+        for (const s of run.summary.suites) {
+          if (s.provider !== b.row.provider) continue;
+          const bm = s.breakdowns?.metrics;
+          if (typeof bm !== 'object' || bm === null) continue;
+          for (const [metric, v] of Object.entries(bm as Record<string, unknown>)) {
+            const x = num(v) ?? num((v as { mean?: unknown } | null)?.mean);
+            if (x !== null) metrics.push({ row: b.row.key, suite: s.suite, metric, mean: x, n: s.n });
+          }
+        }
+      }
+    }
+  }
+
+  return {
+    title: opts.title ?? 'dsabench leaderboard',
+    generated_at: (opts.now ?? (() => new Date()))().toISOString(),
+    runs: runs.map((r) => ({
+      run_id: r.manifest.run_id,
+      dir: r.dir,
+      status: r.manifest.status,
+      created_at: r.manifest.created_at,
+      git_sha: r.manifest.git_sha,
+      package_version: r.manifest.package_version,
+      notes: r.notes,
+    })),
+    suites,
+    rows,
+    published: opts.published ?? null,
+    drilldown,
+    longContext,
+    latencySamples,
+    metrics,
+    cost: opts.cost ?? [],
+  };
+}
