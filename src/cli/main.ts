@@ -10,6 +10,8 @@ import type { CommandModule } from './command.js';
 
 // Each module registers one command (or a group). Add new commands to this list.
 const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
+  () => import('./run.js').then((m) => m.default),
+  () => import('./cost.js').then((m) => m.default),
 ];
 
 export function buildProgram(modules: readonly CommandModule[]): Command {

@@ -1,0 +1,203 @@
+/**
+ * `dsabench run`: suites × providers × repeats → results/<run-id>/.
+ *
+ * Exit codes: 0 the run completed (whatever the scores); 1 it could not complete, which
+ * includes a run stopped by Ctrl-C/SIGTERM (run.json status "interrupted"; continue it with
+ * --resume DIR); 2 bad flags, config or suite files.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DsabenchError } from '../errors.js';
+import { DEFAULT_SETTINGS, runEvaluation, type ProviderEntry, type RunOutcome, type RunSettings } from '../runner/run.js';
+import { builtinSuiteNames } from '../suites/load.js';
+import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
+import type { GenerationSettings } from '../types.js';
+import type { CommandModule } from './command.js';
+import { intFlag, pct, table } from './flags.js';
+
+/**
+ * What `dsabench run` evaluates when no --suite/--provider (and no --config) is given:
+ * every built-in suite present under data/suites/, answered by the `oracle` provider
+ * (no network). Change `providers` here when a built-in model provider is the default.
+ */
+export const DEFAULT_RUN: { suites: 'all-builtin' | string[]; providers: string[] } = {
+  suites: 'all-builtin',
+  providers: ['oracle'],
+};
+
+interface RunFlags {
+  suite?: string[];
+  provider?: string[];
+  limit?: number;
+  repeats?: number;
+  concurrency?: number;
+  workers?: number;
+  seed?: number;
+  out?: string;
+  resume?: string;
+  config?: string;
+  cache?: string | boolean;
+  unsafeNoSandbox?: boolean;
+  keepWorkdirs?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/** The --config file (schemas/config.schema.json). */
+interface ConfigFile {
+  suites?: string[];
+  providers?: Array<string | ProviderEntry>;
+  limit?: number;
+  repeats?: number;
+  concurrency?: number;
+  workers?: number;
+  seed?: number;
+  out?: string;
+  cache?: string | boolean;
+  unsafe_no_sandbox?: boolean;
+  keep_workdirs?: boolean;
+  generation?: GenerationSettings;
+}
+
+export function readConfigFile(file: string): ConfigFile {
+  if (!existsSync(file)) throw new DsabenchError('E_FILE_NOT_FOUND', 'config file not found', { file });
+  const raw = parseJsonFile(readFileSync(file, 'utf8'), file, 'E_CONFIG_INVALID');
+  return validateOrThrow<ConfigFile>('config', raw, 'E_CONFIG_INVALID', { file });
+}
+
+/** Flags over config file over defaults. */
+export function resolveSettings(flags: RunFlags): { settings: RunSettings; out?: string } {
+  const cfg: ConfigFile = flags.config ? readConfigFile(flags.config) : {};
+  const providers: ProviderEntry[] = flags.provider
+    ? flags.provider.map((spec) => {
+        // A provider named on the command line keeps its options from the config file.
+        const fromCfg = cfg.providers?.find((p) => typeof p !== 'string' && p.spec === spec);
+        return fromCfg && typeof fromCfg !== 'string' ? fromCfg : { spec };
+      })
+    : (cfg.providers ?? DEFAULT_RUN.providers).map((p) => (typeof p === 'string' ? { spec: p } : p));
+  let suites = flags.suite ?? cfg.suites;
+  if (!suites) {
+    suites = DEFAULT_RUN.suites === 'all-builtin' ? builtinSuiteNames() : DEFAULT_RUN.suites;
+    if (suites.length === 0) throw new DsabenchError('E_USAGE', 'no built-in suites installed; give --suite <spec>', { field: 'suite' });
+  }
+  const cacheSetting = flags.cache ?? cfg.cache;
+  const settings: RunSettings = {
+    ...DEFAULT_SETTINGS,
+    suites,
+    providers,
+    limit: flags.limit ?? cfg.limit ?? DEFAULT_SETTINGS.limit,
+    repeats: flags.repeats ?? cfg.repeats ?? DEFAULT_SETTINGS.repeats,
+    concurrency: flags.concurrency ?? cfg.concurrency ?? DEFAULT_SETTINGS.concurrency,
+    workers: flags.workers ?? cfg.workers ?? DEFAULT_SETTINGS.workers,
+    seed: flags.seed ?? cfg.seed ?? DEFAULT_SETTINGS.seed,
+    // --cache FILE picks the file; --no-cache (false) ignores cached responses but still records new ones.
+    cache: typeof cacheSetting === 'string' ? resolve(cacheSetting) : resolve(DEFAULT_SETTINGS.cache ?? '.dsabench-cache/responses.sqlite'),
+    no_cache: cacheSetting === false,
+    unsafe_no_sandbox: flags.unsafeNoSandbox ?? cfg.unsafe_no_sandbox ?? false,
+    keep_workdirs: flags.keepWorkdirs ?? cfg.keep_workdirs ?? false,
+  };
+  if (cfg.generation) settings.generation = cfg.generation;
+  const out = flags.out ?? cfg.out;
+  return out === undefined ? { settings } : { settings, out };
+}
+
+function fmtNum(x: number | null | undefined, digits = 0): string {
+  return x === null || x === undefined ? '-' : x.toFixed(digits);
+}
+
+export function renderOutcome(o: RunOutcome): string {
+  const rows = o.summary.suites.map((s) => [
+    s.suite,
+    s.provider,
+    String(s.n),
+    pct(s.mean),
+    `[${pct(s.ci95[0])}, ${pct(s.ci95[1])}]`,
+    s.pass_at_k ? Object.entries(s.pass_at_k).map(([k, v]) => `@${k} ${pct(v)}`).join(' ') : '-',
+    String(s.n_errors),
+    fmtNum(s.latency.e2e_ms.p50),
+    s.cost.total === null ? '-' : `$${s.cost.total.toFixed(4)}`,
+  ]);
+  return table(['suite', 'provider', 'n', 'mean', '95% CI', 'pass@k', 'errors', 'e2e p50 ms', 'cost'], rows);
+}
+
+const cmd: CommandModule = {
+  register(program: Command): void {
+    program
+      .command('run')
+      .description('Evaluate providers on suites: items × repeats × providers attempts, scored in a worker pool; writes results/<run-id>/')
+      .option('-s, --suite <spec...>', 'suite: built-in name, folder path, or <loader>:<file> (repeatable; default: every built-in suite)')
+      .option('-p, --provider <spec...>', 'provider: oracle | nop | replay:<file> | openai:<model>[@<baseURL>] (repeatable; default: oracle)')
+      .option('--limit <n>', 'first N items of each suite', intFlag(1))
+      .option('--repeats <k>', 'attempts per item and provider (pass@k for k ≤ K)', intFlag(1))
+      .option('--concurrency <n>', `model calls in flight at once (default ${DEFAULT_SETTINGS.concurrency})`, intFlag(1))
+      .option('--workers <n>', `scoring worker threads; 0 scores on the main thread (default: cores = ${DEFAULT_SETTINGS.workers})`, intFlag(0))
+      .option('--seed <s>', 'seed for generated suites (default 0)', intFlag(0))
+      .option('--out <dir>', 'results folder (default results/<run-id>)')
+      .option('--resume <dir>', 'continue a stopped or killed run in <dir> (its stored suites/providers/settings)')
+      .option('--config <file>', 'JSON run config (schemas/config.schema.json); flags override it')
+      .option('--cache <file>', 'SQLite response cache file (default .dsabench-cache/responses.sqlite)')
+      .option('--no-cache', 'do not reuse cached responses (new responses are still cached)')
+      .option('--unsafe-no-sandbox', 'run untrusted code without the sandbox (DANGEROUS; only in a throwaway machine)')
+      .option('--keep-workdirs', 'keep each attempt\'s work dir under <run dir>/work/')
+      .option('-q, --quiet', 'no progress output')
+      .option('--json', 'print summary.json to stdout instead of the table')
+      .addHelpText('after', `
+Examples:
+  $ dsabench run                                        # every built-in suite, oracle provider, no network
+  $ dsabench run --suite example --provider oracle nop --repeats 4
+  $ dsabench run -s math -p openai:deepseek-chat --limit 50 --concurrency 16
+  $ dsabench run -s ./my-suite -p openai:my-model@http://127.0.0.1:8000/v1
+  $ dsabench run -s gsm8k:test.jsonl -p replay:outputs.jsonl
+  $ dsabench run --config run.json --out results/nightly
+  $ dsabench run --resume results/20261128-110731-3fa2c1
+
+Results: <dir>/run.json, samples.jsonl, summary.json, results.csv.
+Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
+the run is marked "interrupted" (exit 1) and --resume <dir> continues it.
+Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or input.`)
+      .action(async (flags: RunFlags) => {
+        if (flags.resume && (flags.suite || flags.provider || flags.config)) {
+          throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider or --config', { field: 'resume' });
+        }
+        const { settings, out } = resolveSettings(flags);
+        if (settings.unsafe_no_sandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');
+        const stop = new AbortController();
+        const abort = new AbortController();
+        const onSignal = (): void => {
+          if (!stop.signal.aborted) {
+            stop.abort();
+            process.stderr.write('\nstopping: no new attempts; waiting for those in flight (press Ctrl-C again to abort them)\n');
+          } else if (!abort.signal.aborted) {
+            abort.abort();
+            process.stderr.write('\naborting attempts in flight\n');
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        let outcome: RunOutcome;
+        try {
+          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume } : {}) }, {
+            stop: stop.signal,
+            abort: abort.signal,
+            progress: { quiet: flags.quiet ?? false },
+            log: (l) => {
+              if (!flags.quiet) process.stderr.write(l + '\n');
+            },
+          });
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        if (flags.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
+        else process.stdout.write(renderOutcome(outcome) + `results: ${outcome.dir}\n`);
+        if (outcome.manifest.status !== 'complete') {
+          const done = outcome.resumed + outcome.recorded;
+          process.stderr.write(`run interrupted: ${done}/${outcome.total} attempts done; continue with: dsabench run --resume ${outcome.dir}\n`);
+          process.exitCode = 1;
+        }
+      });
+  },
+};
+
+export default cmd;

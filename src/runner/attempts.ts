@@ -1,0 +1,224 @@
+/**
+ * The attempt loop: items × repeats × providers of every suite.
+ *
+ * - Solvers (provider calls, the terminal agent's subprocess loop) run on the main thread,
+ *   at most `concurrency` at once.
+ * - Scoring goes to the ScoringPool; a lane does not wait for its attempt's score before
+ *   solving the next one, but the scoring backlog is bounded (`maxScoreBacklog`), so a
+ *   fast provider cannot queue the whole run in memory.
+ * - Each attempt gets a fresh private work dir, passed to the solver and the scorer, and
+ *   removed once the attempt is recorded (unless keepWorkdirs).
+ * - A failure inside an attempt (provider error, solver throw, scorer throw) is a value in
+ *   its record. `stop` stops launching; `abort` also aborts in-flight provider calls, whose
+ *   attempts are then not recorded (resume redoes them).
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { getSolver } from '../solvers/index.js';
+import { renderMessages } from '../solvers/template.js';
+import type { AttemptRecord, ChatMessage, Completion, GenerationSettings, Item, Provider, SolveResult, Suite } from '../types.js';
+import { hashJson } from '../util/hash.js';
+import type { ScoringPool } from './pool.js';
+import { costOf, priceFor, type PriceTable } from './prices.js';
+import { attemptKey } from './store.js';
+
+export interface ExecuteOptions {
+  runId: string;
+  suites: readonly Suite[];
+  providers: readonly Provider[];
+  repeats: number;
+  /** First N items of each suite; null = all. */
+  limit: number | null;
+  /** Solver calls in flight at once. */
+  concurrency: number;
+  pool: ScoringPool;
+  prices: PriceTable;
+  /** Attempt keys already done (resume). */
+  skip?: ReadonlySet<string>;
+  /** Parent of the per-attempt work dirs (must exist, private). */
+  workRoot: string;
+  keepWorkdirs?: boolean;
+  unsafeNoSandbox?: boolean;
+  /** Generation settings overriding every suite's defaults. */
+  generation?: GenerationSettings;
+  onRecord: (rec: AttemptRecord) => void;
+  stop?: AbortSignal;
+  abort?: AbortSignal;
+  /** Scoring jobs waiting or running at most (default 4 × pool workers × 64, at least 256). */
+  maxScoreBacklog?: number;
+}
+
+export interface ExecuteResult {
+  /** Attempts recorded in this call. */
+  recorded: number;
+  /** True when stopped before every planned attempt was recorded. */
+  stopped: boolean;
+}
+
+interface Planned {
+  suite: Suite;
+  item: Item;
+  provider: Provider;
+  attempt: number;
+  messages: ChatMessage[];
+  settings: GenerationSettings;
+  inputHash: string;
+}
+
+/** Number of attempts the options describe (before skipping). */
+export function countAttempts(suites: readonly Suite[], providers: number, repeats: number, limit: number | null): number {
+  let n = 0;
+  for (const s of suites) n += (limit === null ? s.items.length : Math.min(limit, s.items.length)) * providers * repeats;
+  return n;
+}
+
+function* plan(opts: ExecuteOptions): Generator<Planned> {
+  for (const suite of opts.suites) {
+    const items = opts.limit === null ? suite.items : suite.items.slice(0, opts.limit);
+    const settings: GenerationSettings = { ...suite.config.generation, ...opts.generation };
+    for (const item of items) {
+      let messages: ChatMessage[] | undefined;
+      let inputHash = '';
+      for (const provider of opts.providers) {
+        for (let attempt = 0; attempt < opts.repeats; attempt++) {
+          if (opts.skip?.size && opts.skip.has(attemptKey({ suite: suite.config.name, item_id: item.id, provider: provider.id, attempt }))) continue;
+          if (!messages) {
+            messages = renderMessages(suite.config, item);
+            inputHash = hashJson({ messages, settings });
+          }
+          yield { suite, item, provider, attempt, messages, settings, inputHash };
+        }
+      }
+    }
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function failedCompletion(error: string, e2e: number): Completion {
+  return { text: '', timings: { ttft_ms: null, tpot_ms: null, e2e_ms: e2e }, error };
+}
+
+export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResult> {
+  const it = plan(opts);
+  let recorded = 0;
+  let exhausted = false;
+  let seq = 0;
+  const maxBacklog = opts.maxScoreBacklog ?? Math.max(256, 4 * Math.max(1, opts.pool.workers) * 64);
+  let backlog = 0;
+  const waiters: Array<() => void> = [];
+  const wakeOne = (): void => waiters.shift()?.();
+  // A failure of the harness itself (results file not writable): stop everything, rethrow at the end.
+  let fatal: unknown = null;
+  const scoring = new Set<Promise<void>>();
+  const prices = new Map<Provider, ReturnType<typeof priceFor>>();
+  for (const p of opts.providers) prices.set(p, priceFor(opts.prices, p));
+
+  const finish = (p: Planned, solved: SolveResult, workDir: string, startedAt: string, score: AttemptRecord['score'], error: string | null): void => {
+    const c = solved.completion;
+    const rec: AttemptRecord = {
+      run_id: opts.runId,
+      suite: p.suite.config.name,
+      item_id: p.item.id,
+      provider: p.provider.id,
+      attempt: p.attempt,
+      input_hash: p.inputHash,
+      output: solved.output,
+      score,
+      usage: c.usage ?? null,
+      timings: c.timings ?? null,
+      cost: costOf(prices.get(p.provider) ?? null, c.usage),
+      error,
+    };
+    if (c.reasoning) rec.reasoning = c.reasoning;
+    if (solved.transcript) rec.transcript = solved.transcript;
+    if (p.item.metadata || solved.metadata) rec.metadata = { ...p.item.metadata, ...(solved.metadata ? { solve: solved.metadata } : {}) };
+    if (c.cached) rec.cached = true;
+    rec.started_at = startedAt;
+    rec.ended_at = new Date().toISOString();
+    if (!opts.keepWorkdirs) rmSync(workDir, { recursive: true, force: true });
+    try {
+      opts.onRecord(rec);
+      recorded++;
+    } catch (e) {
+      fatal ??= e;
+    }
+  };
+
+  const runOne = async (p: Planned): Promise<void> => {
+    const workDir = join(opts.workRoot, String(seq++));
+    mkdirSync(workDir, { mode: 0o700 });
+    const startedAt = new Date().toISOString();
+    const t0 = performance.now();
+    let solved: SolveResult;
+    try {
+      solved = await getSolver(p.suite.config.solver)({
+        suite: p.suite,
+        item: p.item,
+        provider: p.provider,
+        messages: p.messages,
+        settings: p.settings,
+        attempt: p.attempt,
+        workDir,
+        signal: opts.abort,
+        unsafeNoSandbox: opts.unsafeNoSandbox,
+      });
+    } catch (err) {
+      solved = { output: '', completion: failedCompletion(`solver failed: ${errorMessage(err)}`, performance.now() - t0) };
+    }
+    const err = solved.completion.error;
+    if (err) {
+      if (opts.abort?.aborted) {
+        // Cut short by Ctrl-C: not a result; resume will redo it.
+        if (!opts.keepWorkdirs) rmSync(workDir, { recursive: true, force: true });
+        return;
+      }
+      finish(p, solved, workDir, startedAt, { value: 0, pass: false }, err);
+      return;
+    }
+    while (backlog >= maxBacklog) await new Promise<void>((r) => waiters.push(r));
+    backlog++;
+    const job = opts.pool
+      .score({
+        scorer: p.suite.config.scorer.name,
+        options: p.suite.config.scorer.options ?? {},
+        output: solved.output,
+        item: p.item,
+        workDir,
+        unsafeNoSandbox: opts.unsafeNoSandbox,
+      })
+      .then((o) => finish(p, solved, workDir, startedAt, o.score, o.error))
+      .finally(() => {
+        backlog--;
+        scoring.delete(job);
+        wakeOne();
+      });
+    scoring.add(job);
+  };
+
+  const lane = async (): Promise<void> => {
+    for (;;) {
+      if (opts.stop?.aborted || fatal !== null) return;
+      const n = it.next();
+      if (n.done) {
+        exhausted = true;
+        return;
+      }
+      try {
+        await runOne(n.value);
+      } catch (e) {
+        fatal ??= e;
+        return;
+      }
+    }
+  };
+
+  // Lanes waiting on the scoring backlog are woken one per finished score and re-check.
+  const lanes = Array.from({ length: Math.max(1, opts.concurrency) }, () => lane());
+  await Promise.all(lanes);
+  while (scoring.size > 0) await Promise.all([...scoring]);
+  if (fatal !== null) throw fatal;
+  return { recorded, stopped: !exhausted };
+}

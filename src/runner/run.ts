@@ -1,0 +1,253 @@
+/**
+ * One `dsabench run`: resolve suites and providers, write results/<run-id>/ (run.json,
+ * samples.jsonl, summary.json, results.csv), resume a killed run, stop cleanly on request.
+ *
+ * Settings that decide WHAT is evaluated (suites, providers, limit, repeats, seed,
+ * generation) are hashed into config_hash and fixed for a run; --resume reuses them from
+ * run.json. Settings that decide HOW FAST (concurrency, workers) may change on resume.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DsabenchError } from '../errors.js';
+import { createProvider, type ProviderConfig } from '../providers/index.js';
+import { loadSuite } from '../suites/load.js';
+import type { AttemptRecord, GenerationSettings, Provider, RunManifest, RunSummary, Suite } from '../types.js';
+import { hashJson } from '../util/hash.js';
+import { packageVersion } from '../util/package.js';
+import { countAttempts, executeAttempts } from './attempts.js';
+import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
+import { defaultWorkers, ScoringPool } from './pool.js';
+import { loadPrices } from './prices.js';
+import { Progress, type ProgressOptions } from './progress.js';
+import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeJson, writeResultsCsv, writeSummary } from './store.js';
+import { summarize, type SuiteMeta } from './summary.js';
+
+export interface ProviderEntry {
+  spec: string;
+  options?: ProviderConfig;
+}
+
+/** The resolved configuration of a run, stored as run.json `config`. */
+export interface RunSettings {
+  suites: string[];
+  providers: ProviderEntry[];
+  limit: number | null;
+  repeats: number;
+  concurrency: number;
+  workers: number;
+  seed: number;
+  /** SQLite response cache file (openai providers); null = no cache. */
+  cache: string | null;
+  /** Do not read cached responses (fresh calls, still written to the cache). */
+  no_cache: boolean;
+  unsafe_no_sandbox: boolean;
+  keep_workdirs: boolean;
+  generation?: GenerationSettings;
+}
+
+/** Defaults of every setting; `dsabench run` with no flags fills suites/providers from DEFAULT_RUN. */
+export const DEFAULT_SETTINGS: Omit<RunSettings, 'suites' | 'providers'> = {
+  limit: null,
+  repeats: 1,
+  concurrency: 8,
+  workers: defaultWorkers(),
+  seed: 0,
+  cache: '.dsabench-cache/responses.sqlite',
+  no_cache: false,
+  unsafe_no_sandbox: false,
+  keep_workdirs: false,
+};
+
+export interface RunControl {
+  /** Stop launching attempts (first Ctrl-C). */
+  stop?: AbortSignal;
+  /** Abort in-flight attempts too (second Ctrl-C). */
+  abort?: AbortSignal;
+  progress?: ProgressOptions;
+  /** Called with human-readable notes (run dir, resume counts). */
+  log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  dir: string;
+  manifest: RunManifest;
+  summary: RunSummary;
+  /** Attempts planned, done before this invocation (resume), and recorded now. */
+  total: number;
+  resumed: number;
+  recorded: number;
+}
+
+/** The part of the settings that decides what is evaluated (hashed). */
+function whatSettings(s: RunSettings): Record<string, unknown> {
+  return { suites: s.suites, providers: s.providers, limit: s.limit, repeats: s.repeats, seed: s.seed, generation: s.generation ?? null };
+}
+
+export async function loadSuites(specs: readonly string[], seed: number): Promise<Suite[]> {
+  const suites: Suite[] = [];
+  const names = new Map<string, string>();
+  for (const spec of specs) {
+    const s = await loadSuite(spec, { seed });
+    const prev = names.get(s.config.name);
+    if (prev !== undefined) throw new DsabenchError('E_USAGE', `suites "${prev}" and "${spec}" have the same name "${s.config.name}"; expected distinct suite names`, { field: 'suite' });
+    names.set(s.config.name, spec);
+    suites.push(s);
+  }
+  return suites;
+}
+
+export async function openProviders(settings: Pick<RunSettings, 'providers' | 'cache' | 'no_cache'>): Promise<Provider[]> {
+  const providers: Provider[] = [];
+  try {
+    for (const p of settings.providers) {
+      const opts: Parameters<typeof createProvider>[1] = { cachePath: settings.cache, noCache: settings.no_cache };
+      if (p.options) opts.config = p.options;
+      const prov = await createProvider(p.spec, opts);
+      if (providers.some((q) => q.id === prov.id)) throw new DsabenchError('E_USAGE', `provider "${prov.id}" given twice; expected distinct providers`, { field: 'provider' });
+      providers.push(prov);
+    }
+  } catch (err) {
+    await closeProviders(providers);
+    throw err;
+  }
+  return providers;
+}
+
+export async function closeProviders(providers: readonly Provider[]): Promise<void> {
+  for (const p of providers) {
+    try {
+      await p.close?.();
+    } catch {
+      // closing is best effort
+    }
+  }
+}
+
+function suiteMeta(suites: readonly Suite[]): Record<string, SuiteMeta> {
+  const out: Record<string, SuiteMeta> = {};
+  for (const s of suites) {
+    const by = s.config.options?.['breakdown_by'];
+    out[s.config.name] = { kind: s.config.kind, ...(Array.isArray(by) ? { breakdownBy: by.map(String) } : {}) };
+  }
+  return out;
+}
+
+/**
+ * Run (or resume) an evaluation. `resumeDir` continues a run folder: its stored settings
+ * are used, with `concurrency`/`workers`/`keep_workdirs` from `settings` when given.
+ */
+export async function runEvaluation(
+  settingsIn: RunSettings,
+  where: { out?: string; resumeDir?: string; resultsRoot?: string },
+  control: RunControl = {},
+): Promise<RunOutcome> {
+  const log = control.log ?? (() => {});
+  let settings = settingsIn;
+  let dir: string;
+  let manifest: RunManifest;
+  let previous: AttemptRecord[] = [];
+  if (where.resumeDir) {
+    dir = resolve(where.resumeDir);
+    const old = readManifest(dir);
+    const stored = old.config as unknown as RunSettings;
+    settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs };
+    previous = readSamples(join(dir, FILES.samples), { repair: true });
+    manifest = { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> };
+  } else {
+    const runId = newRunId();
+    dir = resolve(where.out ?? join(where.resultsRoot ?? 'results', runId));
+    manifest = {
+      run_id: runId,
+      created_at: new Date().toISOString(),
+      finished_at: null,
+      status: 'running',
+      package_version: packageVersion(),
+      git_sha: gitSha(),
+      config: settings as unknown as Record<string, unknown>,
+      config_hash: '',
+      seed: settings.seed,
+      engine: await engineInfo(),
+      machine: machineInfo(),
+      suites: [],
+      providers: [],
+    };
+  }
+
+  const suites = await loadSuites(settings.suites, settings.seed);
+  const prices = loadPrices();
+  const providers = await openProviders(settings);
+  const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
+  const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
+  if (where.resumeDir && manifest.config_hash && manifest.config_hash !== configHash) {
+    log(`note: suite files changed since this run started (config hash ${manifest.config_hash} → ${configHash}); finished attempts are kept as they are`);
+  }
+  manifest = {
+    ...manifest,
+    config_hash: where.resumeDir && manifest.config_hash ? manifest.config_hash : configHash,
+    suites: suites.map((s) => s.config.name),
+    providers: providers.map((p) => p.id),
+  };
+  ensureDir(dir);
+  writeJson(join(dir, FILES.manifest), manifest);
+
+  const skip = new Set(previous.map(attemptKey));
+  const total = countAttempts(suites, providers.length, settings.repeats, settings.limit);
+  const resumedDone = previous.filter((r) => suites.some((s) => s.config.name === r.suite) && providers.some((p) => p.id === r.provider)).length;
+  log(`run ${manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}`);
+
+  const writer = new SampleWriter(join(dir, FILES.samples));
+  const pool = new ScoringPool({ workers: settings.workers });
+  const workRoot = settings.keep_workdirs ? join(dir, 'work') : mkdtempSync(join(tmpdir(), `dsabench-${manifest.run_id}-`));
+  if (settings.keep_workdirs) ensureDir(workRoot);
+  const progress = new Progress(total, resumedDone, control.progress);
+  let recorded = 0;
+  let stopped = false;
+  let failure: unknown = null;
+  try {
+    const res = await executeAttempts({
+      runId: manifest.run_id,
+      suites,
+      providers,
+      repeats: settings.repeats,
+      limit: settings.limit,
+      concurrency: settings.concurrency,
+      pool,
+      prices,
+      skip,
+      workRoot,
+      keepWorkdirs: settings.keep_workdirs,
+      unsafeNoSandbox: settings.unsafe_no_sandbox,
+      ...(settings.generation ? { generation: settings.generation } : {}),
+      onRecord: (rec) => {
+        writer.append(rec);
+        progress.tick(rec.score.pass, rec.error !== null);
+      },
+      ...(control.stop ? { stop: control.stop } : {}),
+      ...(control.abort ? { abort: control.abort } : {}),
+    });
+    recorded = res.recorded;
+    stopped = res.stopped;
+  } catch (err) {
+    failure = err;
+  } finally {
+    progress.finish();
+    writer.close();
+    await pool.close();
+    await closeProviders(providers);
+    if (!settings.keep_workdirs) rmSync(workRoot, { recursive: true, force: true });
+  }
+
+  // The summary covers every attempt in the file (this invocation and earlier ones).
+  const all = readSamples(join(dir, FILES.samples));
+  manifest = { ...manifest, status: failure ? 'failed' : stopped ? 'interrupted' : 'complete', finished_at: new Date().toISOString() };
+  const order = suites.flatMap((s) => providers.map((p) => ({ suite: s.config.name, provider: p.id })));
+  const summary = summarize(manifest, all, suiteMeta(suites), order);
+  writeSummary(dir, summary);
+  writeResultsCsv(dir, all);
+  writeJson(join(dir, FILES.manifest), manifest);
+  if (failure) {
+    throw failure instanceof DsabenchError ? failure : new DsabenchError('E_RUN', `run failed: ${failure instanceof Error ? failure.message : String(failure)}`, { cause: failure });
+  }
+  return { dir, manifest, summary, total, resumed: resumedDone, recorded };
+}

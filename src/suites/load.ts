@@ -1,0 +1,234 @@
+/**
+ * Suite specs → validated suites.
+ *
+ * A spec is one of:
+ * - a built-in name (`math`): data/suites/<name>/ in the package;
+ * - a folder path (`./my-suite`, or the path of its suite.json);
+ * - `<loader>:<file>` (`gsm8k:test.jsonl`): a loader from LOADERS over a user file.
+ *
+ * A folder holds suite.json (schemas/suite.schema.json) and its items: items.jsonl
+ * (schemas/item.schema.json, one object per line), a seeded generator (GENERATORS) or a
+ * loader over a file next to it. Every problem is a DsabenchError naming file, line, field
+ * (JSON pointer) and what was expected. Items without an id get their 0-based line number.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { DsabenchError } from '../errors.js';
+import { scorerNames } from '../scorers/index.js';
+import { SOLVERS, solverNames } from '../solvers/index.js';
+import { templateVariables } from '../solvers/template.js';
+import type { Item, Suite, SuiteConfig } from '../types.js';
+import { parseJsonl } from '../util/jsonl.js';
+import { packagePath } from '../util/package.js';
+import { GENERATORS, LOADERS } from './registry.js';
+import { parseJsonFile, validateOrThrow } from './schema.js';
+
+export interface LoadSuiteOptions {
+  /** Seed for generator suites whose suite.json gives none (the run's seed). */
+  seed?: number;
+}
+
+/** Folder of the built-in suites shipped in the package. */
+export function builtinSuitesDir(): string {
+  return packagePath('data', 'suites');
+}
+
+const BARE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Names of the built-in suites present (folders of data/suites/ with a suite.json). */
+export function builtinSuiteNames(): string[] {
+  return suiteFolders(builtinSuitesDir()).map((d) => basename(d));
+}
+
+/** Sub-folders of `dir` that hold a suite.json, sorted by name. */
+export function suiteFolders(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, 'suite.json')))
+    .map((e) => join(dir, e.name))
+    .sort();
+}
+
+/** Resolve a spec and load the suite: config validated, items validated and expanded. */
+export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
+  const colon = spec.indexOf(':');
+  const loaderName = colon > 0 ? spec.slice(0, colon) : undefined;
+  // `<loader>:<file>`, unless the whole spec is an existing path (a folder named "a:b").
+  if (loaderName !== undefined && !existsSync(spec) && /^[A-Za-z][\w-]*$/.test(loaderName)) {
+    return loadFromLoader(spec, loaderName, spec.slice(colon + 1));
+  }
+  const isPathLike = spec.includes('/') || spec.includes('\\') || spec.startsWith('.');
+  if (!isPathLike && BARE_NAME.test(spec)) {
+    const dir = join(builtinSuitesDir(), spec);
+    if (existsSync(join(dir, 'suite.json'))) return loadSuiteDir(dir, spec, opts);
+  }
+  if (existsSync(spec)) {
+    const st = statSync(spec);
+    const dir = st.isDirectory() ? spec : dirname(spec);
+    if (!existsSync(join(dir, 'suite.json'))) {
+      throw new DsabenchError('E_SUITE_NOT_FOUND', `no suite.json in this folder (a suite folder holds suite.json and items.jsonl)`, { file: resolve(dir) });
+    }
+    return loadSuiteDir(dir, spec, opts);
+  }
+  const builtins = builtinSuiteNames();
+  throw new DsabenchError(
+    'E_SUITE_NOT_FOUND',
+    `unknown suite "${spec}": expected a built-in name (${builtins.join(', ') || 'none installed'}), a suite folder, or <loader>:<file> with a loader from: ${Object.keys(LOADERS).sort().join(', ') || 'none'}`,
+  );
+}
+
+/** Read and validate suite.json (schema, scorer name, solver name). */
+export function readSuiteConfig(file: string): SuiteConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DsabenchError('E_SUITE_NOT_FOUND', `cannot read suite.json (${(err as Error).message})`, { file, cause: err });
+  }
+  const raw = parseJsonFile(text, file, 'E_SUITE_INVALID');
+  const config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file });
+  checkNames(config, file);
+  return config;
+}
+
+function checkNames(config: SuiteConfig, file: string): void {
+  if (!scorerNames().includes(config.scorer.name)) {
+    throw new DsabenchError('E_SCORER_UNKNOWN', `unknown scorer "${config.scorer.name}" (expected one of: ${scorerNames().join(', ')})`, { file, field: '/scorer/name' });
+  }
+  if (config.solver !== undefined && !(config.solver in SOLVERS)) {
+    throw new DsabenchError('E_SUITE_INVALID', `solver "${config.solver}" is not available (expected one of: ${solverNames().join(', ')})`, { file, field: '/solver' });
+  }
+  const sources = (['items', 'generator', 'loader'] as const).filter((k) => config[k] !== undefined);
+  if (sources.length > 1) {
+    throw new DsabenchError('E_SUITE_INVALID', `give only one of items, generator, loader (got ${sources.join(' and ')})`, { file, field: `/${sources[1]}` });
+  }
+}
+
+async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): Promise<Suite> {
+  const suiteFile = join(dir, 'suite.json');
+  const config = readSuiteConfig(suiteFile);
+  let items: Item[];
+  if (config.generator) {
+    const gen = GENERATORS[config.generator.name];
+    if (!gen) {
+      throw new DsabenchError('E_SUITE_INVALID', `unknown generator "${config.generator.name}" (expected one of: ${Object.keys(GENERATORS).sort().join(', ') || 'none'})`, { file: suiteFile, field: '/generator/name' });
+    }
+    const seed = config.generator.seed ?? opts.seed ?? 0;
+    const made = await gen(seed, config.generator.options ?? {});
+    items = checkItems(made, config, `${suiteFile} (generator ${config.generator.name})`, false);
+  } else if (config.loader) {
+    const loader = LOADERS[config.loader.name];
+    if (!loader) {
+      throw new DsabenchError('E_SUITE_INVALID', `unknown loader "${config.loader.name}" (expected one of: ${Object.keys(LOADERS).sort().join(', ') || 'none'})`, { file: suiteFile, field: '/loader/name' });
+    }
+    const file = resolve(dir, config.loader.file);
+    const loaded = await loader(file, config.loader.options ?? {});
+    items = checkItems(loaded.items, config, file, true);
+  } else {
+    items = readItemsFile(resolve(dir, config.items ?? 'items.jsonl'), config);
+  }
+  return { config, dir: resolve(dir), spec, items };
+}
+
+async function loadFromLoader(spec: string, loaderName: string, file: string): Promise<Suite> {
+  const loader = LOADERS[loaderName];
+  if (!loader) {
+    throw new DsabenchError('E_SUITE_NOT_FOUND', `unknown loader "${loaderName}" in suite spec "${spec}" (expected one of: ${Object.keys(LOADERS).sort().join(', ') || 'none'})`);
+  }
+  if (!existsSync(file)) throw new DsabenchError('E_FILE_NOT_FOUND', `file not found for loader ${loaderName}`, { file });
+  const loaded = await loader(file, {});
+  const raw = { name: `${loaderName}:${basename(file)}`, ...loaded.config };
+  const config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` });
+  checkNames(config, file);
+  const items = checkItems(loaded.items, config, file, true);
+  return { config, spec, items };
+}
+
+/** Parse and check items.jsonl line by line. */
+export function readItemsFile(file: string, config: SuiteConfig): Item[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read items file (${(err as Error).message}); expected items.jsonl next to suite.json, or "items"/"generator"/"loader" in suite.json`, { file, cause: err });
+  }
+  const lines = parseJsonl(text, file, { code: 'E_ITEMS_INVALID', allowEmpty: true });
+  if (lines.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items (expected one JSON object per line)', { file });
+  return checkLines(lines.map((l) => ({ value: l.value, line: l.line, index: l.index })), config, file, true);
+}
+
+/** Items from a generator or loader: same checks; `line` is the 1-based position. */
+function checkItems(items: readonly unknown[], config: SuiteConfig, file: string, isFile: boolean): Item[] {
+  if (!Array.isArray(items) || items.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items', { file });
+  return checkLines(items.map((value, index) => ({ value, line: isFile ? index + 1 : index + 1, index })), config, file, isFile);
+}
+
+function checkLines(
+  lines: ReadonlyArray<{ value: unknown; line: number; index: number }>,
+  config: SuiteConfig,
+  file: string,
+  _isFile: boolean,
+): Item[] {
+  const vars = [...new Set([...templateVariables(config.prompt.template), ...(config.prompt.system ? templateVariables(config.prompt.system) : [])])];
+  const seen = new Map<string, number>();
+  const items: Item[] = [];
+  for (const { value, line, index } of lines) {
+    const raw = validateOrThrow<Omit<Item, 'id'> & { id?: string | number }>('item', value, 'E_ITEMS_INVALID', { file, line });
+    const id = raw.id === undefined ? String(index) : String(raw.id);
+    const first = seen.get(id);
+    if (first !== undefined) {
+      throw new DsabenchError('E_ITEMS_INVALID', `duplicate item id "${id}" (first used on line ${first}); expected unique ids`, { file, line, field: '/id' });
+    }
+    seen.set(id, line);
+    for (const v of vars) {
+      if (!(v in raw.input)) {
+        throw new DsabenchError(
+          'E_ITEMS_INVALID',
+          `prompt template uses {${v}} but this item's input has no "${v}" (input has: ${Object.keys(raw.input).join(', ') || 'nothing'}); write {{${v}}} for literal braces`,
+          { file, line, field: `/input/${v}` },
+        );
+      }
+    }
+    const item: Item = { id, input: raw.input, target: raw.target };
+    if (raw.reference !== undefined) item.reference = raw.reference;
+    if (raw.metadata !== undefined) item.metadata = raw.metadata;
+    items.push(item);
+  }
+  return items;
+}
+
+export interface SuiteListing {
+  name: string;
+  kind: string;
+  dir: string;
+  builtin: boolean;
+  items: number | string;
+  description?: string;
+  error?: string;
+}
+
+/** Suites found in the package (built-in) and in user folders (each a folder of suite folders, or a suite folder). */
+export function listSuites(userDirs: readonly string[] = []): SuiteListing[] {
+  const out: SuiteListing[] = [];
+  const add = (dir: string, builtin: boolean): void => {
+    try {
+      const config = readSuiteConfig(join(dir, 'suite.json'));
+      let items: number | string;
+      if (config.generator) items = `generator ${config.generator.name}`;
+      else if (config.loader) items = `loader ${config.loader.name}`;
+      else {
+        const f = resolve(dir, config.items ?? 'items.jsonl');
+        items = existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
+      }
+      out.push({ name: builtin ? basename(dir) : dir, kind: config.kind, dir, builtin, items, description: config.description });
+    } catch (err) {
+      out.push({ name: builtin ? basename(dir) : dir, kind: '?', dir, builtin, items: 0, error: (err as Error).message });
+    }
+  };
+  for (const d of suiteFolders(builtinSuitesDir())) add(d, true);
+  for (const u of userDirs) {
+    if (existsSync(join(u, 'suite.json'))) add(u, false);
+    else for (const d of suiteFolders(u)) add(d, false);
+  }
+  return out;
+}
