@@ -53,6 +53,7 @@ export interface OpenAiProviderInit {
   concurrency: number;
   rpm?: number;
   stream: boolean;
+  includeUsage: boolean;
   extraBody?: Record<string, unknown>;
   backoff: BackoffPolicy;
 }
@@ -175,7 +176,7 @@ export class OpenAiProvider implements Provider {
     if (s.seed !== undefined) body['seed'] = s.seed;
     if (req.tools !== undefined && req.tools.length > 0) body['tools'] = req.tools;
     body['stream'] = stream;
-    if (stream) body['stream_options'] = { include_usage: true };
+    if (stream && this.init.includeUsage) body['stream_options'] = { include_usage: true };
     return { ...body, ...(this.init.extraBody ?? {}) };
   }
 
@@ -412,8 +413,10 @@ export function createOpenAiProvider(model: string, specBaseUrl: string | undefi
   if (cfg.extra_body !== undefined && !isObj(cfg.extra_body)) {
     throw new DsabenchError('E_CONFIG_INVALID', 'expected an object', { field: 'provider.extra_body' });
   }
-  if (cfg.stream !== undefined && typeof cfg.stream !== 'boolean') {
-    throw new DsabenchError('E_CONFIG_INVALID', 'expected true or false', { field: 'provider.stream' });
+  for (const key of ['stream', 'include_usage'] as const) {
+    if (cfg[key] !== undefined && typeof cfg[key] !== 'boolean') {
+      throw new DsabenchError('E_CONFIG_INVALID', 'expected true or false', { field: `provider.${key}` });
+    }
   }
   const init: OpenAiProviderInit = {
     id: `openai:${model}${specBaseUrl ? `@${specBaseUrl}` : ''}`,
@@ -424,6 +427,7 @@ export function createOpenAiProvider(model: string, specBaseUrl: string | undefi
     maxRetries: checkNumber(cfg, 'max_retries', 0, true) ?? OPENAI_DEFAULTS.max_retries,
     concurrency: checkNumber(cfg, 'concurrency', 1, true) ?? OPENAI_DEFAULTS.concurrency,
     stream: cfg.stream ?? OPENAI_DEFAULTS.stream,
+    includeUsage: cfg.include_usage ?? true,
     backoff: {
       baseMs: checkNumber(cfg, 'backoff_base_ms', 0, false) ?? OPENAI_DEFAULTS.backoff_base_ms,
       maxMs: checkNumber(cfg, 'backoff_max_ms', 0, false) ?? OPENAI_DEFAULTS.backoff_max_ms,

@@ -17,6 +17,9 @@ export interface ProviderConfig {
   rpm?: number;
   /** Stream with SSE (default true). */
   stream?: boolean;
+  /** Ask for usage in the last streamed chunk (`stream_options.include_usage`, default true);
+   *  turn off for servers that reject the field. */
+  include_usage?: boolean;
   /** Merged into every request body (e.g. `{ "thinking": { "type": "enabled" } }`). */
   extra_body?: Record<string, unknown>;
   /** Backoff base delay in ms (default 500) and cap (default 30000). */

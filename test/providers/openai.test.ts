@@ -72,6 +72,18 @@ test('streaming: text, usage, TTFT/ITL/TPOT, and the request the server saw', as
   });
 });
 
+test('without include_usage: no usage field, TPOT from the streamed chunk count', async () => {
+  const p = await provider({ include_usage: false });
+  server.script({ text: 'a b c d e', tokenDelayMs: 2 });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.usage, undefined);
+  assert.equal(server.requests[0]!.body!['stream_options'], undefined);
+  const t = c.timings;
+  assert.ok(t.ttft_ms !== null && t.tpot_ms !== null);
+  assert.ok(Math.abs(t.tpot_ms - (t.e2e_ms - t.ttft_ms) / 4) < 0.01, '5 chunks → 4 intervals');
+});
+
 test('DeepSeek reasoning_content is collected apart from the answer, with reasoning tokens', async () => {
   const p = await provider();
   server.script({ reasoning: 'two plus two is four', text: '4' });
