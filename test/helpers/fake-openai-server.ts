@@ -12,6 +12,9 @@
  * plain JSON follows the request's `stream` flag. Replies can carry reasoning_content,
  * tool calls, usage with reasoning tokens, an HTTP error with Retry-After, a connection
  * dropped mid-stream, a malformed chunk, delays, or no answer at all (timeouts).
+ *
+ * The server runs in the test's own event loop: start the CLI under test with the async
+ * `spawn`/`execFile`, never `spawnSync`/`execFileSync`, or the server cannot answer.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +72,19 @@ export interface RecordedRequest {
   finishedAt?: number;
 }
 
+/** Text of the last user message of a recorded request ('' when none), for handlers that answer per prompt. */
+export function lastUserContent(req: RecordedRequest): string {
+  const msgs = req.body && Array.isArray(req.body['messages']) ? (req.body['messages'] as unknown[]) : [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    const m = msgs[i];
+    if (m && typeof m === 'object' && (m as Record<string, unknown>)['role'] === 'user') {
+      const c = (m as Record<string, unknown>)['content'];
+      return typeof c === 'string' ? c : '';
+    }
+  }
+  return '';
+}
+
 export type FakeHandler = (req: RecordedRequest, index: number) => FakeReply;
 
 export interface FakeOpenAiServer {
@@ -80,6 +96,8 @@ export interface FakeOpenAiServer {
   script(...replies: FakeReply[]): void;
   /** Replace the handler used when the script is empty. */
   setHandler(handler: FakeHandler): void;
+  /** Forget recorded requests, queued replies and the in-flight peak; keep the handler. */
+  reset(): void;
   /** Replies still queued. */
   pending(): number;
   /** Highest number of chat requests being answered at once. */
@@ -277,6 +295,11 @@ export async function start(opts: { handler?: FakeHandler } = {}): Promise<FakeO
     },
     setHandler: (h) => {
       handler = h;
+    },
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+      peak = inFlight;
     },
     pending: () => queue.length,
     maxInFlight: () => peak,

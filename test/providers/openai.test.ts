@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { createProvider } from '../../src/providers/index.js';
 import type { ProviderConfig } from '../../src/providers/types.js';
 import type { ChatMessage, CompletionRequest, Provider, ToolSpec } from '../../src/types.js';
-import { start, type FakeOpenAiServer } from '../helpers/fake-openai-server.js';
+import { lastUserContent, start, type FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 
 let server: FakeOpenAiServer;
 
@@ -15,7 +15,7 @@ after(async () => {
   await server.close();
 });
 beforeEach(() => {
-  server.requests.length = 0;
+  server.reset();
   server.setHandler(() => ({ text: 'ok' }));
 });
 
@@ -253,9 +253,11 @@ test('connection refused is retried, then an error value', async () => {
 
 test('the concurrency limit is observed at the server', async () => {
   const p = await provider({ concurrency: 3 });
-  server.setHandler(() => ({ text: 'a b c', firstTokenDelayMs: 30, tokenDelayMs: 5 }));
-  const results = await Promise.all(Array.from({ length: 10 }, (_, i) => p.complete(request({ attempt: i }))));
-  assert.ok(results.every((c) => c.error === null && c.text === 'a b c'));
+  server.setHandler((r) => ({ text: `echo ${lastUserContent(r)}`, firstTokenDelayMs: 30, tokenDelayMs: 5 }));
+  const results = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => p.complete(request({ attempt: i, messages: [{ role: 'user', content: `q${i}` }] }))),
+  );
+  results.forEach((c, i) => assert.equal(c.text, `echo q${i}`, c.error ?? ''));
   assert.equal(server.requests.length, 10);
   assert.equal(server.maxInFlight() <= 3, true, `server saw ${server.maxInFlight()} at once`);
   assert.ok(server.maxInFlight() >= 2, 'requests did overlap');
