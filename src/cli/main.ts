@@ -11,6 +11,9 @@ import type { CommandModule } from './command.js';
 // Each module registers one command (or a group). Add new commands to this list.
 const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
   () => import('./run.js').then((m) => m.default),
+  () => import('./list.js').then((m) => m.default),
+  () => import('./validate.js').then((m) => m.default),
+  () => import('./score.js').then((m) => m.default),
   () => import('./cost.js').then((m) => m.default),
 ];
 

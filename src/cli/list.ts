@@ -1,0 +1,72 @@
+/** `dsabench list suites|scorers|providers`: what is available to `dsabench run`. */
+import type { Command } from 'commander';
+import { ACCEPTED_SPECS, PROVIDER_FACTORIES } from '../providers/index.js';
+import { scorerNames } from '../scorers/index.js';
+import { listSuites } from '../suites/load.js';
+import type { CommandModule } from './command.js';
+import { collect, table } from './flags.js';
+
+const PROVIDER_NOTES: Record<string, string> = {
+  oracle: 'answers each item\'s reference solution (a valid suite scores 100%)',
+  nop: 'answers nothing (a valid suite scores 0%)',
+  'replay:<file.jsonl>': 're-scores recorded outputs ({id, output} lines or a samples.jsonl)',
+  'openai:<model>': 'OpenAI-compatible chat completions (DeepSeek API, vLLM, SGLang, llama.cpp, Ollama)',
+  'openai:<model>@<baseURL>': '… at an explicit base URL, e.g. http://127.0.0.1:8000/v1',
+};
+
+function write(json: boolean, value: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
+}
+
+const cmd: CommandModule = {
+  register(program: Command): void {
+    const list = program
+      .command('list')
+      .description('List built-in and user suites, scorers and provider kinds')
+      .addHelpText('after', `
+Examples:
+  $ dsabench list suites
+  $ dsabench list suites --dir ./my-suites
+  $ dsabench list scorers
+  $ dsabench list providers --json`);
+
+    list
+      .command('suites')
+      .description('Built-in suites (data/suites/) and suites in folders given with --dir')
+      .option('--dir <folder>', 'a suite folder or a folder of suite folders (repeatable)', collect)
+      .option('--json', 'JSON output')
+      .addHelpText('after', `
+Examples:
+  $ dsabench list suites
+  $ dsabench list suites --dir ./my-suites --dir ../other-suite`)
+      .action((opts: { dir?: string[]; json?: boolean }) => {
+        const suites = listSuites(opts.dir ?? []);
+        const rows = suites.map((s) => [s.name, s.kind, String(s.items), s.builtin ? 'built-in' : 'user', s.error ? `INVALID: ${s.error}` : (s.description ?? '')]);
+        write(Boolean(opts.json), suites, table(['suite', 'kind', 'items', 'where', 'description'], rows));
+      });
+
+    list
+      .command('scorers')
+      .description('Scorer names usable in suite.json "scorer.name" and dsabench score --scorer')
+      .option('--json', 'JSON output')
+      .addHelpText('after', '\nExamples:\n  $ dsabench list scorers')
+      .action((opts: { json?: boolean }) => {
+        const names = scorerNames();
+        write(Boolean(opts.json), names, names.join('\n') + '\n');
+      });
+
+    list
+      .command('providers')
+      .description('Provider spec forms accepted by dsabench run --provider')
+      .option('--json', 'JSON output')
+      .addHelpText('after', '\nExamples:\n  $ dsabench list providers')
+      .action((opts: { json?: boolean }) => {
+        const builtin = new Set(['oracle', 'nop', 'replay', 'openai']);
+        const specs: string[] = [...ACCEPTED_SPECS, ...Object.keys(PROVIDER_FACTORIES).filter((k) => !builtin.has(k)).map((k) => `${k}:…`)];
+        const rows = specs.map((s) => [s, PROVIDER_NOTES[s] ?? '']);
+        write(Boolean(opts.json), specs, table(['provider spec', 'what it does'], rows));
+      });
+  },
+};
+
+export default cmd;

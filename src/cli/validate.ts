@@ -1,0 +1,56 @@
+/**
+ * `dsabench validate <suite...>`: schema check, oracle = 100%, nop = 0%, one verdict line
+ * per check. Exit 0 when every check of every suite passes, 1 otherwise.
+ */
+import type { Command } from 'commander';
+import { validateSuite } from '../runner/validate.js';
+import type { CommandModule } from './command.js';
+import { intFlag } from './flags.js';
+
+const cmd: CommandModule = {
+  register(program: Command): void {
+    program
+      .command('validate')
+      .description('Check suites: schema, oracle provider scores 100%, nop provider scores 0%')
+      .argument('<suite...>', 'suite specs: built-in name, folder path, or <loader>:<file>')
+      .option('--limit <n>', 'check only the first N items', intFlag(1))
+      .option('--workers <n>', 'scoring worker threads (0 = main thread)', intFlag(0))
+      .option('--seed <s>', 'seed for generated suites', intFlag(0))
+      .option('--unsafe-no-sandbox', 'run code without the sandbox (DANGEROUS)')
+      .option('--json', 'JSON output')
+      .addHelpText('after', `
+Examples:
+  $ dsabench validate example
+  $ dsabench validate ./my-suite --limit 20
+  $ dsabench validate math code long-context --json
+
+Exit codes: 0 every check passed, 1 a check failed.`)
+      .action(async (specs: string[], opts: { limit?: number; workers?: number; seed?: number; unsafeNoSandbox?: boolean; json?: boolean }) => {
+        let allOk = true;
+        const results: unknown[] = [];
+        for (const spec of specs) {
+          const { suite, checks } = await validateSuite(spec, {
+            limit: opts.limit ?? null,
+            ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+            ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
+          });
+          const ok = checks.every((c) => c.ok);
+          allOk &&= ok;
+          results.push({ spec, suite: suite?.config.name ?? null, ok, checks });
+          if (opts.json) continue;
+          process.stdout.write(`${spec}${suite && suite.config.name !== spec ? ` (${suite.config.name})` : ''}: ${ok ? 'VALID' : 'INVALID'}\n`);
+          for (const c of checks) {
+            process.stdout.write(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.check}: ${c.detail}\n`);
+            for (const f of c.failures ?? []) {
+              process.stdout.write(`       item ${f.item_id}: value ${f.value}${f.error ? `, error: ${f.error}` : ''}, output ${JSON.stringify(f.output)}\n`);
+            }
+          }
+        }
+        if (opts.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+        if (!allOk) process.exitCode = 1;
+      });
+  },
+};
+
+export default cmd;
