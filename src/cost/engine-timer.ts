@@ -1,0 +1,22 @@
+/**
+ * The native engine behind the cost study: an AttentionTimer (per-position timings) and
+ * QualityOps (fidelity vs k). Loaded lazily so the analytic parts work without a build.
+ */
+import type { QualityOps } from './quality.js';
+import type { AttentionTimer } from './timer.js';
+
+export interface LoadedEngine {
+  timer?: AttentionTimer;
+  ops?: QualityOps;
+  /** Why the engine is unavailable (when timer is undefined). */
+  reason?: string;
+}
+
+export async function loadEngine(): Promise<LoadedEngine> {
+  try {
+    const mod = (await import('./engine-adapter.js')) as { createEngineParts(): Promise<LoadedEngine> };
+    return await mod.createEngineParts();
+  } catch (e) {
+    return { reason: (e as Error).message.split('\n')[0] };
+  }
+}
