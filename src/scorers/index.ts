@@ -5,9 +5,16 @@
 import type { ScoreFn } from '../types.js';
 import { DsabenchError } from '../errors.js';
 import { exactMatch } from './exact-match.js';
+import { mathScorer } from './math/index.js';
+import { stringMatchAll, stringMatchPart } from './string-match.js';
+import { longbenchMc } from './longbench-mc.js';
 
 export const SCORERS = {
   exact_match: exactMatch,
+  math: mathScorer,
+  string_match_all: stringMatchAll,
+  string_match_part: stringMatchPart,
+  longbench_mc: longbenchMc,
 } satisfies Record<string, ScoreFn>;
 
 export type ScorerName = keyof typeof SCORERS;

@@ -4,9 +4,16 @@
  * a `<loader>:<file>` suite spec picks a loader directly (`gsm8k:test.jsonl`).
  */
 import type { ItemGenerator, ItemLoader } from '../types.js';
+import { mathGenerator } from './math/generate.js';
+import { aimeLoader, gsm8kLoader, math500Loader, mathLoader } from './math/loaders.js';
 
 export const GENERATORS: Record<string, ItemGenerator> = {
+  math: mathGenerator,
 };
 
 export const LOADERS: Record<string, ItemLoader> = {
+  gsm8k: gsm8kLoader,
+  math: mathLoader,
+  math500: math500Loader,
+  aime: aimeLoader,
 };

@@ -1,0 +1,47 @@
+/**
+ * LongBench v2 multiple choice (A-D).
+ *
+ * Official extraction (strict): remove `*`, then `The correct answer is \(([A-D])\)`, then
+ * `The correct answer is ([A-D])`. Flexible adds: `answer is (B)`/`Answer: B`, a reply that is
+ * just a letter (`B`, `(B)`, `B.`), and the last `(X)` in the text.
+ * value/pass follow flexible unless options.mode is "strict"; details.metrics has both.
+ */
+import { DsabenchError } from '../errors.js';
+import type { ScoreFn } from '../types.js';
+
+export type Choice = 'A' | 'B' | 'C' | 'D';
+
+export function extractChoiceStrict(response: string): Choice | null {
+  const r = response.replace(/\*/g, '');
+  const m = /The correct answer is \(([A-D])\)/.exec(r) ?? /The correct answer is ([A-D])/.exec(r);
+  return m ? (m[1] as Choice) : null;
+}
+
+export function extractChoiceFlexible(response: string): Choice | null {
+  const strict = extractChoiceStrict(response);
+  if (strict) return strict;
+  const r = response.replace(/\*/g, '').trim();
+  const answerIs = [...r.matchAll(/answer(?:\s+is)?\s*[:：]?\s*\(?([A-D])\)?(?![A-Za-z])/gi)].pop();
+  if (answerIs) return answerIs[1]!.toUpperCase() as Choice;
+  const lone = /^\(?([A-D])\)?[.:]?$/.exec(r);
+  if (lone) return lone[1] as Choice;
+  const paren = [...r.matchAll(/\(([A-D])\)/g)].pop();
+  return paren ? (paren[1] as Choice) : null;
+}
+
+export const longbenchMc: ScoreFn = (output, item, options) => {
+  const gold = typeof item.target === 'string' ? item.target.trim().toUpperCase() : '';
+  if (!/^[A-D]$/.test(gold)) {
+    throw new DsabenchError('E_ITEMS_INVALID', `item ${item.id}: longbench_mc target must be one of "A", "B", "C", "D", got ${JSON.stringify(item.target)}`, { field: 'target' });
+  }
+  const mode = options['mode'] ?? 'flexible';
+  if (mode !== 'flexible' && mode !== 'strict') {
+    throw new DsabenchError('E_OPTION', `longbench_mc: mode must be "flexible" or "strict", got ${JSON.stringify(mode)}`, { field: 'scorer.options.mode' });
+  }
+  const s = extractChoiceStrict(output);
+  const f = extractChoiceFlexible(output);
+  const strict = s === gold;
+  const flexible = f === gold;
+  const pass = mode === 'strict' ? strict : flexible;
+  return { value: pass ? 1 : 0, pass, details: { metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 }, extracted: { strict: s, flexible: f }, gold } };
+};
