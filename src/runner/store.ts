@@ -22,7 +22,7 @@ export const FILES = {
 
 /** Identity of an attempt: finished keys are skipped on resume. */
 export function attemptKey(r: Pick<AttemptRecord, 'suite' | 'item_id' | 'provider' | 'attempt'>): string {
-  return `${r.suite}\u0000${r.item_id}\u0000${r.provider}\u0000${r.attempt}`;
+  return JSON.stringify([r.suite, r.item_id, r.provider, r.attempt]);
 }
 
 /** Write a file via a temp file + rename, so readers never see half of it. */
@@ -137,9 +137,9 @@ const CSV_COLUMNS = [
 /** results.csv: one row per attempt, flat columns for spreadsheets and pandas. */
 export function writeResultsCsv(dir: string, records: readonly AttemptRecord[]): void {
   const rows = records.map((r) => [
-    r.run_id, r.suite, r.item_id, r.provider, r.attempt, r.score.value, r.score.pass, r.error ?? '',
+    r.run_id, r.suite, r.item_id, r.provider, r.attempt, r.score.value, String(r.score.pass), r.error ?? '',
     r.usage?.prompt_tokens ?? '', r.usage?.completion_tokens ?? '', r.usage?.reasoning_tokens ?? '',
-    r.timings?.ttft_ms ?? '', r.timings?.tpot_ms ?? '', r.timings?.e2e_ms ?? '', r.cost ?? '', r.cached ?? false,
+    r.timings?.ttft_ms ?? '', r.timings?.tpot_ms ?? '', r.timings?.e2e_ms ?? '', r.cost ?? '', String(r.cached ?? false),
   ]);
   writeFileAtomic(join(dir, FILES.csv), stringify(rows, { header: true, columns: [...CSV_COLUMNS] }));
 }
