@@ -1,15 +1,9 @@
-// Entry point of the dsabench native engine: registers exports only.
+// Entry point of the dsabench native engine: registers exports only (bindings.cc).
 #include <napi.h>
-
-static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("version", "0.1.0");
-  return o;
-}
+#include "bindings.h"
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
+  dsa::registerBindings(env, exports);
   return exports;
 }
 

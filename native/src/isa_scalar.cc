@@ -1,0 +1,44 @@
+// Portable scalar kernel set: the fallback on CPUs without AVX2 (W = 1, same loops).
+#include <cmath>
+#include <cstdint>
+#include "kernels.h"
+
+namespace dsa {
+namespace isa_scalar {
+typedef float vf;
+constexpr int W = 1;
+constexpr int QK_C = 4, QK_VH = 4;
+constexpr int PV_CC = 4, PV_VH = 4;
+constexpr int IX_C = 4, IX_VH = 4;
+constexpr int BK = 32;
+constexpr int PEAK_ACC = 8;
+
+static inline vf vload(const float* p) { return *p; }
+static inline void vstore(float* p, vf x) { *p = x; }
+static inline vf vset1(float x) { return x; }
+static inline vf vzero() { return 0.f; }
+static inline vf vfma(vf a, vf b, vf c) { return a * b + c; }
+static inline vf vadd(vf a, vf b) { return a + b; }
+static inline vf vsub(vf a, vf b) { return a - b; }
+static inline vf vmul(vf a, vf b) { return a * b; }
+static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+static inline float vhsum(vf a) { return a; }
+static inline vf vexp(vf x) { return x < -87.0f ? 0.0f : expf(x); }
+static inline void cvt_bf16(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const uint32_t b = (uint32_t)src[i] << 16;
+    float f;
+    __builtin_memcpy(&f, &b, 4);
+    dst[i] = f;
+  }
+}
+#include "kernels_impl.h"
+static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d, n); }
+}  // namespace isa_scalar
+
+const Kernels* kernelsScalar() {
+  static const Kernels k = {"scalar", isa_scalar::W, isa_scalar::BK, isa_scalar::attn_chunk,
+                            isa_scalar::indexer_chunk, isa_scalar::fma_peak, isa_scalar::bf16_to_f32};
+  return &k;
+}
+}  // namespace dsa

@@ -1,0 +1,82 @@
+// Kernel interface shared by every SIMD build of the engine.
+//
+// The hot loops live in kernels_impl.h, compiled once per instruction set in its own
+// translation unit (isa_scalar.cc, isa_avx2.cc, isa_avx512.cc, isa_avx512bf16.cc) with
+// per-target flags from binding.gyp. Each unit exports one `Kernels` table; dispatch.cc
+// picks the best table the CPU supports at runtime (never -march=native).
+//
+// Layout conventions ("rows in lanes"): a chunk of R query rows (query t × head h pairs)
+// is packed transposed, Qt[d][r] (row stride Rpad = R rounded up to the vector width),
+// so one vector holds the same dimension of W rows. Scores S[j][r], probabilities P[j][r]
+// and the output accumulator Ot[c][r] use the same layout, which makes the online
+// softmax a pure vertical (per-lane) computation.
+#pragma once
+#include <cstdint>
+
+namespace dsa {
+
+enum class DType : int { F32 = 0, BF16 = 1 };
+
+// A matrix of rows stored in a caller buffer: row s starts at base + (s*stride + offset)
+// elements; dtype says how elements are stored (fp32 or bf16 upper halves).
+struct RowSource {
+  const void* base = nullptr;
+  DType dtype = DType::F32;
+  int64_t stride = 0;
+  int64_t offset = 0;
+};
+
+// One flash-attention work item: R rows × a list of keys, online softmax state in/out.
+struct AttnChunk {
+  int R = 0, Rpad = 0;          // rows, rows padded to the vector width
+  int Dqk = 0, Dv = 0;          // head dims
+  const float* Qt = nullptr;    // [Dqk][Rpad], already multiplied by the softmax scale
+  const int32_t* lim = nullptr; // [Rpad] last allowed key position per row, or null (no mask)
+  int32_t minLim = 0;           // min over rows of lim (blocks with all positions ≤ minLim need no mask)
+  RowSource K, V;               // key rows (Dqk used) and value rows (Dv used)
+  bool vSharesK = false;        // MQA: value row = first Dv dims of the key row
+  const int32_t* idx = nullptr; // key positions (sparse, all valid), or null: positions s0..s0+n-1
+  int64_t s0 = 0, n = 0;
+  // state [Dv][Rpad], [Rpad], [Rpad]; m = -inf, l = 0, Ot = 0 at the start
+  float* Ot = nullptr; float* m = nullptr; float* l = nullptr;
+  // scratch (sizes from Kernels::blockKeys): S [BK][Rpad], alpha [Rpad],
+  // kbuf [BK][Dqk], vbuf [BK][Dv], zero [max(Dqk,Dv)], kptr/vptr [BK]
+  float* S = nullptr; float* alpha = nullptr; float* kbuf = nullptr; float* vbuf = nullptr;
+  const float* zero = nullptr; const float** kptr = nullptr; const float** vptr = nullptr;
+};
+
+// Optional transform of fp32 key rows in place (Hadamard rotation, FP8 simulation).
+typedef void (*RowTransform)(float* rows, int64_t n, int dim, const void* ctx);
+
+// Lightning-indexer work item: one query (all indexer heads) × contiguous keys s0..s0+n-1.
+//   out[j] = Σ_h w[h] · ReLU(Σ_d Qt[d][h] · k[s0+j][d])
+struct IndexerChunk {
+  int H = 0, Hpad = 0, D = 0;
+  const float* Qt = nullptr;    // [D][Hpad] (padded heads are 0)
+  const float* w = nullptr;     // [Hpad]   (padded heads are 0)
+  RowSource K;
+  int64_t s0 = 0, n = 0;
+  RowTransform transform = nullptr; const void* transformCtx = nullptr;
+  float* out = nullptr;         // [n]
+  float* kbuf = nullptr;        // scratch [BK][D]
+  const float** kptr = nullptr; // scratch [BK]
+  const float* zero = nullptr;  // [D] zeros
+};
+
+struct Kernels {
+  const char* name;   // "scalar" | "avx2" | "avx512" | "avx512-bf16"
+  int width;          // fp32 lanes per vector
+  int blockKeys;      // keys per block (BK) for scratch sizing
+  void (*attnChunk)(const AttnChunk& c);
+  void (*indexerChunk)(const IndexerChunk& c);
+  // FMA-bound loop: `iters` iterations of independent FMA chains; returns flops done.
+  double (*fmaPeak)(int64_t iters, float* sink);
+  void (*bf16ToF32)(const uint16_t* src, float* dst, int64_t n);
+};
+
+const Kernels* kernelsScalar();
+const Kernels* kernelsAvx2();
+const Kernels* kernelsAvx512();
+const Kernels* kernelsAvx512Bf16();
+
+}  // namespace dsa

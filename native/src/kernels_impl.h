@@ -1,0 +1,233 @@
+// Hot loops of the engine, written once and compiled per instruction set.
+//
+// Included INSIDE a namespace by each isa_*.cc after it has defined:
+//   vf (vector of W floats), W, vload/vstore/vset1/vzero/vfma(a,b,c)=a*b+c/vadd/vsub/vmul/vmax,
+//   vexp (exp with exp(x<-87) = 0 and exp(-inf) = 0, never NaN), vhsum (sum of lanes),
+//   cvt_bf16(src,dst,n), and the tile constants QK_C, QK_VH, PV_CC, PV_VH, IX_C, IX_VH,
+//   BK (keys per block), PEAK_ACC.
+// It must not use std:: templates: inline template code compiled with wide-ISA flags could
+// be merged by the linker into the scalar path (one-definition rule) and crash older CPUs.
+
+#define DSA_UNROLL _Pragma("GCC unroll 32")
+
+static inline int64_t imin64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+// Pointer to fp32 row `pos` of `src` (first `dim` elements), converting bf16 into `buf`.
+static inline const float* row_f32(const RowSource& src, int64_t pos, float* buf, int dim) {
+  const int64_t off = pos * src.stride + src.offset;
+  if (src.dtype == DType::F32) return static_cast<const float*>(src.base) + off;
+  cvt_bf16(static_cast<const uint16_t*>(src.base) + off, buf, dim);
+  return buf;
+}
+
+// ---- scores: S[j][r] = Σ_d Qt[d][r] · k_j[d] for QK_C keys × VH row-vectors --------------
+// Shapes: Qt [D][Rpad] (offset to the row vector), kp[QK_C] key rows of D floats,
+// S [QK_C][Rpad] (offset to the row vector). Passes: one sweep over d, QK_C·VH accumulators.
+template <int VH>
+static inline void qk_tile(const float* Qt, int Rpad, int D, const float* const* kp, float* S) {
+  vf acc[QK_C][VH];
+  DSA_UNROLL for (int c = 0; c < QK_C; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
+  const float* p[QK_C];
+  DSA_UNROLL for (int c = 0; c < QK_C; c++) p[c] = kp[c];
+  for (int d = 0; d < D; d++) {
+    vf q[VH];
+    DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Rpad + v * W);
+    DSA_UNROLL for (int c = 0; c < QK_C; c++) {
+      const vf b = vset1(p[c][d]);
+      DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+    }
+  }
+  DSA_UNROLL for (int c = 0; c < QK_C; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) vstore(S + (int64_t)c * Rpad + v * W, acc[c][v]);
+}
+
+template <int VH>
+static inline void qk_any(int vh, const float* Qt, int Rpad, int D, const float* const* kp, float* S) {
+  if constexpr (VH >= 1) {
+    if (vh == VH) { qk_tile<VH>(Qt, Rpad, D, kp, S); return; }
+    qk_any<VH - 1>(vh, Qt, Rpad, D, kp, S);
+  }
+}
+
+// ---- values: Ot[c][r] = alpha[r]·Ot[c][r] + Σ_j P[j][r] · v_j[c] for CC dims × VH row-vectors
+template <int CC, int VH>
+static inline void pv_tile(float* Ot, int Rpad, const float* P, const float* const* vp, int nb,
+                           int coff, const float* alpha) {
+  vf acc[CC][VH];
+  vf al[VH];
+  DSA_UNROLL for (int v = 0; v < VH; v++) al[v] = vload(alpha + v * W);
+  DSA_UNROLL for (int c = 0; c < CC; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vmul(vload(Ot + (int64_t)c * Rpad + v * W), al[v]);
+  for (int j = 0; j < nb; j++) {
+    vf pr[VH];
+    DSA_UNROLL for (int v = 0; v < VH; v++) pr[v] = vload(P + (int64_t)j * Rpad + v * W);
+    const float* vr = vp[j] + coff;
+    DSA_UNROLL for (int c = 0; c < CC; c++) {
+      const vf b = vset1(vr[c]);
+      DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(pr[v], b, acc[c][v]);
+    }
+  }
+  DSA_UNROLL for (int c = 0; c < CC; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) vstore(Ot + (int64_t)c * Rpad + v * W, acc[c][v]);
+}
+
+template <int CC, int VH>
+static inline void pv_any(int cc, int vh, float* Ot, int Rpad, const float* P, const float* const* vp,
+                          int nb, int coff, const float* alpha) {
+  if constexpr (CC >= 1 && VH >= 1) {
+    if (cc == CC) {
+      if (vh == VH) { pv_tile<CC, VH>(Ot, Rpad, P, vp, nb, coff, alpha); return; }
+      pv_any<CC, VH - 1>(cc, vh, Ot, Rpad, P, vp, nb, coff, alpha);
+      return;
+    }
+    pv_any<CC - 1, VH>(cc, vh, Ot, Rpad, P, vp, nb, coff, alpha);
+  }
+}
+
+// ---- flash attention over one chunk ------------------------------------------------------
+// Per key block of BK keys: gather row pointers (bf16 converted once per block, shared by
+// every row of the chunk), S = Qt·K, causal mask only on blocks that cross a row's limit,
+// online softmax (per-lane max/sum), then Ot = alpha·Ot + P·V.
+static void attn_chunk(const AttnChunk& c) {
+  const int Rpad = c.Rpad, nv = Rpad / W, R = c.R;
+  const float NEG_INF = -__builtin_inff();
+  const float BIG_NEG = -3.4028234663852886e38f;
+  for (int64_t j0 = 0; j0 < c.n; j0 += BK) {
+    const int nb = (int)imin64(BK, c.n - j0);
+    int64_t maxPos = -1;
+    for (int j = 0; j < nb; j++) {
+      const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
+      if (pos > maxPos) maxPos = pos;
+      c.kptr[j] = row_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.vSharesK ? c.Dqk : c.Dqk);
+      c.vptr[j] = c.vSharesK ? c.kptr[j] : row_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
+    }
+    const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
+    for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
+
+    for (int j = 0; j < nbPad; j += QK_C)
+      for (int v = 0; v < nv; v += QK_VH)
+        qk_any<QK_VH>(imin(QK_VH, nv - v), c.Qt + v * W, Rpad, c.Dqk, c.kptr + j,
+                      c.S + (int64_t)j * Rpad + v * W);
+
+    if (c.lim && maxPos > c.minLim) {
+      for (int j = 0; j < nb; j++) {
+        const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
+        float* Sj = c.S + (int64_t)j * Rpad;
+        for (int r = 0; r < R; r++)
+          if (pos > c.lim[r]) Sj[r] = NEG_INF;
+      }
+    }
+
+    for (int v = 0; v < nv; v++) {
+      const int o = v * W;
+      vf mb = vset1(NEG_INF);
+      for (int j = 0; j < nb; j++) mb = vmax(mb, vload(c.S + (int64_t)j * Rpad + o));
+      const vf mo = vload(c.m + o);
+      const vf mn = vmax(mo, mb);
+      const vf safe = vmax(mn, vset1(BIG_NEG));  // -inf (nothing valid yet) → finite pivot
+      const vf al = vexp(vsub(mo, safe));
+      vf ls = vzero();
+      for (int j = 0; j < nb; j++) {
+        float* Sj = c.S + (int64_t)j * Rpad + o;
+        const vf p = vexp(vsub(vload(Sj), safe));
+        vstore(Sj, p);
+        ls = vadd(ls, p);
+      }
+      vstore(c.alpha + o, al);
+      vstore(c.l + o, vfma(vload(c.l + o), al, ls));
+      vstore(c.m + o, mn);
+    }
+
+    for (int cc = 0; cc < c.Dv; cc += PV_CC)
+      for (int v = 0; v < nv; v += PV_VH)
+        pv_any<PV_CC, PV_VH>(imin(PV_CC, c.Dv - cc), imin(PV_VH, nv - v), c.Ot + (int64_t)cc * Rpad + v * W,
+                             Rpad, c.S + v * W, c.vptr, nb, cc, c.alpha + v * W);
+  }
+}
+
+// ---- lightning indexer -------------------------------------------------------------------
+// Heads in lanes: acc[c][v] = q_I[heads v]·k[c]; epilogue Σ_h w[h]·ReLU(acc) reduced to a scalar.
+template <int VH>
+static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
+                           float* sc) {
+  vf acc[IX_C][VH];
+  DSA_UNROLL for (int c = 0; c < IX_C; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
+  const float* p[IX_C];
+  DSA_UNROLL for (int c = 0; c < IX_C; c++) p[c] = kp[c];
+  for (int d = 0; d < D; d++) {
+    vf q[VH];
+    DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Hpad + v * W);
+    DSA_UNROLL for (int c = 0; c < IX_C; c++) {
+      const vf b = vset1(p[c][d]);
+      DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+    }
+  }
+  vf wv[VH];
+  DSA_UNROLL for (int v = 0; v < VH; v++) wv[v] = vload(w + v * W);
+  const vf z = vzero();
+  DSA_UNROLL for (int c = 0; c < IX_C; c++) {
+    vf s = vzero();
+    DSA_UNROLL for (int v = 0; v < VH; v++) s = vfma(vmax(acc[c][v], z), wv[v], s);
+    sc[c] += vhsum(s);
+  }
+}
+
+template <int VH>
+static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
+                          const float* w, float* sc) {
+  if constexpr (VH >= 1) {
+    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc); return; }
+    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc);
+  }
+}
+
+static void indexer_chunk(const IndexerChunk& c) {
+  const int nv = c.Hpad / W;
+  const bool direct = c.K.dtype == DType::F32 && c.transform == nullptr;
+  for (int64_t j0 = 0; j0 < c.n; j0 += BK) {
+    const int nb = (int)imin64(BK, c.n - j0);
+    for (int j = 0; j < nb; j++) {
+      const int64_t pos = c.s0 + j0 + j;
+      const int64_t off = pos * c.K.stride + c.K.offset;
+      float* dst = c.kbuf + (int64_t)j * c.D;
+      if (direct) {
+        c.kptr[j] = static_cast<const float*>(c.K.base) + off;
+      } else {
+        if (c.K.dtype == DType::F32) {
+          const float* s = static_cast<const float*>(c.K.base) + off;
+          for (int d = 0; d < c.D; d++) dst[d] = s[d];
+        } else {
+          cvt_bf16(static_cast<const uint16_t*>(c.K.base) + off, dst, c.D);
+        }
+        c.kptr[j] = dst;
+      }
+    }
+    if (!direct && c.transform) c.transform(c.kbuf, nb, c.D, c.transformCtx);
+    const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
+    for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
+    for (int j = 0; j < nbPad; j += IX_C) {
+      float sc[IX_C];
+      DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
+      for (int v = 0; v < nv; v += IX_VH)
+        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc);
+      const int cnt = imin(IX_C, nb - j);
+      for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
+    }
+  }
+}
+
+// ---- FMA-bound micro-kernel for the machine's peak -----------------------------------------
+static double fma_peak(int64_t iters, float* sink) {
+  vf a[PEAK_ACC];
+  DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) a[i] = vset1(1e-3f * (float)i);
+  const vf b = vset1(0.9999999f), cst = vset1(1e-7f);
+  for (int64_t it = 0; it < iters; it++)
+    DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) a[i] = vfma(a[i], b, cst);
+  vf s = vzero();
+  DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) s = vadd(s, a[i]);
+  *sink = vhsum(s);
+  return (double)iters * PEAK_ACC * W * 2.0;
+}

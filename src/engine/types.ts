@@ -1,0 +1,130 @@
+/**
+ * Public argument and result types of the native DSA engine.
+ *
+ * Shapes are row-major and given by explicit dimension fields:
+ *   q [T, H, Dqk] (fp32)
+ *   MHA: k [L, Hkv, Dqk], v [L, Hkv, Dv]   (Hkv divides H; head h reads kv head h / (H/Hkv))
+ *   MQA (MLA): kv [L, Dqk], the value is the first Dv dims of each kv row (Dv ≤ Dqk)
+ *   out [T, H, Dv], lse [T, H]
+ *   indexer: q [T, heads, dim], k [L, dim], w [T, heads] → scores [T, L]
+ *   top-k: scores [T, L] → indices [T, k]
+ * Queries sit at cache positions qStart..qStart+T-1 (default qStart = L - T).
+ */
+
+/** bf16 storage: the upper 16 bits of each fp32 value, tagged so it is never mistaken for data. */
+export interface Bf16Tensor {
+  readonly dtype: 'bf16';
+  readonly data: Uint16Array;
+}
+
+/** A cache tensor (kv, k, v, indexer keys): fp32, or bf16 storage with fp32 accumulation. */
+export type CacheTensor = Float32Array | Bf16Tensor;
+
+export type SimdPath = 'avx512-bf16' | 'avx512' | 'avx2' | 'scalar';
+
+export interface EngineInfo {
+  version: string;
+  /** Kernel set used by this thread's engine instance. */
+  simd: SimdPath;
+  /** Widest kernel set the CPU supports. */
+  best: SimdPath;
+  available: SimdPath[];
+  compiler: string;
+  /** Per-kernel-set compiler flags (no -march=native). */
+  flags: Record<string, string>;
+  blockKeys: number;
+}
+
+interface AttentionCommon {
+  q: Float32Array;
+  T: number;
+  H: number;
+  L: number;
+  Dqk: number;
+  Dv: number;
+  /** Position of the first query in the cache (default L - T). */
+  qStart?: number;
+  /** Softmax scale (default Dqk^-0.5). */
+  scale?: number;
+  /** Intra-op threads (default 1). */
+  threads?: number;
+}
+
+export interface MqaKv {
+  /** Shared latent cache [L, Dqk]; value = first Dv dims. */
+  kv: CacheTensor;
+  k?: undefined;
+  v?: undefined;
+  Hkv?: undefined;
+}
+
+export interface MhaKv {
+  k: CacheTensor;
+  v: CacheTensor;
+  Hkv: number;
+  kv?: undefined;
+}
+
+export type AttentionArgs = AttentionCommon & (MqaKv | MhaKv);
+
+export type DenseAttentionArgs = AttentionArgs & {
+  /** Causal mask s ≤ qStart + t (default true). */
+  causal?: boolean;
+};
+
+export type SparseAttentionArgs = AttentionArgs & {
+  /** [T, topk] cache positions; -1 slots are ignored. Not causally masked: indices are used as given. */
+  indices: Int32Array;
+  topk: number;
+};
+
+export interface AttentionResult {
+  out: Float32Array;
+  /** log Σ exp(scale·q·k) per (t, h); -Infinity for a query with no valid key (its out row is 0). */
+  lse: Float32Array;
+}
+
+export interface IndexerArgs {
+  q: Float32Array;
+  k: CacheTensor;
+  w: Float32Array;
+  T: number;
+  L: number;
+  heads: number;
+  dim: number;
+  qStart?: number;
+  /** Simulate FP8-E4M3 storage of q and k (per-128 block power-of-two scales). */
+  fp8?: boolean;
+  /** Orthonormal Hadamard rotation of q and k before quantizing (dim must be a power of two). */
+  hadamard?: boolean;
+  threads?: number;
+}
+
+export interface TopkOptions {
+  threads?: number;
+}
+
+/** The indexer part of a fused DSA call (T, L, qStart come from the attention part). */
+export interface DsaIndexerInput {
+  q: Float32Array;
+  k: CacheTensor;
+  w: Float32Array;
+  heads: number;
+  dim: number;
+  fp8?: boolean;
+  hadamard?: boolean;
+}
+
+export type DsaArgs = AttentionArgs & {
+  indexer: DsaIndexerInput;
+  topk: number;
+  /** When every query has ≤ topk valid keys, run dense attention instead (default true). */
+  skipIndexerWhenShort?: boolean;
+  /** Also return the selected positions [T, topk] (best first; ascending 0.. when skipped). */
+  returnIndices?: boolean;
+};
+
+export interface DsaResult extends AttentionResult {
+  indices?: Int32Array;
+  skippedIndexer: boolean;
+}
