@@ -15,6 +15,8 @@ const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
   () => import('./validate.js').then((m) => m.default),
   () => import('./score.js').then((m) => m.default),
   () => import('./cost.js').then((m) => m.default),
+  () => import('./report.js').then((m) => m.default),
+  () => import('./gate.js').then((m) => m.default),
 ];
 
 export function buildProgram(modules: readonly CommandModule[]): Command {
