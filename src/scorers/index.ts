@@ -8,6 +8,7 @@ import { exactMatch } from './exact-match.js';
 import { mathScorer } from './math/index.js';
 import { stringMatchAll, stringMatchPart } from './string-match.js';
 import { longbenchMc } from './longbench-mc.js';
+import { codeScorer } from './code.js';
 
 export const SCORERS = {
   exact_match: exactMatch,
@@ -15,6 +16,7 @@ export const SCORERS = {
   string_match_all: stringMatchAll,
   string_match_part: stringMatchPart,
   longbench_mc: longbenchMc,
+  code: codeScorer,
 } satisfies Record<string, ScoreFn>;
 
 export type ScorerName = keyof typeof SCORERS;

@@ -6,6 +6,7 @@
 import type { ItemGenerator, ItemLoader } from '../types.js';
 import { mathGenerator } from './math/generate.js';
 import { aimeLoader, gsm8kLoader, math500Loader, mathLoader } from './math/loaders.js';
+import { evalplusLoader, humanevalLoader, livecodebenchLoader, mbppLoader } from './code/loaders.js';
 
 export const GENERATORS: Record<string, ItemGenerator> = {
   math: mathGenerator,
@@ -16,4 +17,8 @@ export const LOADERS: Record<string, ItemLoader> = {
   math: mathLoader,
   math500: math500Loader,
   aime: aimeLoader,
+  humaneval: humanevalLoader,
+  mbpp: mbppLoader,
+  evalplus: evalplusLoader,
+  livecodebench: livecodebenchLoader,
 };
