@@ -6,13 +6,13 @@
  * - Scoring goes to the ScoringPool; a lane does not wait for its attempt's score before
  *   solving the next one, but the scoring backlog is bounded (`maxScoreBacklog`), so a
  *   fast provider cannot queue the whole run in memory.
- * - Each attempt gets a fresh private work dir, passed to the solver and the scorer, and
- *   removed once the attempt is recorded (unless keepWorkdirs).
+ * - Each attempt gets an empty private work dir, passed to the solver and the scorer, and
+ *   cleared once the attempt is recorded (unless keepWorkdirs; see WorkDirs).
  * - A failure inside an attempt (provider error, solver throw, scorer throw) is a value in
  *   its record. `stop` stops launching; `abort` also aborts in-flight provider calls, whose
  *   attempts are then not recorded (resume redoes them).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSolver } from '../solvers/index.js';
 import { renderMessages } from '../solvers/template.js';
@@ -93,6 +93,45 @@ function* plan(opts: ExecuteOptions): Generator<Planned> {
   }
 }
 
+/**
+ * Per-attempt work dirs under one private root. A dir left empty by its attempt goes back to
+ * a free list and is handed out again (an empty dir is as good as a new one, and creating and
+ * removing a directory per attempt costs more than a trivial attempt on overlay file
+ * systems); a dir with anything in it is removed. With `keep`, every attempt gets its own
+ * dir and nothing is removed.
+ */
+class WorkDirs {
+  private free: string[] = [];
+  private seq = 0;
+
+  constructor(private readonly root: string, private readonly keep: boolean) {}
+
+  acquire(): string {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const dir = join(this.root, String(this.seq++));
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  release(dir: string): void {
+    if (this.keep) return;
+    let empty = false;
+    try {
+      empty = readdirSync(dir).length === 0;
+    } catch {
+      return; // removed by its attempt: nothing to reuse
+    }
+    if (empty) this.free.push(dir);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** Remove the dirs kept for reuse. */
+  dispose(): void {
+    for (const d of this.free.splice(0)) rmSync(d, { recursive: true, force: true });
+  }
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -105,7 +144,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   const it = plan(opts);
   let recorded = 0;
   let exhausted = false;
-  let seq = 0;
+  const workDirs = new WorkDirs(opts.workRoot, opts.keepWorkdirs ?? false);
   const maxBacklog = opts.maxScoreBacklog ?? Math.max(256, 4 * Math.max(1, opts.pool.workers) * 64);
   let backlog = 0;
   const waiters: Array<() => void> = [];
@@ -138,7 +177,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     if (c.cached) rec.cached = true;
     rec.started_at = startedAt;
     rec.ended_at = new Date().toISOString();
-    if (!opts.keepWorkdirs) rmSync(workDir, { recursive: true, force: true });
+    workDirs.release(workDir);
     try {
       opts.onRecord(rec);
       recorded++;
@@ -148,8 +187,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   };
 
   const runOne = async (p: Planned): Promise<void> => {
-    const workDir = join(opts.workRoot, String(seq++));
-    mkdirSync(workDir, { mode: 0o700 });
+    const workDir = workDirs.acquire();
     const startedAt = new Date().toISOString();
     const t0 = performance.now();
     let solved: SolveResult;
@@ -172,7 +210,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     if (err) {
       if (opts.abort?.aborted) {
         // Cut short by Ctrl-C: not a result; resume will redo it.
-        if (!opts.keepWorkdirs) rmSync(workDir, { recursive: true, force: true });
+        workDirs.release(workDir);
         return;
       }
       finish(p, solved, workDir, startedAt, { value: 0, pass: false }, err);
@@ -219,6 +257,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   const lanes = Array.from({ length: Math.max(1, opts.concurrency) }, () => lane());
   await Promise.all(lanes);
   while (scoring.size > 0) await Promise.all([...scoring]);
+  workDirs.dispose();
   if (fatal !== null) throw fatal;
   return { recorded, stopped: !exhausted };
 }
