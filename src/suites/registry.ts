@@ -6,10 +6,13 @@
 import type { ItemGenerator, ItemLoader } from '../types.js';
 import { mathGenerator } from './math/generate.js';
 import { aimeLoader, gsm8kLoader, math500Loader, mathLoader } from './math/loaders.js';
+import { longContextGenerator } from './longcontext/generate.js';
+import { longbench2Loader } from './longcontext/longbench2.js';
 import { evalplusLoader, humanevalLoader, livecodebenchLoader, mbppLoader } from './code/loaders.js';
 
 export const GENERATORS: Record<string, ItemGenerator> = {
   math: mathGenerator,
+  'long-context': longContextGenerator,
 };
 
 export const LOADERS: Record<string, ItemLoader> = {
@@ -17,6 +20,7 @@ export const LOADERS: Record<string, ItemLoader> = {
   math: mathLoader,
   math500: math500Loader,
   aime: aimeLoader,
+  longbench2: longbench2Loader,
   humaneval: humanevalLoader,
   mbpp: mbppLoader,
   evalplus: evalplusLoader,
