@@ -91,7 +91,7 @@ export async function costAction(o: CostCliOptions, write: (s: string) => void =
   const hardware = o.hardware === 'none' ? undefined : loadHardware(o.hardware);
   let kValues = DEFAULT_K_VALUES;
   if (o.k !== undefined) kValues = parsePositions(o.k, 'k');
-  const engine = o.measure || o.quality ? await loadEngine() : { reason: 'not measured (--no-measure)' };
+  const engine = o.measure || o.quality ? await loadEngine(threads) : { reason: 'not measured (--no-measure)' };
   const progress = process.stderr.isTTY && o.measure;
   const report = await runStudy({
     profile,

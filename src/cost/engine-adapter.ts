@@ -1,10 +1,160 @@
 /**
- * Adapter from the native engine's API (src/engine) to the cost study's seams.
+ * Adapter from the native engine (src/engine) to the cost study's seams: an AttentionTimer
+ * that times dense attention and fused DSA per position, and QualityOps for fidelity vs k.
+ *
+ * Timing inputs: fp32 tensors filled with a seeded PRNG in [−1, 1) (the kernels' cost does not
+ * depend on the values; the indexer's top-k sees distinct scores). Buffers are allocated once
+ * for the largest position and sliced per call, so a curve allocates its 128K cache only once:
+ *   MLA (MQA form): q [C, H, Dqk], kv [L, Dqk]        (V3.2 at 128K: kv = 302 MB)
+ *   MHA/GQA:        q [C, H, Dqk], k, v [L, Hkv, D]
+ *   indexer:        q_I [C, H_I, D_I], k_I [L, D_I], w [C, H_I]
+ * A call's queries sit at positions p−C … p−1 (qStart = p − C), so the last sees p keys.
  */
+import * as engine from '../engine/index.js';
+import { mulberry32 } from '../util/stats.js';
 import type { LoadedEngine } from './engine-timer.js';
+import { attentionShape, type ModelProfile } from './profiles.js';
+import type { QualityOps } from './quality.js';
+import type { SyntheticInputs } from './synthetic.js';
+import { median, timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
 
-export async function createEngineParts(): Promise<LoadedEngine> {
-  const engine = (await import('../engine/index.js' as string)) as Record<string, unknown>;
-  if (typeof engine.denseAttention !== 'function') throw new Error('src/engine has no denseAttention');
-  return { reason: 'engine adapter pending' };
+function fill(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  const r = mulberry32(seed);
+  for (let i = 0; i < n; i++) a[i] = 2 * r() - 1;
+  return a;
+}
+
+interface Buffers {
+  profile: ModelProfile;
+  maxL: number;
+  maxC: number;
+  q: Float32Array;
+  kv?: Float32Array;
+  k?: Float32Array;
+  v?: Float32Array;
+  qI: Float32Array;
+  kI: Float32Array;
+  w: Float32Array;
+}
+
+export class EngineTimer implements AttentionTimer {
+  readonly name: string;
+  private buf: Buffers | undefined;
+
+  constructor() {
+    const info = engine.engineInfo();
+    this.name = `native engine ${info.version} (${info.simd})`;
+  }
+
+  private buffers(p: ModelProfile, L: number, C: number): Buffers {
+    const b = this.buf;
+    if (b && b.profile === p && b.maxL >= L && b.maxC >= C) return b;
+    this.buf = undefined; // drop the old buffers before allocating the new ones
+    const s = attentionShape(p);
+    const maxL = Math.max(L, b?.profile === p ? b.maxL : 0);
+    const maxC = Math.max(C, b?.profile === p ? b.maxC : 0);
+    const nb: Buffers = {
+      profile: p,
+      maxL,
+      maxC,
+      q: fill(maxC * s.heads * s.dqk, 1),
+      qI: fill(maxC * p.indexer.heads * p.indexer.dim, 2),
+      kI: fill(maxL * p.indexer.dim, 3),
+      w: fill(maxC * p.indexer.heads, 4),
+    };
+    if (s.form === 'mqa-mla') nb.kv = fill(maxL * s.dqk, 5);
+    else {
+      nb.k = fill(maxL * s.kvHeads * s.dqk, 6);
+      nb.v = fill(maxL * s.kvHeads * s.dv, 7);
+    }
+    this.buf = nb;
+    return nb;
+  }
+
+  async measure(r: MeasureRequest): Promise<Measurement> {
+    const p = r.profile;
+    const s = attentionShape(p);
+    const L = r.position;
+    const C = r.mode === 'decode' ? 1 : Math.min(r.chunk, L);
+    const b = this.buffers(p, L, C);
+    const common = {
+      q: b.q.subarray(0, C * s.heads * s.dqk),
+      T: C,
+      H: s.heads,
+      L,
+      Dqk: s.dqk,
+      Dv: s.dv,
+      qStart: L - C,
+      threads: r.threads,
+    };
+    const kvArgs =
+      s.form === 'mqa-mla'
+        ? { kv: b.kv!.subarray(0, L * s.dqk) }
+        : { k: b.k!.subarray(0, L * s.kvHeads * s.dqk), v: b.v!.subarray(0, L * s.kvHeads * s.dv), Hkv: s.kvHeads };
+    const ix = {
+      q: b.qI.subarray(0, C * p.indexer.heads * p.indexer.dim),
+      k: b.kI.subarray(0, L * p.indexer.dim),
+      w: b.w.subarray(0, C * p.indexer.heads),
+      heads: p.indexer.heads,
+      dim: p.indexer.dim,
+    };
+    const k = p.indexer.topk;
+    let ms: number[];
+    let indexerMs: number[] | undefined;
+    if (r.attention === 'dense') {
+      ms = timeRepeats(() => engine.denseAttention({ ...common, ...kvArgs }), r.repeats);
+    } else {
+      ms = timeRepeats(() => engine.dsaAttention({ ...common, ...kvArgs, indexer: ix, topk: k, skipIndexerWhenShort: true }), r.repeats);
+      if (L > k) {
+        indexerMs = timeRepeats(() => {
+          const scores = engine.lightningIndexer({ ...ix, T: C, L, qStart: L - C, threads: r.threads });
+          engine.topk(scores, C, L, k, { threads: r.threads });
+        }, r.repeats);
+      } else {
+        indexerMs = [0];
+      }
+    }
+    const perToken = ms.map((x) => x / C);
+    return {
+      ms_median: median(perToken),
+      ms_all: perToken,
+      indexer_ms_median: indexerMs === undefined ? undefined : median(indexerMs) / C,
+    };
+  }
+
+  close(): void {
+    this.buf = undefined;
+  }
+}
+
+/** Fidelity ops on the engine: dense, indexer, top-k and sparse attention in MQA mode. */
+export function engineQualityOps(threads = 1): QualityOps {
+  const attn = (x: SyntheticInputs) => ({
+    q: x.q,
+    kv: x.kv,
+    T: x.shape.T,
+    H: x.shape.H,
+    L: x.shape.L,
+    Dqk: x.D,
+    Dv: x.shape.dv,
+    scale: x.scale,
+    threads,
+  });
+  return {
+    name: `native engine ${engine.engineInfo().version} (${engine.engineInfo().simd})`,
+    dense: (x) => engine.denseAttention({ ...attn(x), qStart: x.qStart }).out,
+    indexer: (x) =>
+      engine.lightningIndexer({ q: x.qI, k: x.kI, w: x.w, T: x.shape.T, L: x.shape.L, heads: x.shape.hi, dim: x.shape.di, qStart: x.qStart, threads }),
+    topk: (x, scores, k) => engine.topk(scores, x.shape.T, x.shape.L, k, { threads }),
+    sparse: (x, indices, k) => engine.sparseAttention({ ...attn(x), indices, topk: k }).out,
+  };
+}
+
+export async function createEngineParts(threads = 1): Promise<LoadedEngine> {
+  if (!engine.engineAvailable()) {
+    // engineInfo throws the engine's own "not built" error with the fix.
+    engine.engineInfo();
+  }
+  return { timer: new EngineTimer(), ops: engineQualityOps(threads) };
 }

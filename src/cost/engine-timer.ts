@@ -12,10 +12,10 @@ export interface LoadedEngine {
   reason?: string;
 }
 
-export async function loadEngine(): Promise<LoadedEngine> {
+export async function loadEngine(threads = 1): Promise<LoadedEngine> {
   try {
-    const mod = (await import('./engine-adapter.js')) as { createEngineParts(): Promise<LoadedEngine> };
-    return await mod.createEngineParts();
+    const mod = (await import('./engine-adapter.js')) as { createEngineParts(threads: number): Promise<LoadedEngine> };
+    return await mod.createEngineParts(threads);
   } catch (e) {
     return { reason: (e as Error).message.split('\n')[0] };
   }

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { engineAvailable } from '../../src/engine/index.js';
+import { loadEngine } from '../../src/cost/engine-timer.js';
+import { loadProfile } from '../../src/cost/profiles.js';
+import { measureQuality, tsQualityOps } from '../../src/cost/quality.js';
+import { runStudy } from '../../src/cost/study.js';
+import { makeSynthetic } from '../../src/cost/synthetic.js';
+
+const skip = engineAvailable() ? false : 'native engine not built';
+
+test('engine-timed curves at small shapes: every point measured, structure only', { skip }, async () => {
+  const e = await loadEngine(1);
+  assert.ok(e.timer, e.reason);
+  const r = await runStudy({
+    profile: loadProfile('builtin-small'), modes: ['decode', 'prefill'], positions: [32, 128, 512], chunk: 8, repeats: 1, threads: 1, timer: e.timer,
+  });
+  e.timer.close?.();
+  assert.equal(r.points.length, 12);
+  for (const p of r.points) {
+    assert.ok(typeof p.ms_median === 'number' && p.ms_median > 0, `${p.mode} ${p.position} ${p.attention}`);
+    assert.ok(typeof p.model_ms === 'number' && p.model_ms > p.ms_median!);
+    if (p.attention === 'sparse') assert.ok(p.indexer_share! >= 0 && p.indexer_share! <= 1);
+  }
+  assert.match(r.timer, /native engine/);
+  assert.ok(r.break_even && 'decode' in r.break_even);
+});
+
+test('GQA profile runs through the MHA path of the engine', { skip }, async () => {
+  const e = await loadEngine(1);
+  const p = loadProfile('llama3-8b-dsa');
+  const r = await runStudy({ profile: p, modes: ['decode'], positions: [256], chunk: 1, repeats: 1, threads: 1, timer: e.timer });
+  e.timer!.close?.();
+  assert.ok(r.points.every((x) => x.ms_median! > 0));
+});
+
+test('engine fidelity ops agree with the TypeScript reference', { skip }, async () => {
+  const e = await loadEngine(1);
+  const x = makeSynthetic({ L: 1024, T: 3, H: 4, dc: 32, dp: 16, dv: 32, hi: 4, di: 48 }, 5);
+  const [a, b] = [await measureQuality(x, e.ops!, [32, 256]), await measureQuality(x, tsQualityOps(), [32, 256])];
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i]!.mass_recall - b[i]!.mass_recall) < 1e-2);
+    assert.ok(Math.abs(a[i]!.rel_error - b[i]!.rel_error) < 1e-2);
+  }
+});
