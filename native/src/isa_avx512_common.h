@@ -1,8 +1,8 @@
 // AVX-512F primitives for kernels_impl.h (included inside an ISA namespace).
 typedef __m512 vf;
 constexpr int W = 16;
-constexpr int QK_C = 8, QK_VH = 3;   // 24 score accumulators: 8 keys × 48 rows
-constexpr int PV_CC = 8, PV_VH = 3;  // 24 output accumulators: 8 dims × 48 rows
+constexpr int QK_C = 12, QK_VH = 2;  // 24 score accumulators: 12 keys × 32 rows
+constexpr int PV_CC = 8, PV_VH = 3;   // 24 output accumulators: 8 dims × 48 rows
 constexpr int IX_C = 6, IX_VH = 4;   // 24 indexer accumulators: 6 keys × 64 heads
 constexpr int BK = 128;              // keys per block: S 64 KB, kbuf 288 KB at Dqk 576
 constexpr int PEAK_ACC = 24;

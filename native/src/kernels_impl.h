@@ -86,6 +86,20 @@ static inline void pv_any(int cc, int vh, float* Ot, int Rpad, const float* P, c
   }
 }
 
+static inline void prefetch_rows(const AttnChunk& c, int64_t j0, int nb) {
+  const int64_t esz = c.K.dtype == DType::F32 ? 4 : 2;
+  const int64_t bytes = (int64_t)c.Dqk * esz;
+  for (int j = 0; j < nb; j++) {
+    const char* p = static_cast<const char*>(c.K.base) + (c.idx[j0 + j] * c.K.stride + c.K.offset) * esz;
+    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
+    if (!c.vSharesK) {
+      const int64_t vesz = c.V.dtype == DType::F32 ? 4 : 2;
+      const char* v = static_cast<const char*>(c.V.base) + (c.idx[j0 + j] * c.V.stride + c.V.offset) * vesz;
+      for (int64_t b = 0; b < (int64_t)c.Dv * vesz; b += 64) __builtin_prefetch(v + b, 0, 3);
+    }
+  }
+}
+
 // ---- flash attention over one chunk ------------------------------------------------------
 // Per key block of BK keys: gather row pointers (bf16 converted once per block, shared by
 // every row of the chunk), S = Qt·K, causal mask only on blocks that cross a row's limit,
@@ -105,6 +119,9 @@ static void attn_chunk(const AttnChunk& c) {
     }
     const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
     for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
+    // Sparse keys are scattered: hardware prefetchers cannot guess the next rows, so the
+    // next block's rows are requested now and arrive while this block computes.
+    if (c.idx && j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
 
     for (int j = 0; j < nbPad; j += QK_C)
       for (int v = 0; v < nv; v += QK_VH)

@@ -320,7 +320,9 @@ IndexerChunk makeIndexerChunk(const IndexerArgs& a, int64_t HIpad, IndexerScratc
   return c;
 }
 
-// Top-k keeper: better = higher score, ties → lower position; the heap top is the worst kept.
+// Top-k keeper: better = higher score, ties → lower position (a strict total order).
+// Candidates better than the current k-th best are buffered; when the buffer holds 2k,
+// nth_element keeps the best k and raises the threshold. O(L) on average, O(k) memory.
 struct Cand {
   float s;
   int32_t i;
@@ -330,18 +332,21 @@ inline bool better(const Cand& x, const Cand& y) { return x.s > y.s || (x.s == y
 struct TopK {
   size_t k;
   std::vector<Cand> h;
-  explicit TopK(int64_t kk) : k((size_t)kk) { h.reserve(k); }
+  bool full = false;
+  Cand thr{0.f, 0};
+  explicit TopK(int64_t kk) : k((size_t)kk) { h.reserve(2 * k + 1); }
   void push(float s, int32_t i) {
     if (!(s > NEG_INF)) return;  // -inf (masked) and NaN are never selected
     const Cand c{s, i};
-    if (h.size() < k) {
-      h.push_back(c);
-      std::push_heap(h.begin(), h.end(), better);
-    } else if (better(c, h.front())) {
-      std::pop_heap(h.begin(), h.end(), better);
-      h.back() = c;
-      std::push_heap(h.begin(), h.end(), better);
-    }
+    if (full && !better(c, thr)) return;
+    h.push_back(c);
+    if (h.size() >= 2 * k) compact();
+  }
+  void compact() {
+    std::nth_element(h.begin(), h.begin() + (std::ptrdiff_t)(k - 1), h.end(), better);
+    h.resize(k);
+    thr = h[k - 1];
+    full = true;
   }
 };
 
