@@ -30,3 +30,14 @@ test('deepseek-v3 tokenizer loads offline and counts without special tokens', as
 test('unknown tokenizer names the option', async () => {
   await assert.rejects(getTokenizer('gpt-9', 'generator.options.tokenizer'), (e: unknown) => e instanceof DsabenchError && e.field === 'generator.options.tokenizer');
 });
+
+test('deepseek-v3 fast count agrees with the library encoder on varied text', async () => {
+  const t = await getTokenizer('deepseek-v3');
+  const samples = [
+    'Hello, world! 12345678 ٣٤٥ 你好世界 こんにちは\n\n  x  \t\r\nfoo.bar(\'baz\') ...!!! café',
+    'a\u00a0b', 'it\'s 3.14159 — “quoted” … ok', '  leading', 'trailing  ', '\n\n\n', '$$\\frac{1}{2}$$',
+    'emoji 😀👍🏽 mixed', 'VAR ABCDE = 12345. VAR FGHIJ = VAR ABCDE.', ' One of the special magic uuids for 1b2c-3d is: 9f8e7d6c-aaaa-4bbb-8ccc-0123456789ab.',
+    'a <｜begin▁of▁sentence｜> b',
+  ];
+  for (const s of samples) assert.equal(t.count(s), t.encode!(s).length, JSON.stringify(s));
+});
