@@ -6,7 +6,7 @@
  * generation) are hashed into config_hash and fixed for a run; --resume reuses them from
  * run.json. Settings that decide HOW FAST (concurrency, workers) may change on resume.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
@@ -157,6 +157,9 @@ export async function runEvaluation(
   } else {
     const runId = newRunId();
     dir = resolve(where.out ?? join(where.resultsRoot ?? 'results', runId));
+    if (existsSync(join(dir, FILES.manifest)) || existsSync(join(dir, FILES.samples))) {
+      throw new DsabenchError('E_USAGE', `this folder already holds a run; continue it with --resume ${dir}, or choose another --out`, { file: dir, field: 'out' });
+    }
     manifest = {
       run_id: runId,
       created_at: new Date().toISOString(),

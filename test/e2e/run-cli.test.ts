@@ -84,6 +84,7 @@ describe('dsabench run (real CLI)', () => {
       [['run', '--repeats', '0'], /expected an integer >= 1/],
       [['run', '--resume', root, '-s', 'example'], /--resume continues the stored configuration/],
       [['run', '--bogus-flag'], /unknown option/],
+      [['run', '-s', 'example', '-p', 'nop', '--out', join(root, 'r1')], /already holds a run; continue it with --resume/],
     ];
     for (const [args, re] of cases) {
       const res = await runCli(args);
