@@ -9,6 +9,7 @@ import { mathScorer } from './math/index.js';
 import { stringMatchAll, stringMatchPart } from './string-match.js';
 import { longbenchMc } from './longbench-mc.js';
 import { codeScorer } from './code.js';
+import { terminalScorer } from './terminal.js';
 
 export const SCORERS = {
   exact_match: exactMatch,
@@ -17,6 +18,7 @@ export const SCORERS = {
   string_match_part: stringMatchPart,
   longbench_mc: longbenchMc,
   code: codeScorer,
+  terminal: terminalScorer,
 } satisfies Record<string, ScoreFn>;
 
 export type ScorerName = keyof typeof SCORERS;

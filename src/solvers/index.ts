@@ -5,9 +5,11 @@
 import { DsabenchError } from '../errors.js';
 import type { Solver } from '../types.js';
 import { chatSolver } from './chat.js';
+import { terminalAgentSolver } from './terminal-agent.js';
 
 export const SOLVERS: Record<string, Solver> = {
   chat: chatSolver,
+  'terminal-agent': terminalAgentSolver,
 };
 
 export function solverNames(): string[] {

@@ -9,6 +9,7 @@ import { aimeLoader, gsm8kLoader, math500Loader, mathLoader } from './math/loade
 import { longContextGenerator } from './longcontext/generate.js';
 import { longbench2Loader } from './longcontext/longbench2.js';
 import { evalplusLoader, humanevalLoader, livecodebenchLoader, mbppLoader } from './code/loaders.js';
+import { terminalLoader } from './terminal/tasks.js';
 
 export const GENERATORS: Record<string, ItemGenerator> = {
   math: mathGenerator,
@@ -25,4 +26,7 @@ export const LOADERS: Record<string, ItemLoader> = {
   mbpp: mbppLoader,
   evalplus: evalplusLoader,
   livecodebench: livecodebenchLoader,
+  terminal: terminalLoader,
+  'terminal-bench': terminalLoader,
+  harbor: terminalLoader,
 };

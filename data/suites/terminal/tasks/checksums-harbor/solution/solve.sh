@@ -1,0 +1,4 @@
+#!/bin/bash
+set -euo pipefail
+cd /app
+sha256sum files/* > SHA256SUMS

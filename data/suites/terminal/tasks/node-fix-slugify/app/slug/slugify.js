@@ -1,0 +1,4 @@
+function slugify(s) {
+  return s.toLowerCase().replace(' ', '-');
+}
+module.exports = { slugify };

@@ -1,0 +1,1 @@
+from .median import median
