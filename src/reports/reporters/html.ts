@@ -59,6 +59,12 @@ const SCRIPT = `
   document.querySelectorAll('input.disagree-toggle').forEach(function(cb){cb.addEventListener('change',function(){var t=document.getElementById(cb.getAttribute('data-table'));if(t)t.classList.toggle('only-disagree',cb.checked);});});
   function openTarget(){var id=location.hash.slice(1);if(!id)return;var el=document.getElementById(id);if(el&&el.tagName==='DETAILS'){el.open=true;el.scrollIntoView();}}
   window.addEventListener('hashchange',openTarget);openTarget();
+  // Self-check, readable from a DOM dump: how many embedded charts decoded, and table count.
+  window.addEventListener('load',function(){
+    var imgs=document.images,ok=0;for(var i=0;i<imgs.length;i++){if(imgs[i].complete&&imgs[i].naturalWidth>0)ok++;}
+    var root=document.documentElement;root.setAttribute('data-images-decoded',ok+'/'+imgs.length);
+    root.setAttribute('data-tables',String(document.querySelectorAll('table').length));
+  });
 })();
 `;
 
