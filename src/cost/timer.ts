@@ -42,14 +42,21 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Runs `fn` once to warm up, then `repeats` times; returns each run's milliseconds. */
-export function timeRepeats(fn: () => void, repeats: number): number[] {
+/**
+ * Runs `fn` once to warm up, then at least `repeats` times and, for fast calls, until about
+ * `minTotalMs` of timed work (at most `maxRepeats` runs): on shared cores the median of many
+ * short runs is far steadier than that of three. Returns each run's milliseconds.
+ */
+export function timeRepeats(fn: () => void, repeats: number, minTotalMs = 250, maxRepeats = 50): number[] {
+  const t0 = process.hrtime.bigint();
   fn();
+  const warm = Number(process.hrtime.bigint() - t0) / 1e6;
+  const n = Math.max(repeats, Math.min(maxRepeats, Math.ceil(minTotalMs / Math.max(warm, 1e-3))));
   const out: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = process.hrtime.bigint();
+  for (let r = 0; r < n; r++) {
+    const t = process.hrtime.bigint();
     fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   return out;
 }
