@@ -68,13 +68,35 @@ function isWrapped(s: string, open: string, close: string): boolean {
   return true;
 }
 
+/** `a<x\leb` → [a-open, b-closed] interval; `x>a` → (a, ∞); `x\leb` → (-∞, b]. */
+function inequalityInterval(s: string): Structured | null {
+  const LT = String.raw`(<|\\leq?|≤)`;
+  const GT = String.raw`(>|\\geq?|≥)`;
+  const chain = new RegExp(`^(.+?)${LT}[A-Za-z]${LT}(.+)$`).exec(s);
+  const open = (op: string): string => (op === '<' ? '(' : '[');
+  const close = (op: string): string => (op === '<' ? ')' : ']');
+  if (chain) return { kind: 'bracket', open: open(chain[2]!), close: close(chain[3]!), items: [chain[1]!, chain[4]!] };
+  const upper = new RegExp(`^[A-Za-z]${LT}(.+)$`).exec(s);
+  if (upper) return { kind: 'bracket', open: '(', close: close(upper[1]!), items: ['-\\infty', upper[2]!] };
+  const lower = new RegExp(`^[A-Za-z]${GT}(.+)$`).exec(s);
+  if (lower) return { kind: 'bracket', open: lower[1] === '>' ? '(' : '[', close: ')', items: [lower[2]!, '\\infty'] };
+  return null;
+}
+
+/** A list element `a \pm b` stands for two elements. */
+function expandPm(items: string[]): string[] {
+  return items.flatMap((x) => ((x.match(/\\(?:pm|mp)/g) ?? []).length === 1 ? [x.replace(/\\(?:pm|mp)/, '+'), x.replace(/\\(?:pm|mp)/, '-')] : [x]));
+}
+
 export function structure(s: string): Structured {
   if (THOUSANDS.test(s)) return { kind: 'scalar', value: s.replace(/,/g, '') };
+  const ineq = inequalityInterval(s);
+  if (ineq) return ineq;
   if (s.includes('\\cup')) {
     return { kind: 'union', parts: s.split('\\cup').map((p) => structure(p)) };
   }
   if (s.startsWith('\\{') && s.endsWith('\\}')) {
-    return { kind: 'unordered', items: splitTopLevel(s.slice(2, -2)).map(stripLhs).filter((x) => x !== '') };
+    return { kind: 'unordered', items: expandPm(splitTopLevel(s.slice(2, -2)).map(stripLhs).filter((x) => x !== '')) };
   }
   if (s.startsWith('\\langle') && s.endsWith('\\rangle')) {
     return { kind: 'bracket', open: '(', close: ')', items: splitTopLevel(s.slice(7, -7)) };
@@ -86,7 +108,7 @@ export function structure(s: string): Structured {
     if (items.length >= 2) return { kind: 'bracket', open: first, close: last, items };
   }
   const items = splitTopLevel(s);
-  if (items.length >= 2) return { kind: 'unordered', items: items.map(stripLhs).filter((x) => x !== '') };
+  if (items.length >= 2) return { kind: 'unordered', items: expandPm(items.map(stripLhs).filter((x) => x !== '')) };
   // `a \pm b` (also inside a fraction) is the two-element set {a + b, a - b}
   if (/\\(?:pm|mp)/.test(s) && (s.match(/\\(?:pm|mp)/g) ?? []).length === 1) {
     return { kind: 'unordered', items: [s.replace(/\\(?:pm|mp)/, '+'), s.replace(/\\(?:pm|mp)/, '-')] };
