@@ -115,7 +115,7 @@ async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): 
     }
     const seed = config.generator.seed ?? opts.seed ?? 0;
     const made = await gen(seed, config.generator.options ?? {});
-    items = checkItems(made, config, `${suiteFile} (generator ${config.generator.name})`, false);
+    items = checkItems(made, config, `${suiteFile} (generator ${config.generator.name})`);
   } else if (config.loader) {
     const loader = LOADERS[config.loader.name];
     if (!loader) {
@@ -123,7 +123,7 @@ async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): 
     }
     const file = resolve(dir, config.loader.file);
     const loaded = await loader(file, config.loader.options ?? {});
-    items = checkItems(loaded.items, config, file, true);
+    items = checkItems(loaded.items, config, file);
   } else {
     items = readItemsFile(resolve(dir, config.items ?? 'items.jsonl'), config);
   }
@@ -140,7 +140,7 @@ async function loadFromLoader(spec: string, loaderName: string, file: string): P
   const raw = { name: `${loaderName}:${basename(file)}`, ...loaded.config };
   const config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` });
   checkNames(config, file);
-  const items = checkItems(loaded.items, config, file, true);
+  const items = checkItems(loaded.items, config, file);
   return { config, spec, items };
 }
 
@@ -154,21 +154,17 @@ export function readItemsFile(file: string, config: SuiteConfig): Item[] {
   }
   const lines = parseJsonl(text, file, { code: 'E_ITEMS_INVALID', allowEmpty: true });
   if (lines.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items (expected one JSON object per line)', { file });
-  return checkLines(lines.map((l) => ({ value: l.value, line: l.line, index: l.index })), config, file, true);
+  return checkLines(lines, config, file);
 }
 
-/** Items from a generator or loader: same checks; `line` is the 1-based position. */
-function checkItems(items: readonly unknown[], config: SuiteConfig, file: string, isFile: boolean): Item[] {
+/** Items from a generator or loader: same checks; `line` is the item's 1-based position. */
+function checkItems(items: readonly unknown[], config: SuiteConfig, file: string): Item[] {
   if (!Array.isArray(items) || items.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items', { file });
-  return checkLines(items.map((value, index) => ({ value, line: isFile ? index + 1 : index + 1, index })), config, file, isFile);
+  return checkLines(items.map((value, index) => ({ value, line: index + 1, index })), config, file);
 }
 
-function checkLines(
-  lines: ReadonlyArray<{ value: unknown; line: number; index: number }>,
-  config: SuiteConfig,
-  file: string,
-  _isFile: boolean,
-): Item[] {
+/** Schema, unique ids and template variables, per item; ids default to the 0-based index. */
+function checkLines(lines: ReadonlyArray<{ value: unknown; line: number; index: number }>, config: SuiteConfig, file: string): Item[] {
   const vars = [...new Set([...templateVariables(config.prompt.template), ...(config.prompt.system ? templateVariables(config.prompt.system) : [])])];
   const seen = new Map<string, number>();
   const items: Item[] = [];
