@@ -45,6 +45,18 @@ describe('dsabench run (real CLI)', () => {
     assert.equal(csv.length, 81);
   });
 
+  it('replay re-scores a previous run\'s samples.jsonl without any model', async () => {
+    const first = join(root, 'to-replay');
+    assert.equal((await runCli(['run', '-s', 'example', '-p', 'oracle', '--repeats', '2', '-q', '--workers', '0', '--out', first])).code, 0);
+    const out = join(root, 'replayed');
+    const res = await runCli(['run', '-s', 'example', '-p', `replay:${join(first, 'samples.jsonl')}`, '--repeats', '2', '-q', '--workers', '0', '--out', out]);
+    assert.equal(res.code, 0, res.stderr);
+    const { samples, summary } = readRun(out);
+    assert.equal(samples.length, 40);
+    assert.ok(samples.every((s) => s.error === null && s.score.pass));
+    assert.equal(summary.suites[0]!.mean, 1);
+  });
+
   it('the same settings give the same config hash; --limit and --seed change it', async () => {
     const hashes: string[] = [];
     for (const extra of [[], [], ['--limit', '3'], ['--seed', '4']]) {
