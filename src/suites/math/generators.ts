@@ -68,7 +68,13 @@ const integerArithmetic: Family = (rng, level) => {
 };
 
 const rationalArithmetic: Family = (rng, level) => {
-  const f = (lo: number, hi: number): Frac => frac(nonzero(rng, lo, hi), int(rng, 2, 9));
+  // a proper fraction each time (3/1 would read as a plain integer)
+  const f = (lo: number, hi: number): Frac => {
+    for (;;) {
+      const x = frac(nonzero(rng, lo, hi), int(rng, 2, 9));
+      if (x.d > 1) return x;
+    }
+  };
   if (level === 1) {
     const x = frac(int(rng, 1, 8), int(rng, 2, 9)), y = frac(int(rng, 1, 8), int(rng, 2, 9));
     return { question: `Compute $${fracText(x)} + ${fracText(y)}$ and write the result as a fraction in lowest terms.`, answer: fracLatex(add(x, y)) };
@@ -112,7 +118,7 @@ const linearEquations: Family = (rng, level) => {
   }
   if (level === 2) {
     for (;;) {
-      const a = int(rng, 2, 9), b = int(rng, -9, 9), c = nonzero(rng, -9, 9), d = int(rng, -20, 20);
+      const a = int(rng, 2, 9), b = nonzero(rng, -9, 9), c = nonzero(rng, -9, 9), d = int(rng, -20, 20);
       if (a === c) continue;
       // a(x - b) = cx + d  →  x = (d + ab) / (a - c)
       const x = frac(d + a * b, a - c);
@@ -123,7 +129,9 @@ const linearEquations: Family = (rng, level) => {
     const p = frac(int(rng, 1, 5), int(rng, 2, 6)), q = frac(nonzero(rng, -7, 7), int(rng, 2, 5)), r = frac(int(rng, -9, 9), int(rng, 2, 4));
     // p x + q = r - x/2  →  x (p + 1/2) = r - q
     const x = div(sub(r, q), add(p, frac(1, 2)));
-    return { question: `Solve for $x$: $${fracText(p)}x + ${fracText(q, true)} = ${fracText(r, true)} - \\frac{x}{2}$.`, answer: fracLatex(x) };
+    const coef = p.n === 1 && p.d === 1 ? '' : fracText(p);
+    const qTerm = q.n < 0 ? `- ${fracText(frac(-q.n, q.d))}` : `+ ${fracText(q)}`;
+    return { question: `Solve for $x$: $${coef}x ${qTerm} = ${fracText(r)} - \\frac{x}{2}$.`, answer: fracLatex(x) };
   }
 };
 
