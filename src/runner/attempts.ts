@@ -9,8 +9,9 @@
  * - Each attempt gets an empty private work dir, passed to the solver and the scorer, and
  *   cleared once the attempt is recorded (unless keepWorkdirs; see WorkDirs).
  * - A failure inside an attempt (provider error, solver throw, scorer throw) is a value in
- *   its record. `stop` stops launching; `abort` also aborts in-flight provider calls, whose
- *   attempts are then not recorded (resume redoes them).
+ *   its record. `stop` stops launching; `abort` also aborts in-flight provider calls. Once
+ *   either is set, attempts that end in an error are not recorded (resume redoes them): a
+ *   Ctrl-C in a terminal also kills child processes of solvers and scorers.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +94,15 @@ function* plan(opts: ExecuteOptions): Generator<Planned> {
   }
 }
 
+/** Best-effort removal: a dir an attempt left unremovable must not stop the run. */
+function removeQuietly(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // left behind under the work root
+  }
+}
+
 /**
  * Per-attempt work dirs under one private root. A dir left empty by its attempt goes back to
  * a free list and is handed out again (an empty dir is as good as a new one, and creating and
@@ -123,12 +133,12 @@ class WorkDirs {
       return; // removed by its attempt: nothing to reuse
     }
     if (empty) this.free.push(dir);
-    else rmSync(dir, { recursive: true, force: true });
+    else removeQuietly(dir);
   }
 
   /** Remove the dirs kept for reuse. */
   dispose(): void {
-    for (const d of this.free.splice(0)) rmSync(d, { recursive: true, force: true });
+    for (const d of this.free.splice(0)) removeQuietly(d);
   }
 }
 
@@ -186,6 +196,8 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     }
   };
 
+  const stopping = (): boolean => Boolean(opts.stop?.aborted || opts.abort?.aborted);
+
   const runOne = async (p: Planned): Promise<void> => {
     const workDir = workDirs.acquire();
     const startedAt = new Date().toISOString();
@@ -208,8 +220,9 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     }
     const err = solved.completion.error;
     if (err) {
-      if (opts.abort?.aborted) {
-        // Cut short by Ctrl-C: not a result; resume will redo it.
+      if (stopping()) {
+        // Probably cut short by Ctrl-C (which also reaches child processes in the terminal's
+        // process group): not a result; resume will redo it.
         workDirs.release(workDir);
         return;
       }
@@ -227,7 +240,14 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
         workDir,
         unsafeNoSandbox: opts.unsafeNoSandbox,
       })
-      .then((o) => finish(p, solved, workDir, startedAt, o.score, o.error))
+      .then((o) => {
+        try {
+          if (o.error !== null && stopping()) workDirs.release(workDir); // as above: redo on resume
+          else finish(p, solved, workDir, startedAt, o.score, o.error);
+        } catch (e) {
+          fatal ??= e;
+        }
+      })
       .finally(() => {
         backlog--;
         scoring.delete(job);

@@ -238,7 +238,13 @@ export async function runEvaluation(
     writer.close();
     await pool.close();
     await closeProviders(providers);
-    if (!settings.keep_workdirs) rmSync(workRoot, { recursive: true, force: true });
+    if (!settings.keep_workdirs) {
+      try {
+        rmSync(workRoot, { recursive: true, force: true });
+      } catch (err) {
+        log(`note: could not remove work dirs under ${workRoot}: ${(err as Error).message}`);
+      }
+    }
   }
 
   // The summary covers every attempt in the file (this invocation and earlier ones).
