@@ -344,10 +344,10 @@ export function needleHeatmap(series: LongContextSeries, rowLabel: string): Cfg 
       const area = chart.chartArea;
       const kx = area.right + 30;
       const kh = area.bottom - area.top;
-      for (let i = 0; i < kh; i++) {
-        ctx.fillStyle = heatColour(1 - i / kh);
-        ctx.fillRect(kx, area.top + i, 22, 1);
-      }
+      const grad = ctx.createLinearGradient(0, area.top, 0, area.bottom);
+      for (let i = 0; i <= 10; i++) grad.addColorStop(i / 10, heatColour(1 - i / 10));
+      ctx.fillStyle = grad;
+      ctx.fillRect(kx, area.top, 22, kh);
       ctx.fillStyle = '#222';
       ctx.font = `15px "${FONT}"`;
       ctx.textAlign = 'left';
