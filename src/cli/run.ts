@@ -36,6 +36,7 @@ interface RunFlags {
   seed?: number;
   out?: string;
   resume?: string;
+  retryErrors?: boolean;
   config?: string;
   cache?: string | boolean;
   unsafeNoSandbox?: boolean;
@@ -135,6 +136,7 @@ const cmd: CommandModule = {
       .option('--seed <s>', 'seed for generated suites (default 0)', intFlag(0))
       .option('--out <dir>', 'results folder (default results/<run-id>)')
       .option('--resume <dir>', 'continue a stopped or killed run in <dir> (its stored suites/providers/settings)')
+      .option('--retry-errors', 'with --resume: run again the attempts that ended in an error (provider failures, timeouts)')
       .option('--config <file>', 'JSON run config (schemas/config.schema.json); flags override it')
       .option('--cache <file>', 'SQLite response cache file (default .dsabench-cache/responses.sqlite)')
       .option('--no-cache', 'do not reuse cached responses (new responses are still cached)')
@@ -151,6 +153,7 @@ Examples:
   $ dsabench run -s gsm8k:test.jsonl -p replay:outputs.jsonl
   $ dsabench run --config run.json --out results/nightly
   $ dsabench run --resume results/20261128-110731-3fa2c1
+  $ dsabench run --resume results/20261128-110731-3fa2c1 --retry-errors
 
 Results: <dir>/run.json, samples.jsonl, summary.json, results.csv.
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
@@ -160,6 +163,7 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         if (flags.resume && (flags.suite || flags.provider || flags.config)) {
           throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider or --config', { field: 'resume' });
         }
+        if (flags.retryErrors && !flags.resume) throw new DsabenchError('E_USAGE', '--retry-errors needs --resume <dir>', { field: 'retry-errors' });
         const { settings, out } = resolveSettings(flags);
         if (settings.unsafe_no_sandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');
         const stop = new AbortController();
@@ -177,7 +181,7 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         process.on('SIGTERM', onSignal);
         let outcome: RunOutcome;
         try {
-          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume } : {}) }, {
+          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false } : {}) }, {
             stop: stop.signal,
             abort: abort.signal,
             progress: { quiet: flags.quiet ?? false },

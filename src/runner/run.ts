@@ -20,7 +20,7 @@ import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
 import { defaultWorkers, ScoringPool } from './pool.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
-import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeJson, writeResultsCsv, writeSummary } from './store.js';
+import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from './store.js';
 import { summarize, type SuiteMeta } from './summary.js';
 
 export interface ProviderEntry {
@@ -139,7 +139,7 @@ function suiteMeta(suites: readonly Suite[]): Record<string, SuiteMeta> {
  */
 export async function runEvaluation(
   settingsIn: RunSettings,
-  where: { out?: string; resumeDir?: string; resultsRoot?: string },
+  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean },
   control: RunControl = {},
 ): Promise<RunOutcome> {
   const log = control.log ?? (() => {});
@@ -153,6 +153,15 @@ export async function runEvaluation(
     const stored = old.config as unknown as RunSettings;
     settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs };
     previous = readSamples(join(dir, FILES.samples), { repair: true });
+    if (where.retryErrors) {
+      // Attempts that ended in an error are dropped from the file and run again.
+      const kept = previous.filter((r) => r.error === null);
+      if (kept.length < previous.length) {
+        log(`retrying ${previous.length - kept.length} attempts that ended in an error`);
+        writeFileAtomic(join(dir, FILES.samples), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+        previous = kept;
+      }
+    }
     manifest = { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> };
   } else {
     const runId = newRunId();

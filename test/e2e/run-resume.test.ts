@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { AttemptRecord, RunManifest, RunSummary } from '../../src/types.js';
-import { start } from '../helpers/fake-openai-server.js';
+import { lastUserContent, start } from '../helpers/fake-openai-server.js';
 import { runCli, startCli, writeTrivialSuite } from './cli-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-e2e-resume-'));
@@ -93,6 +93,39 @@ describe('kill and resume (real CLI)', () => {
       assert.equal(all.length, 40);
       assert.deepEqual(all.filter((r) => r.score.pass).map((r) => r.item_id), ['t7']);
       assert.ok(all.every((r) => r.timings !== null && (r.timings.ttft_ms ?? 0) >= 30));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('--resume --retry-errors runs failed attempts again, each attempt still once', async () => {
+    let failing = true;
+    const server = await start({
+      handler: (req) => {
+        const x = lastUserContent(req).replace('Say ', '');
+        return failing && x === '3' ? { status: 400 } : { text: x };
+      },
+    });
+    try {
+      const suite = writeTrivialSuite(join(root, 'flaky'), 5);
+      const out = join(root, 'flaky-run');
+      const first = await runCli(['run', '-s', suite, '-p', `openai:fake@${server.url}`, '--workers', '0', '--out', out, '--no-cache', '--cache', join(root, 'c2.sqlite'), '-q']);
+      assert.equal(first.code, 0, first.stderr);
+      const before = completeRecords(join(out, 'samples.jsonl'));
+      assert.deepEqual(before.filter((r) => r.error !== null).map((r) => r.item_id), ['t3']);
+      failing = false;
+      const plain = await runCli(['run', '--resume', out, '-q']);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.equal(completeRecords(join(out, 'samples.jsonl')).length, 5); // errors count as done
+      const retried = await runCli(['run', '--resume', out, '--retry-errors']);
+      assert.equal(retried.code, 0, retried.stderr);
+      assert.match(retried.stderr, /retrying 1 attempts that ended in an error/);
+      const after = completeRecords(join(out, 'samples.jsonl'));
+      assert.equal(after.length, 5);
+      assert.deepEqual(after.map((r) => r.item_id).sort(), ['t0', 't1', 't2', 't3', 't4']);
+      assert.ok(after.every((r) => r.error === null && r.score.pass));
+      const usage = await runCli(['run', '--retry-errors']);
+      assert.equal(usage.code, 2);
     } finally {
       await server.close();
     }
