@@ -70,6 +70,7 @@ function isWrapped(s: string, open: string, close: string): boolean {
 
 /** `a<x\leb` → [a-open, b-closed] interval; `x>a` → (a, ∞); `x\leb` → (-∞, b]. */
 function inequalityInterval(s: string): Structured | null {
+  if (splitTopLevel(s).length > 1) return null;
   const LT = String.raw`(<|\\leq?|≤)`;
   const GT = String.raw`(>|\\geq?|≥)`;
   const chain = new RegExp(`^(.+?)${LT}[A-Za-z]${LT}(.+)$`).exec(s);
@@ -108,7 +109,12 @@ export function structure(s: string): Structured {
     if (items.length >= 2) return { kind: 'bracket', open: first, close: last, items };
   }
   const items = splitTopLevel(s);
-  if (items.length >= 2) return { kind: 'unordered', items: expandPm(items.map(stripLhs).filter((x) => x !== '')) };
+  if (items.length >= 2) {
+    // "x < 2 or x > 3" is the union of two intervals
+    const intervals = items.map(inequalityInterval);
+    if (intervals.every((x) => x !== null)) return { kind: 'union', parts: intervals as Structured[] };
+    return { kind: 'unordered', items: expandPm(items.map(stripLhs).filter((x) => x !== '')) };
+  }
   // `a \pm b` (also inside a fraction) is the two-element set {a + b, a - b}
   if (/\\(?:pm|mp)/.test(s) && (s.match(/\\(?:pm|mp)/g) ?? []).length === 1) {
     return { kind: 'unordered', items: [s.replace(/\\(?:pm|mp)/, '+'), s.replace(/\\(?:pm|mp)/, '-')] };
@@ -123,6 +129,17 @@ export function exactValue(s: string): Rational | null {
   const t = s.replace(/^\+/, '');
   const dec = parseDecimal(t.replace(/^(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?)$/, (m) => m.replace(/,/g, '')));
   if (dec) return dec;
+  // repeating decimal `0.1\overline{6}` = 1/6
+  const rep = /^(-?)(\d*)\.(\d*)\\overline\{(\d+)\}$/.exec(t);
+  if (rep) {
+    const [, sign, int = '', fixed = '', cycle = ''] = rep;
+    const shift = 10n ** BigInt(fixed.length);
+    const period = 10n ** BigInt(cycle.length) - 1n;
+    // (int.fixed) + cycle / (period × shift)
+    const num = BigInt((int || '0') + fixed) * period + BigInt(cycle);
+    const r = rational(num, shift * period);
+    return r && sign === '-' ? rational(-r.num, r.den) : r;
+  }
   const frac = /^(-?)\\frac\{([^{}]+)\}\{([^{}]+)\}$/.exec(t);
   if (frac) {
     const a = parseDecimal(frac[2]!);

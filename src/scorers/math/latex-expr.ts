@@ -76,7 +76,16 @@ function convert(s: string): string {
       else if (name === 'pi') out += ' pi ';
       else if (name === 'infty') out += ' Infinity ';
       else if (GREEK.has(name)) out += ` ${name} `;
-      else if (FUNCS[name]) {
+      else if (name === 'log' && s[i] === '_') {
+        // \log_b x → log(x, b)
+        const base = group(s, i + 1);
+        if (s[base.end] === '(') throw new Untranslatable('log with a base and a parenthesised argument');
+        // `\log_3 81`: an unbraced numeric argument runs to the end of the number
+        const num = /^\d+(?:\.\d+)?/.exec(s.slice(base.end));
+        const arg = num ? { content: num[0], end: base.end + num[0].length } : group(s, base.end);
+        out += ` log(${convert(arg.content)}, ${convert(base.content)}) `;
+        i = arg.end;
+      } else if (FUNCS[name]) {
         const fn = FUNCS[name]!;
         if (s[i] === '(') out += ` ${fn}`;
         else {
