@@ -17,6 +17,8 @@ const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
   () => import('./cost.js').then((m) => m.default),
   () => import('./report.js').then((m) => m.default),
   () => import('./gate.js').then((m) => m.default),
+  () => import('./engine.js').then((m) => m.default),
+  () => import('./bench.js').then((m) => m.default),
 ];
 
 export function buildProgram(modules: readonly CommandModule[]): Command {

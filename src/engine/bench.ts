@@ -1,0 +1,238 @@
+/**
+ * Attention benchmark: dense vs sparse (fused DSA) vs indexer-only vs the sparse kernel
+ * alone, decode (T = 1 at position L-1) or chunked prefill (T = chunk queries ending at
+ * L-1), at DeepSeek-V3.2 shapes by default (128 heads, MLA-MQA 576/512, indexer 64×128,
+ * k = 2048). Each row is a median over repeated calls, its GFLOP/s and its fraction of
+ * the machine's FMA peak (measured by the engine's FMA-bound micro-kernel on the same SIMD
+ * path and thread count). One cache of the largest length is allocated and shorter
+ * lengths use its prefix, so peak RSS ≈ baseline + cache + scratch.
+ */
+import { mulberry32 } from '../util/stats.js';
+import { toBf16 } from './bf16.js';
+import {
+  denseAttention, dsaAttention, engineInfo, fmaPeak, lightningIndexer, setSimd, sparseAttention,
+} from './index.js';
+import { runTorchPeer, type TorchPeerResult } from './torch-peer.js';
+import type { CacheTensor, SimdPath } from './types.js';
+
+export type BenchAttention = 'dense' | 'sparse' | 'indexer' | 'sparse-kernel';
+
+export interface AttentionBenchOptions {
+  mode: 'decode' | 'prefill';
+  lengths: number[];
+  threads: number;
+  /** Query tokens per prefill call (ignored for decode). */
+  chunk: number;
+  dtype: 'f32' | 'bf16';
+  heads: number;
+  dqk: number;
+  dv: number;
+  indexHeads: number;
+  indexDim: number;
+  topk: number;
+  /** Upper bound on timed repetitions per row (at least 3 run; about 1 s per row). */
+  reps: number;
+  /** 'auto': add the PyTorch column when python3 can import torch. */
+  torch: 'auto' | 'off';
+  simd: SimdPath | 'auto';
+  seed: number;
+  /** Progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_BENCH: AttentionBenchOptions = {
+  mode: 'decode',
+  lengths: [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072],
+  threads: 1,
+  chunk: 16,
+  dtype: 'f32',
+  heads: 128,
+  dqk: 576,
+  dv: 512,
+  indexHeads: 64,
+  indexDim: 128,
+  topk: 2048,
+  reps: 15,
+  torch: 'auto',
+  simd: 'auto',
+  seed: 1,
+};
+
+export interface AttentionBenchRow {
+  attention: BenchAttention;
+  mode: 'decode' | 'prefill';
+  length: number;
+  threads: number;
+  simd: SimdPath;
+  T: number;
+  reps: number;
+  ms_median: number;
+  ms_min: number;
+  gflop: number;
+  gflops: number;
+  peak_fraction: number;
+  /** dense rows: PyTorch CPU median for the same computation, and torch_ms / ms_median. */
+  torch_ms_median?: number;
+  speedup_vs_torch?: number;
+  /** sparse rows: dense ms_median / sparse ms_median at this length. */
+  speedup_vs_dense?: number;
+  rss_peak_mb: number;
+}
+
+export interface AttentionBenchResult {
+  options: Omit<AttentionBenchOptions, 'log'>;
+  simd: SimdPath;
+  peak_gflops: number;
+  baseline_rss_mb: number;
+  cache_mb: number;
+  torch: { version: string; python: string; method: string } | { error: string } | null;
+  rows: AttentionBenchRow[];
+}
+
+function randomF32(n: number, rnd: () => number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rnd() - 0.5;
+  return a;
+}
+
+function prefix(t: CacheTensor, n: number): CacheTensor {
+  return t instanceof Float32Array ? t.subarray(0, n) : { dtype: 'bf16', data: t.data.subarray(0, n) };
+}
+
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+function timeIt(fn: () => void, maxReps: number): { median: number; min: number; reps: number } {
+  fn(); // warm-up (page faults, thread start)
+  const ts: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < maxReps; i++) {
+    const s = performance.now();
+    fn();
+    ts.push(performance.now() - s);
+    if (ts.length >= 3 && performance.now() - t0 > 1000) break;
+  }
+  ts.sort((a, b) => a - b);
+  const m = ts.length >> 1;
+  const median = ts.length % 2 ? ts[m]! : (ts[m - 1]! + ts[m]!) / 2;
+  return { median, min: ts[0]!, reps: ts.length };
+}
+
+export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchResult {
+  const log = opts.log ?? (() => undefined);
+  const simd = setSimd(opts.simd);
+  const { heads: H, dqk: Dqk, dv: Dv, indexHeads: HI, indexDim: DI, topk: K, threads } = opts;
+  const baseline = rssMb();
+  const Lmax = Math.max(...opts.lengths);
+  const Tmax = opts.mode === 'decode' ? 1 : opts.chunk;
+  const rnd = mulberry32(opts.seed);
+  const kvF = randomF32(Lmax * Dqk, rnd);
+  const kv: CacheTensor = opts.dtype === 'bf16' ? toBf16(kvF) : kvF;
+  const ikF = randomF32(Lmax * DI, rnd);
+  const ik: CacheTensor = opts.dtype === 'bf16' ? toBf16(ikF) : ikF;
+  const cacheMb = ((opts.dtype === 'bf16' ? 2 : 4) * Lmax * (Dqk + DI)) / 2 ** 20;
+  const q = randomF32(Tmax * H * Dqk, rnd);
+  const iq = randomF32(Tmax * HI * DI, rnd);
+  const iw = randomF32(Tmax * HI, rnd).map((x) => x * 0.1);
+
+  const peak = fmaPeak({ threads, ms: 600 });
+  log(`FMA peak (${simd}, ${threads} thread${threads > 1 ? 's' : ''}): ${peak.toFixed(1)} GFLOP/s`);
+
+  const rows: AttentionBenchRow[] = [];
+  for (const L of [...opts.lengths].sort((a, b) => a - b)) {
+    const T = Math.min(Tmax, L);
+    const qStart = L - T;
+    const qT = q.subarray(0, T * H * Dqk);
+    const base = { q: qT, kv: prefix(kv, L * Dqk), T, H, L, Dqk, Dv, qStart, threads };
+    const indexer = { q: iq.subarray(0, T * HI * DI), k: prefix(ik, L * DI), w: iw.subarray(0, T * HI), heads: HI, dim: DI };
+    let keys = 0, selected = 0;
+    for (let t = 0; t < T; t++) {
+      keys += qStart + t + 1;
+      selected += Math.min(K, qStart + t + 1);
+    }
+    const attnFlop = 2 * H * (Dqk + Dv);
+    const ixFlop = 2 * HI * DI * keys;
+    // Indices for the sparse kernel alone: K distinct positions ≤ qStart + t (strided).
+    const idx = new Int32Array(T * K).fill(-1);
+    for (let t = 0; t < T; t++) {
+      const n = qStart + t + 1;
+      const step = Math.max(1, Math.floor(n / K));
+      for (let j = 0; j < Math.min(K, n); j++) idx[t * K + j] = (j * step) % n;
+    }
+    const cases: Array<[BenchAttention, number, () => void]> = [
+      ['dense', attnFlop * keys, () => void denseAttention(base)],
+      ['sparse', ixFlop + attnFlop * selected, () => void dsaAttention({ ...base, indexer, topk: K })],
+      ['indexer', ixFlop, () => void lightningIndexer({ ...indexer, T, L, qStart, threads })],
+      ['sparse-kernel', attnFlop * selected, () => void sparseAttention({ ...base, indices: idx, topk: K })],
+    ];
+    let denseMs = 0;
+    for (const [attention, flop, fn] of cases) {
+      const t = timeIt(fn, opts.reps);
+      const gflops = flop / (t.median * 1e6);
+      const row: AttentionBenchRow = {
+        attention, mode: opts.mode, length: L, threads, simd, T, reps: t.reps,
+        ms_median: round(t.median, 3), ms_min: round(t.min, 3), gflop: round(flop / 1e9, 4),
+        gflops: round(gflops, 2), peak_fraction: round(gflops / peak, 3), rss_peak_mb: round(rssMb(), 1),
+      };
+      if (attention === 'dense') denseMs = t.median;
+      if (attention === 'sparse') row.speedup_vs_dense = round(denseMs / t.median, 2);
+      rows.push(row);
+      log(`${opts.mode} L=${L} ${attention}: ${t.median.toFixed(2)} ms, ${gflops.toFixed(1)} GFLOP/s (${((100 * gflops) / peak).toFixed(0)}% of peak)`);
+    }
+  }
+
+  let torch: AttentionBenchResult['torch'] = null;
+  if (opts.torch === 'auto') {
+    log('PyTorch peer: timing the same dense computation in python3 …');
+    const r = runTorchPeer({ mode: opts.mode, lengths: opts.lengths, chunk: opts.chunk, H, Dqk, Dv, threads, reps: opts.reps });
+    if ('error' in r) torch = { error: r.error };
+    else {
+      torch = { version: r.version, python: r.python, method: r.method };
+      addTorch(rows, r);
+    }
+  }
+  const { log: _log, ...options } = opts;
+  return {
+    options, simd, peak_gflops: round(peak, 2), baseline_rss_mb: round(baseline, 1), cache_mb: round(cacheMb, 1), torch, rows,
+  };
+}
+
+function addTorch(rows: AttentionBenchRow[], r: TorchPeerResult): void {
+  for (const row of rows) {
+    const ms = r.ms[row.length];
+    if (row.attention !== 'dense' || ms === undefined) continue;
+    row.torch_ms_median = round(ms, 3);
+    row.speedup_vs_torch = round(ms / row.ms_median, 2);
+  }
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+/** "1K" → 1024, "128k" → 131072, "3000" → 3000; null when not a positive integer length. */
+export function parseLength(s: string): number | null {
+  const m = /^(\d+)([kKmM]?)$/.exec(s.trim());
+  if (!m) return null;
+  const n = Number(m[1]) * (m[2] === '' ? 1 : m[2]!.toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+  return n >= 1 ? n : null;
+}
+
+/** Markdown table of the rows (for the terminal and BENCHMARKS.md). */
+export function formatBenchTable(res: AttentionBenchResult): string {
+  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | % of peak | vs dense | torch ms | vs torch |';
+  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|';
+  const lines = res.rows.map((r) =>
+    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
+  );
+  const info = engineInfo();
+  return [
+    `SIMD path: ${res.simd} (compiler ${info.compiler}); threads: ${res.options.threads}; FMA peak: ${res.peak_gflops.toFixed(1)} GFLOP/s`,
+    `cache (${res.options.dtype}, L=${Math.max(...res.options.lengths)}): ${res.cache_mb.toFixed(1)} MB; RSS baseline ${res.baseline_rss_mb.toFixed(1)} MB, peak ${Math.max(...res.rows.map((r) => r.rss_peak_mb)).toFixed(1)} MB`,
+    res.torch === null ? 'PyTorch peer: off' : 'error' in res.torch ? `PyTorch peer: unavailable (${res.torch.error})` : `PyTorch peer: torch ${res.torch.version} via ${res.torch.method} (${res.torch.python}, same threads)`,
+    '',
+    head,
+    sep,
+    ...lines,
+  ].join('\n');
+}

@@ -1,0 +1,195 @@
+/**
+ * Every engine op against the pure-TS reference, on every SIMD path this CPU supports,
+ * over random and edge shapes (L = 1, k ≥ L, k = 1, T > 1 with qStart > 0, all keys
+ * masked, heavy ties, GQA, H > 128, odd dims, several threads).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  denseAttention, dsaAttention, engineInfo, lightningIndexer, reference as ref, setSimd, simulateQuant,
+  sparseAttention, toBf16, topk, bf16ToF32, type AttentionArgs,
+} from '../../src/engine/index.js';
+import { randF32, relErr, rng } from './factory.js';
+
+const TOL = 1e-4;
+const PATHS = engineInfo().available;
+
+interface Shape {
+  T: number; H: number; L: number; Dqk: number; Dv: number; Hkv?: number; qStart?: number; threads?: number;
+}
+
+function attnArgs(s: Shape, seed: number, bf16 = false): AttentionArgs {
+  const r = rng(seed);
+  const q = randF32(s.T * s.H * s.Dqk, r);
+  const base = { q, T: s.T, H: s.H, L: s.L, Dqk: s.Dqk, Dv: s.Dv, qStart: s.qStart, threads: s.threads };
+  if (s.Hkv === undefined) {
+    const kv = randF32(s.L * s.Dqk, r);
+    return { ...base, kv: bf16 ? toBf16(kv) : kv };
+  }
+  const k = randF32(s.L * s.Hkv * s.Dqk, r), v = randF32(s.L * s.Hkv * s.Dv, r);
+  return { ...base, k: bf16 ? toBf16(k) : k, v: bf16 ? toBf16(v) : v, Hkv: s.Hkv };
+}
+
+const SHAPES: Shape[] = [
+  { T: 1, H: 1, L: 1, Dqk: 1, Dv: 1 },                                 // smallest MQA
+  { T: 1, H: 16, L: 1, Dqk: 64, Dv: 32 },                              // L = 1
+  { T: 1, H: 128, L: 300, Dqk: 72, Dv: 64, threads: 2 },               // decode, split-K merge
+  { T: 5, H: 12, L: 260, Dqk: 40, Dv: 24, qStart: 100, threads: 3 },   // chunked prefill, qStart > 0
+  { T: 33, H: 4, L: 33, Dqk: 17, Dv: 9, threads: 2 },                  // full prefill, odd dims
+  { T: 2, H: 160, L: 70, Dqk: 24, Dv: 24 },                            // H > 128: heads split into chunks
+  { T: 3, H: 8, L: 150, Dqk: 20, Dv: 12, Hkv: 2, qStart: 7 },          // GQA
+  { T: 4, H: 6, L: 90, Dqk: 16, Dv: 16, Hkv: 6, threads: 2 },          // MHA
+  { T: 1, H: 3, L: 200, Dqk: 8, Dv: 5, Hkv: 1, threads: 4 },           // MHA-form MQA, 4 threads
+];
+
+for (const simd of PATHS) {
+  test(`dense attention matches the reference [${simd}]`, () => {
+    setSimd(simd);
+    SHAPES.forEach((s, i) => {
+      const a = attnArgs(s, 10 + i);
+      const n = denseAttention(a), r = ref.attention(a);
+      assert.ok(relErr(n.out, r.out) < TOL, `out ${JSON.stringify(s)}: ${relErr(n.out, r.out)}`);
+      assert.ok(relErr(n.lse, r.lse) < TOL, `lse ${JSON.stringify(s)}`);
+    });
+    // non-causal
+    const a = attnArgs({ T: 3, H: 5, L: 40, Dqk: 12, Dv: 12, qStart: 0 }, 99);
+    const n = denseAttention({ ...a, causal: false }), r = ref.attention({ ...a, causal: false });
+    assert.ok(relErr(n.out, r.out) < TOL);
+    const c = denseAttention(a);
+    assert.ok(relErr(c.out, n.out) > 1e-3, 'causal and non-causal differ when qStart = 0');
+    setSimd('auto');
+  });
+
+  test(`sparse attention matches the reference, incl. -1 and all-masked rows [${simd}]`, () => {
+    setSimd(simd);
+    SHAPES.forEach((s, i) => {
+      const a = attnArgs(s, 50 + i);
+      const r = rng(500 + i);
+      for (const k of [1, 5, s.L + 3]) {
+        const idx = new Int32Array(s.T * k);
+        for (let j = 0; j < idx.length; j++) idx[j] = Math.floor(r() * (s.L + 1)) - 1; // includes -1
+        for (let j = 0; j < k; j++) idx[j] = -1; // query 0: no valid key
+        const n = sparseAttention({ ...a, indices: idx, topk: k });
+        const e = ref.attention({ ...a, indices: idx, topk: k });
+        assert.ok(relErr(n.out, e.out) < TOL, `k=${k} ${JSON.stringify(s)}`);
+        assert.ok(relErr(n.lse, e.lse) < TOL);
+        for (let h = 0; h < s.H; h++) assert.equal(n.lse[h], -Infinity);
+        assert.ok(n.out.subarray(0, s.H * s.Dv).every((x) => x === 0));
+      }
+    });
+    setSimd('auto');
+  });
+
+  test(`indexer (plain, fp8, hadamard) and top-k match the reference [${simd}]`, () => {
+    setSimd(simd);
+    const cases = [
+      { T: 1, L: 1, heads: 1, dim: 1 },
+      { T: 1, L: 700, heads: 64, dim: 128, threads: 2 },
+      { T: 6, L: 90, heads: 5, dim: 16, qStart: 40, threads: 3, fp8: true, hadamard: true },
+      { T: 3, L: 50, heads: 7, dim: 32, fp8: true },
+      { T: 2, L: 64, heads: 3, dim: 8, hadamard: true },
+    ];
+    cases.forEach((c, i) => {
+      const r = rng(70 + i);
+      const args = { ...c, q: randF32(c.T * c.heads * c.dim, r), k: randF32(c.L * c.dim, r), w: randF32(c.T * c.heads, r) };
+      const n = lightningIndexer(args), e = ref.indexer(args);
+      assert.ok(relErr(n, e) < TOL, `indexer ${JSON.stringify(c)}: ${relErr(n, e)}`);
+      const qStart = c.qStart ?? c.L - c.T;
+      for (let t = 0; t < c.T; t++)
+        for (let s = qStart + t + 1; s < c.L; s++) assert.equal(n[t * c.L + s], -Infinity);
+      for (const k of [1, 3, c.L, c.L + 2]) assert.deepEqual(topk(n, c.T, c.L, k, { threads: 2 }), ref.topk(n, c.T, c.L, k));
+    });
+    setSimd('auto');
+  });
+}
+
+test('fp8 and Hadamard simulation are bit-identical to the TS reference', () => {
+  const r = rng(5);
+  const x = randF32(4 * 256, r, 3);
+  x[5] = 0; x[6] = 1e-9; x[7] = -500; x[300] = 1e-6;
+  for (const opts of [{ fp8: true }, { hadamard: true }, { fp8: true, hadamard: true }]) {
+    const n = simulateQuant(x, 4, 256, opts);
+    const e = Float32Array.from(x);
+    if (opts.hadamard) ref.hadamardRows(e, 4, 256);
+    if ('fp8' in opts) ref.fp8Rows(e, 4, 256);
+    assert.deepEqual(n, e, JSON.stringify(opts));
+  }
+  // Hadamard is orthonormal: applying it twice is the identity (up to rounding).
+  const h2 = simulateQuant(simulateQuant(x, 4, 256, { hadamard: true }), 4, 256, { hadamard: true });
+  assert.ok(relErr(h2, x) < 1e-5);
+  // E4M3 values: 3 mantissa bits, max 448
+  assert.equal(ref.e4m3Round(1.0625), 1); // halfway between 1 and 1.125 → even mantissa
+  assert.equal(ref.e4m3Round(1.1875), 1.25);
+  assert.equal(ref.e4m3Round(1000), 448);
+  assert.equal(ref.e4m3Round(2 ** -10), 0); // below half the smallest subnormal 2^-9 → 0 (tie to even)
+});
+
+test('top-k: ties go to the lower position, -inf/NaN never selected, -1 padding', () => {
+  const L = 12;
+  const s = new Float32Array([1, 3, 3, -Infinity, NaN, 3, 2, 2, 1, 0, 3, -1]);
+  assert.deepEqual([...topk(s, 1, L, 5)], [1, 2, 5, 10, 6]);
+  assert.deepEqual([...topk(s, 1, L, 12)], [1, 2, 5, 10, 6, 7, 0, 8, 9, 11, -1, -1]);
+  const masked = new Float32Array(5).fill(-Infinity);
+  assert.deepEqual([...topk(masked, 1, 5, 3)], [-1, -1, -1]);
+  // heavy ties over a long row: few distinct values, many threads
+  const r = rng(3);
+  const T = 4, LL = 5000;
+  const big = new Float32Array(T * LL).map(() => Math.floor(r() * 4));
+  for (const k of [1, 17, 2048, LL]) assert.deepEqual(topk(big, T, LL, k, { threads: 3 }), ref.topk(big, T, LL, k));
+});
+
+test('fused DSA = indexer + top-k + sparse attention; skips the indexer when L ≤ k', () => {
+  const cases = [
+    { T: 1, H: 16, L: 400, Dqk: 24, Dv: 16, k: 32, threads: 2 },
+    { T: 4, H: 8, L: 120, Dqk: 16, Dv: 16, k: 10, qStart: 60, Hkv: 2 },
+    { T: 2, H: 4, L: 1, Dqk: 8, Dv: 8, k: 1, qStart: 0, T1: true },
+    { T: 3, H: 4, L: 50, Dqk: 8, Dv: 4, k: 1 },
+  ];
+  cases.forEach((c, i) => {
+    const T = c.T1 ? 1 : c.T;
+    const a = attnArgs({ ...c, T }, 200 + i);
+    const r = rng(300 + i);
+    const indexer = { q: randF32(T * 4 * 16, r), k: randF32(c.L * 16, r), w: randF32(T * 4, r), heads: 4, dim: 16 };
+    for (const fp8 of [false, true]) {
+      const res = dsaAttention({ ...a, indexer: { ...indexer, fp8, hadamard: fp8 }, topk: c.k, returnIndices: true, skipIndexerWhenShort: false });
+      assert.equal(res.skippedIndexer, false);
+      const qStart = a.qStart ?? c.L - T;
+      const scores = lightningIndexer({ ...indexer, fp8, hadamard: fp8, T, L: c.L, qStart });
+      assert.deepEqual(res.indices, topk(scores, T, c.L, c.k), 'selection = top-k of the indexer');
+      const e = ref.attention({ ...a, qStart, indices: res.indices!, topk: c.k });
+      assert.ok(relErr(res.out, e.out) < TOL && relErr(res.lse, e.lse) < TOL);
+      const full = ref.dsa({ ...a, indexer: { ...indexer, fp8, hadamard: fp8 }, topk: c.k, skipIndexerWhenShort: false });
+      assert.ok(relErr(res.out, full.out) < TOL, 'matches the composed reference');
+    }
+  });
+  // k ≥ L: skipped and exactly dense
+  const a = attnArgs({ T: 3, H: 8, L: 40, Dqk: 16, Dv: 8 }, 7);
+  const r = rng(8);
+  const indexer = { q: randF32(3 * 2 * 8, r), k: randF32(40 * 8, r), w: randF32(3 * 2, r), heads: 2, dim: 8 };
+  const d = dsaAttention({ ...a, indexer, topk: 64, returnIndices: true });
+  assert.equal(d.skippedIndexer, true);
+  assert.ok(relErr(d.out, denseAttention(a).out) < 1e-6);
+  assert.deepEqual([...d.indices!.subarray(0, 40)], [...Array.from({ length: 38 }, (_, j) => j), -1, -1]);
+  const noSkip = dsaAttention({ ...a, indexer, topk: 64, skipIndexerWhenShort: false });
+  assert.equal(noSkip.skippedIndexer, false);
+  assert.ok(relErr(noSkip.out, d.out) < TOL, 'k ≥ L selects every valid key: same as dense');
+});
+
+test('bf16 caches: exact widening vs the reference, and within 2e-2 of fp32', () => {
+  for (const s of [SHAPES[2]!, SHAPES[3]!, SHAPES[6]!]) {
+    const a16 = attnArgs(s, 1, true), a32 = attnArgs(s, 1, false);
+    const n = denseAttention(a16);
+    assert.ok(relErr(n.out, ref.attention(a16).out) < TOL);
+    assert.ok(relErr(n.out, ref.attention(a32).out) < 2e-2);
+  }
+  const r = rng(4);
+  const c = { T: 2, L: 300, heads: 64, dim: 128 };
+  const k = randF32(c.L * c.dim, r);
+  const args = { ...c, q: randF32(c.T * c.heads * c.dim, r), w: randF32(c.T * c.heads, r), threads: 2 };
+  const n = lightningIndexer({ ...args, k: toBf16(k) });
+  assert.ok(relErr(n, ref.indexer({ ...args, k: toBf16(k) })) < TOL);
+  assert.ok(relErr(n, ref.indexer({ ...args, k })) < 2e-2);
+  // round trip of the conversion itself: bf16 keeps 8 significant bits
+  const back = bf16ToF32(toBf16(k).data);
+  assert.ok(relErr(back, k) < 2 ** -8);
+});
