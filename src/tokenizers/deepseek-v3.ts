@@ -7,7 +7,7 @@
  * (the three Split regexes of tokenizer.json, all "Isolated") itself and sums BPE lengths
  * of the pieces, cached per distinct piece; a 128K-token haystack repeats few pieces, so
  * this is several times faster than `encode(text).length`. Texts holding special tokens
- * (`<｜…｜>`) go through the full encoder. test/tokenizers asserts both agree.
+ * (`<｜…｜>`, `<|EOT|>`) go through the full encoder. test/tokenizers asserts both agree.
  */
 import type { Tokenizer } from './types.js';
 
@@ -60,7 +60,8 @@ export function loadDeepseekV3(): Promise<Tokenizer> {
       return n;
     };
     const count = (text: string): number => {
-      if (text.includes('<｜') || !byteLevel) return encode(text).length;
+      // added tokens are all `<｜…｜>` plus `<|EOT|>`: texts holding one take the full encoder
+      if (text.includes('<｜') || text.includes('<|EOT|>') || !byteLevel) return encode(text).length;
       let n = 0;
       for (const p of preTokenize(text)) n += pieceCount(p);
       return n;

@@ -37,7 +37,7 @@ test('deepseek-v3 fast count agrees with the library encoder on varied text', as
     'Hello, world! 12345678 ٣٤٥ 你好世界 こんにちは\n\n  x  \t\r\nfoo.bar(\'baz\') ...!!! café',
     'a\u00a0b', 'it\'s 3.14159 — “quoted” … ok', '  leading', 'trailing  ', '\n\n\n', '$$\\frac{1}{2}$$',
     'emoji 😀👍🏽 mixed', 'VAR ABCDE = 12345. VAR FGHIJ = VAR ABCDE.', ' One of the special magic uuids for 1b2c-3d is: 9f8e7d6c-aaaa-4bbb-8ccc-0123456789ab.',
-    'a <｜begin▁of▁sentence｜> b',
+    'a <｜begin▁of▁sentence｜> b', 'x <|EOT|> y',
   ];
   for (const s of samples) assert.equal(t.count(s), t.encode!(s).length, JSON.stringify(s));
 });
