@@ -28,14 +28,63 @@ function num(v: unknown): number | null {
   return null;
 }
 
-/** Context length and needle depth of a long-context attempt (from its metadata), when present. */
+/** Context length and needle depth (percent) of a long-context attempt, from its metadata. */
 export function lengthDepthOf(r: AttemptRecord): { length: number | null; depth: number | null } {
   const md = r.metadata ?? {};
   const length = num(md.length) ?? num(md.context_length) ?? num(md.target_length);
-  let depth = num(md.depth) ?? num(md.depth_percent);
-  // Depth may be a fraction (0..1) or a percent; the charts use percent.
-  if (depth !== null && depth <= 1 && num(md.depth_percent) === null) depth = Math.round(depth * 1000) / 10;
+  // depth_percent when present; else depth, a fraction in [0, 1] (or already a percent above 1).
+  const pctDepth = num(md.depth_percent);
+  const raw = num(md.depth);
+  const depth = pctDepth ?? (raw === null ? null : raw <= 1 ? Math.round(raw * 1000) / 10 : raw);
   return { length, depth };
+}
+
+/** Metadata keys worth a breakdown table when the summary has none. */
+export const BREAKDOWN_KEYS = ['task', 'length', 'depth_percent', 'level', 'difficulty', 'subject', 'type', 'domain', 'category'] as const;
+/** Keys with more distinct values than this are identifiers, not categories. */
+const MAX_BREAKDOWN_VALUES = 40;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A {n, mean} cell of the runner's breakdowns (or a bare number). */
+function cellOf(v: unknown): { mean: number; n: number } | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return { mean: v, n: 0 };
+  if (isObj(v) && typeof v.mean === 'number') return { mean: v.mean, n: typeof v.n === 'number' ? v.n : 0 };
+  return null;
+}
+
+/**
+ * Long-context series from a summary's breakdowns (runs without samples):
+ * by_metadata.length → {value: {n, mean}}, by_metadata["length×depth…"] → {rows, cols, cells}.
+ */
+function longContextFromSummary(row: string, s: SuiteSummary): LongContextSeries | null {
+  const bm = s.breakdowns?.by_metadata;
+  if (!isObj(bm)) return null;
+  const lenKey = ['length', 'context_length', 'target_length'].find((k) => isObj(bm[k]));
+  if (!lenKey) return null;
+  const byLength = Object.entries(bm[lenKey] as Record<string, unknown>)
+    .map(([k, v]) => ({ length: Number(k), c: cellOf(v) }))
+    .filter((x): x is { length: number; c: { mean: number; n: number } } => Number.isFinite(x.length) && x.c !== null)
+    .sort((a, b) => a.length - b.length)
+    .map((x) => ({ length: x.length, mean: x.c.mean, n: x.c.n }));
+  const grid: LongContextSeries['grid'] = [];
+  for (const v of Object.values(bm)) {
+    if (!isObj(v) || v.rows !== lenKey || (v.cols !== 'depth' && v.cols !== 'depth_percent') || !isObj(v.cells)) continue;
+    for (const [lk, row2] of Object.entries(v.cells)) {
+      if (!isObj(row2)) continue;
+      for (const [dk, cell] of Object.entries(row2)) {
+        const c = cellOf(cell);
+        let depth = Number(dk);
+        if (!c || !Number.isFinite(depth) || !Number.isFinite(Number(lk))) continue;
+        if (v.cols === 'depth' && depth <= 1) depth = Math.round(depth * 1000) / 10;
+        grid.push({ length: Number(lk), depth, mean: c.mean, n: c.n });
+      }
+    }
+    break;
+  }
+  return byLength.length > 0 ? { row, suite: s.suite, byLength, grid } : null;
 }
 
 function throughput(records: readonly AttemptRecord[]): number | null {
@@ -196,6 +245,54 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
     }
   }
 
+  for (const b of builds) {
+    if (b.records.size > 0) continue;
+    const run = runs.find((r) => r.manifest.run_id === b.row.run_id)!;
+    for (const s of run.summary.suites) {
+      if (s.provider !== b.row.provider) continue;
+      const series = longContextFromSummary(b.row.key, s);
+      if (series) longContext.push(series);
+    }
+  }
+
+  // Breakdowns by item metadata: the runner's by_metadata when the summary has it, else
+  // computed from the samples for the usual category keys.
+  const breakdowns: ReportModel['breakdowns'] = [];
+  for (const b of builds) {
+    const run = runs.find((r) => r.manifest.run_id === b.row.run_id)!;
+    for (const s of run.summary.suites) {
+      if (s.provider !== b.row.provider) continue;
+      const bm = s.breakdowns?.by_metadata;
+      if (isObj(bm)) {
+        for (const [key, vals] of Object.entries(bm)) {
+          if (!isObj(vals) || 'rows' in vals) continue; // two-key tables are charted, not listed
+          const entries = Object.entries(vals);
+          if (entries.length > MAX_BREAKDOWN_VALUES) continue;
+          for (const [value, v] of entries) {
+            const c = cellOf(v);
+            if (c) breakdowns.push({ row: b.row.key, suite: s.suite, key, value, mean: c.mean, n: c.n });
+          }
+        }
+        continue;
+      }
+      const recs = b.records.get(s.suite) ?? [];
+      for (const key of BREAKDOWN_KEYS) {
+        const groups = new Map<string, number[]>();
+        for (const r of recs) {
+          const v = r.metadata?.[key];
+          if (v === undefined || v === null || typeof v === 'object') continue;
+          const g = String(v);
+          let l = groups.get(g);
+          if (!l) groups.set(g, (l = []));
+          l.push(r.score.value);
+        }
+        if (groups.size < 2 || groups.size > MAX_BREAKDOWN_VALUES) continue;
+        const sorted = [...groups].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }));
+        for (const [value, xs] of sorted) breakdowns.push({ row: b.row.key, suite: s.suite, key, value, mean: mean(xs), n: xs.length });
+      }
+    }
+  }
+
   // Latency samples per row (distribution charts).
   const latencySamples: ReportModel['latencySamples'] = {};
   for (const b of builds) {
@@ -223,8 +320,8 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
         const m = r.score.details?.metrics;
         if (typeof m !== 'object' || m === null) continue;
         for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-          const x = num(v);
-          if (x === null || typeof v === 'string') continue;
+          const x = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' && Number.isFinite(v) ? v : null;
+          if (x === null) continue;
           let l = acc.get(k);
           if (!l) acc.set(k, (l = []));
           l.push(x);
@@ -267,6 +364,7 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
     longContext,
     latencySamples,
     metrics,
+    breakdowns,
     cost: opts.cost ?? [],
   };
 }

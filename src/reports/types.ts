@@ -135,6 +135,8 @@ export interface ReportModel {
   latencySamples: Record<string, { ttft_ms: number[]; tpot_ms: number[]; e2e_ms: number[] }>;
   /** Means of numeric score.details.metrics (math strict/flexible…), per row and suite. */
   metrics: Array<{ row: string; suite: string; metric: string; mean: number; n: number }>;
+  /** Mean score per value of item metadata keys (task, length, depth, level…), per row and suite. */
+  breakdowns: Array<{ row: string; suite: string; key: string; value: string; mean: number; n: number }>;
   cost: CostStudy[];
 }
 

@@ -168,3 +168,49 @@ describe('report model details', () => {
     assert.throws(() => parseFormats('pdf'), (e: unknown) => e instanceof DsabenchError && e.code === 'E_USAGE');
   });
 });
+
+describe('long-context and metadata breakdowns', () => {
+  it('reads depth as depth_percent, or a fraction converted to percent', async () => {
+    const { lengthDepthOf } = await import('../../src/reports/model.js');
+    const rec = (metadata: Record<string, unknown>) => ({ metadata } as unknown as Parameters<typeof lengthDepthOf>[0]);
+    assert.deepEqual(lengthDepthOf(rec({ length: 8192, depth: 0.25, depth_percent: 25 })), { length: 8192, depth: 25 });
+    assert.deepEqual(lengthDepthOf(rec({ length: '4096', depth: 0.5 })), { length: 4096, depth: 50 });
+    assert.deepEqual(lengthDepthOf(rec({ context_length: 1024, depth: 75 })), { length: 1024, depth: 75 });
+    assert.deepEqual(lengthDepthOf(rec({ task: 'vt' })), { length: null, depth: null });
+  });
+
+  it('charts long context from the runner summary breakdowns when there are no samples', async () => {
+    const dir = writeRun(join(root, 'lcsum'), { run_id: 'lc', provider: 'p', suites: [{ name: 'ruler', items: 4, passRate: 0.5 }] });
+    const summaryFile = join(dir, 'summary.json');
+    const s = JSON.parse(readFileSync(summaryFile, 'utf8'));
+    s.suites[0].breakdowns = {
+      by_metadata: {
+        task: { niah_single_1: { n: 2, mean: 1 }, vt: { n: 2, mean: 0 } },
+        length: { '4096': { n: 2, mean: 1 }, '8192': { n: 2, mean: 0.5 } },
+        depth: { '0.25': { n: 2, mean: 1 }, '0.75': { n: 2, mean: 0.5 } },
+        'length×depth': { rows: 'length', cols: 'depth', cells: { '4096': { '0.25': { n: 1, mean: 1 }, '0.75': { n: 1, mean: 1 } }, '8192': { '0.25': { n: 1, mean: 1 }, '0.75': { n: 1, mean: 0 } } } },
+      },
+      metrics: { strict: { n: 4, mean: 0.5 } },
+    };
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(summaryFile, JSON.stringify(s));
+    const res = await generateReport({ runs: [summaryFile], outDir: join(root, 'lcsum-out'), formats: ['html'], published: false });
+    const lc = res.model.longContext;
+    assert.equal(lc.length, 1);
+    assert.deepEqual(lc[0]!.byLength, [{ length: 4096, mean: 1, n: 2 }, { length: 8192, mean: 0.5, n: 2 }]);
+    assert.deepEqual(lc[0]!.grid.map((g) => [g.length, g.depth, g.mean]), [[4096, 25, 1], [4096, 75, 1], [8192, 25, 1], [8192, 75, 0]]);
+    assert.ok(res.charts.some((c) => c.file === 'needle-heatmap-1.png'));
+    assert.ok(res.charts.some((c) => c.file === 'accuracy-vs-length.png'));
+    assert.deepEqual(res.model.breakdowns.filter((b) => b.key === 'task').map((b) => [b.value, b.mean]), [['niah_single_1', 1], ['vt', 0]]);
+    assert.deepEqual(res.model.metrics, [{ row: 'lc/p', suite: 'ruler', metric: 'strict', mean: 0.5, n: 4 }]);
+    assert.match(readFileSync(join(root, 'lcsum-out', 'report.html'), 'utf8'), /id="breakdowns-table"/);
+  });
+
+  it('computes breakdowns from samples when the summary has none', () => {
+    const dirs = threeRuns(join(root, 'bd'));
+    const m = buildReportModel(loadRuns(dirs));
+    const lengths = m.breakdowns.filter((b) => b.row === 'run-a/openai:deepseek-v3.2' && b.suite === 'ruler-niah' && b.key === 'length');
+    assert.deepEqual(lengths.map((b) => b.value), ['4096', '8192', '16384', '32768', '65536', '131072']);
+    assert.equal(lengths.reduce((a, b) => a + b.n, 0), 120);
+  });
+});

@@ -117,6 +117,13 @@ function metricsTable(model: ReportModel): string {
   return `<section id="metrics"><h2>Score metrics</h2><p>Means of the numeric metrics scorers report (e.g. strict and flexible answer matching).</p><table class="sortable" id="metrics-table">${thead(['Provider', 'Suite', 'Metric', 'Mean (%)', 'n'])}<tbody>${rows.join('')}</tbody></table></section>`;
 }
 
+function breakdownTable(model: ReportModel): string {
+  if (model.breakdowns.length === 0) return '';
+  const label = new Map(model.rows.map((r) => [r.key, r.label]));
+  const rows = model.breakdowns.map((b) => `<tr><td>${e(label.get(b.row) ?? b.row)}</td><td>${e(b.suite)}</td><td>${e(b.key)}</td><td>${e(b.value)}</td>${num(pct(b.mean), b.mean)}${num(int(b.n), b.n)}</tr>`);
+  return `<section id="breakdowns"><h2>Breakdowns by item metadata</h2><p>Mean score per value of the items' metadata (task, context length, depth, level…).</p><table class="sortable" id="breakdowns-table">${thead(['Provider', 'Suite', 'Key', 'Value', 'Mean (%)', 'n'])}<tbody>${rows.join('')}</tbody></table></section>`;
+}
+
 function publishedTable(model: ReportModel): string {
   const p = model.published;
   if (!p) return '';
@@ -217,11 +224,12 @@ export function renderHtml(model: ReportModel, runs: readonly LoadedRun[], chart
   const runsRows = model.runs.map((r) => `<tr><td>${e(r.run_id)}</td><td>${e(r.status)}</td><td>${e(r.created_at)}</td><td>${e(r.git_sha ?? DASH)}</td><td>${e(r.package_version)}</td><td class="notes">${e(r.notes.join('; '))}</td></tr>`);
   const body = [
     `<header><h1>${e(model.title)}</h1><p class="meta">Generated ${e(model.generated_at)} · ${model.runs.length} run(s) · ${model.rows.length} provider row(s) · ${model.suites.length} suite(s)</p>`,
-    `<nav><a href="#leaderboard">Leaderboard</a><a href="#performance">Latency &amp; cost</a><a href="#suites">Suites</a>${model.metrics.length ? '<a href="#metrics">Metrics</a>' : ''}${model.published ? '<a href="#published">Published</a>' : ''}${charts.length ? '<a href="#charts">Charts</a>' : ''}<a href="#drilldown">Drill-down</a><a href="#runs">Runs</a></nav></header><main>`,
+    `<nav><a href="#leaderboard">Leaderboard</a><a href="#performance">Latency &amp; cost</a><a href="#suites">Suites</a>${model.metrics.length ? '<a href="#metrics">Metrics</a>' : ''}${model.breakdowns.length ? '<a href="#breakdowns">Breakdowns</a>' : ''}${model.published ? '<a href="#published">Published</a>' : ''}${charts.length ? '<a href="#charts">Charts</a>' : ''}<a href="#drilldown">Drill-down</a><a href="#runs">Runs</a></nav></header><main>`,
     `<section id="leaderboard"><h2>Leaderboard</h2><p>Mean score (%) per suite, 95% confidence interval in brackets, n = attempts. Click a header to sort.</p>${leaderboardTable(model)}</section>`,
     `<section id="performance"><h2>Latency, throughput, tokens, cost</h2>${performanceTable(model)}</section>`,
     `<section id="suites"><h2>Per suite</h2>${suiteTables(model)}</section>`,
     metricsTable(model),
+    breakdownTable(model),
     publishedTable(model),
     chartsSection(charts),
     drilldownSection(model),

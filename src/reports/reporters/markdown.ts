@@ -68,6 +68,13 @@ export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file:
     out.push('');
   }
 
+  if (model.breakdowns.length > 0) {
+    const label = new Map(model.rows.map((r) => [r.key, r.label]));
+    out.push('<details><summary>Breakdowns by item metadata</summary>', '');
+    out.push(table(['Provider', 'Suite', 'Key', 'Value', 'Mean (%)', 'n'], model.breakdowns.map((b) => [escMd(label.get(b.row) ?? b.row), escMd(b.suite), escMd(b.key), escMd(b.value), pct(b.mean), int(b.n)])));
+    out.push('', '</details>', '');
+  }
+
   if (model.published) {
     const p = model.published;
     const benches = Object.keys(p.benchmarks);
