@@ -6,4 +6,5 @@ export const byteTokenizer: Tokenizer = {
   approximate: false,
   count: (text) => Buffer.byteLength(text, 'utf8'),
   encode: (text) => Array.from(Buffer.from(text, 'utf8')),
+  decode: (ids) => Buffer.from(ids).toString('utf8'),
 };

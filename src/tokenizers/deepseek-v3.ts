@@ -13,6 +13,7 @@ import type { Tokenizer } from './types.js';
 
 interface LenmlTokenizer {
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
   pre_tokenizer: { tokenizers?: Array<{ pre_tokenize_text(text: string): string[] }> } | null;
   model: (tokens: string[]) => string[];
 }
@@ -66,7 +67,8 @@ export function loadDeepseekV3(): Promise<Tokenizer> {
       for (const p of preTokenize(text)) n += pieceCount(p);
       return n;
     };
-    return { name: 'deepseek-v3', approximate: false, count, encode };
+    const decode = (ids: readonly number[]): string => tok.decode([...ids], { skip_special_tokens: true });
+    return { name: 'deepseek-v3', approximate: false, count, encode, decode };
   })();
   return loading;
 }

@@ -10,4 +10,6 @@ export interface Tokenizer {
   /** Number of tokens of `text`, without special tokens (BOS/EOS). */
   count(text: string): number;
   encode?(text: string): number[];
+  /** Text of token ids (special tokens skipped); offered where `encode` is. */
+  decode?(ids: readonly number[]): string;
 }

@@ -162,3 +162,22 @@ test('longbench2 loader: jsonl and JSON array, zero-shot template fields, errors
   writeFileSync(jl, '');
   await assert.rejects(async () => longbench2Loader(jl, {}), (e: unknown) => e instanceof DsabenchError && e.file === jl);
 });
+
+test('longbench2 loader: max_context_tokens keeps the head and tail of long contexts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsabench-lb2t-'));
+  const context = 'HEAD ' + 'filler words here. '.repeat(400) + ' TAIL';
+  const row = { _id: 'y', question: 'q', choice_A: 'a', choice_B: 'b', choice_C: 'c', choice_D: 'd', answer: 'B', context };
+  const f = join(dir, 'lb.jsonl');
+  writeFileSync(f, JSON.stringify(row) + '\n' + JSON.stringify({ ...row, _id: 'z', context: 'short' }) + '\n');
+  const tok = await getTokenizer('deepseek-v3');
+  const { items } = await longbench2Loader(f, { max_context_tokens: 100 });
+  const cut = String(items[0]!.input['context']);
+  assert.ok(cut.startsWith('HEAD') && cut.endsWith('TAIL'), cut);
+  assert.ok(tok.count(cut) <= 102, String(tok.count(cut)));
+  assert.equal(meta(items[0]!)['truncated'], true);
+  assert.equal(items[1]!.input['context'], 'short');
+  assert.equal(meta(items[1]!)['truncated'], false);
+  const bytes = await longbench2Loader(f, { max_context_tokens: 64, tokenizer: 'byte' });
+  assert.ok(Buffer.byteLength(String(bytes.items[0]!.input['context'])) <= 64);
+  await assert.rejects(async () => longbench2Loader(f, { max_context_tokens: 'lots' }), (e: unknown) => e instanceof DsabenchError && e.field === 'loader.options.max_context_tokens');
+});

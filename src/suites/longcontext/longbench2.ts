@@ -3,9 +3,16 @@
  * JSON array, each `{_id, domain, sub_domain, difficulty, length, question, choice_A..D,
  * answer, context}`. The prompt is LongBench v2's zero-shot template; the scorer is
  * `longbench_mc` ("The correct answer is (A)" and fallbacks).
+ *
+ * options (suite.json `loader.options`):
+ *   max_context_tokens: keep the first and last half of that many context tokens, as
+ *                       LongBench v2's pred.py does for the whole prompt (it uses 120000 for
+ *                       128K models); metadata.truncated says when it happened
+ *   tokenizer:          "deepseek-v3" (default), "byte" or "approx" for that count
  */
 import { readFileSync } from 'node:fs';
 import { DsabenchError } from '../../errors.js';
+import { getTokenizer, type Tokenizer } from '../../tokenizers/index.js';
 import type { Item, ItemLoader, SuiteConfig } from '../../types.js';
 import { parseJsonl } from '../../util/jsonl.js';
 
@@ -49,7 +56,32 @@ function rows(file: string): Array<{ value: unknown; line: number; index: number
   return parseJsonl(text, file, { code: 'E_ITEMS_INVALID' });
 }
 
-export const longbench2Loader: ItemLoader = (file) => {
+/** The first and last `max / 2` tokens of `text` (the middle is what LongBench v2 drops). */
+export function truncateMiddle(text: string, max: number, tok: Tokenizer): { text: string; truncated: boolean } {
+  if (tok.count(text) <= max) return { text, truncated: false };
+  if (tok.encode && tok.decode) {
+    const ids = tok.encode(text);
+    const half = Math.floor(max / 2);
+    return { text: tok.decode(ids.slice(0, half)) + tok.decode(ids.slice(ids.length - (max - half))), truncated: true };
+  }
+  // no ids (the chars/4 estimate): cut characters in the same proportion
+  const keep = Math.floor((text.length * max) / tok.count(text));
+  return { text: text.slice(0, Math.floor(keep / 2)) + text.slice(text.length - Math.ceil(keep / 2)), truncated: true };
+}
+
+async function truncation(options: Record<string, unknown>): Promise<{ max: number; tok: Tokenizer } | null> {
+  const max = options['max_context_tokens'];
+  if (max === undefined) return null;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 2) {
+    throw new DsabenchError('E_OPTION', `expected an integer ≥ 2, got ${JSON.stringify(max)}`, { field: 'loader.options.max_context_tokens' });
+  }
+  const name = options['tokenizer'] ?? 'deepseek-v3';
+  if (typeof name !== 'string') throw new DsabenchError('E_OPTION', `expected a tokenizer name, got ${JSON.stringify(name)}`, { field: 'loader.options.tokenizer' });
+  return { max, tok: await getTokenizer(name, 'loader.options.tokenizer') };
+}
+
+export const longbench2Loader: ItemLoader = async (file, options) => {
+  const cut = await truncation(options);
   const items: Item[] = rows(file).map(({ value, line, index }) => {
     const where = { file, line };
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -72,6 +104,12 @@ export const longbench2Loader: ItemLoader = (file) => {
     const id = typeof obj['_id'] === 'string' ? obj['_id'] : String(index);
     const metadata: Record<string, unknown> = {};
     for (const k of ['domain', 'sub_domain', 'difficulty', 'length']) if (obj[k] !== undefined) metadata[k] = obj[k];
+    if (cut) {
+      const t = truncateMiddle(input['context']!, cut.max, cut.tok);
+      input['context'] = t.text;
+      metadata['truncated'] = t.truncated;
+      metadata['tokenizer'] = cut.tok.name;
+    }
     return { id, input, target: letter, reference: `The correct answer is (${letter}).`, metadata };
   });
   const config: Omit<SuiteConfig, 'name'> = {
