@@ -20,6 +20,10 @@ export interface CostPoint {
   chunk: number;
   /** Measured ms per token for one layer's attention; null when not measured. */
   ms_median: number | null;
+  /** Engine threads of the measurement (as `bench attention`). */
+  threads?: number;
+  /** Achieved GFLOP/s of the measurement: flops / ms_median (as `bench attention`). */
+  gflops?: number;
   /** Analytic attention FLOPs per token and layer, as measured (MQA form for MLA). */
   flops: number;
   /** Analytic cache bytes read per token and layer. */
@@ -98,6 +102,8 @@ export async function buildCurves(o: CurveOptions): Promise<CostPoint[]> {
         if (o.timer) {
           const m = await o.timer.measure({ mode, attention, position, chunk, profile: o.profile, repeats: o.repeats, threads: o.threads });
           point.ms_median = m.ms_median;
+          point.threads = o.threads;
+          point.gflops = m.ms_median > 0 ? c.flops / m.ms_median / 1e6 : undefined;
           if (attention === 'sparse') {
             // Below k the engine skips the indexer: its share is 0 by construction.
             point.indexer_share = m.indexer_ms_median === undefined ? point.indexer_share : Math.min(1, m.indexer_ms_median / m.ms_median);

@@ -129,7 +129,7 @@ function ratio(x: number | null): string {
 }
 
 export const CSV_COLUMNS: Array<keyof CostPoint> = [
-  'mode', 'position', 'length', 'attention', 'chunk', 'ms_median', 'flops', 'bytes', 'indexer_share', 'indexer_share_flops',
+  'mode', 'position', 'length', 'attention', 'chunk', 'ms_median', 'threads', 'gflops', 'flops', 'bytes', 'indexer_share', 'indexer_share_flops',
   'model_flops', 'model_ms', 'usd_per_mtok', 'projected_usd_per_mtok', 'projected_bound',
 ];
 

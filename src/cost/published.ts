@@ -98,9 +98,9 @@ export function explainGap(p: ModelProfile, hw: HardwareProfile, pricePerHour: n
     const ad = project(p, hw, 'decode', 'dense', pos, 'achieved');
     const as = project(p, hw, 'decode', 'sparse', pos, 'achieved');
     notes.push(
-      `With the throughputs FlashMLA's kernels actually reach on ${hw.name} (${hw.achieved.source ?? 'see the hardware profile'}), ` +
+      `With the throughputs FlashMLA's kernels actually reach on ${hw.name} (${(hw.achieved.source ?? 'see the hardware profile').replace(/\.$/, '')}), ` +
         `dense decode at 128K costs ${fmt(ad.seconds_per_token * 1e3)} ms/token (peak roofline: ${fmt(pd.seconds_per_token * 1e3)}) and DSA ` +
-        `${fmt(as.seconds_per_token * 1e3)} ms (${fmt(ps.seconds_per_token * 1e3)}): ratio ${fmt(ad.seconds_per_token / as.seconds_per_token)}× vs ` +
+        `${fmt(as.seconds_per_token * 1e3)} ms (peak roofline: ${fmt(ps.seconds_per_token * 1e3)}${as.bound === 'memory' ? '; memory-bound, so the FLOP rate does not matter' : ''}): ratio ${fmt(ad.seconds_per_token / as.seconds_per_token)}× vs ` +
         `${fmt(pd.seconds_per_token / ps.seconds_per_token)}× at peak; the decode break-even moves from ` +
         `${projectedBreakEven(p, hw, 'decode') ?? 'none'} to ${projectedBreakEven(p, hw, 'decode', 'achieved') ?? 'none'} because the sparse kernel ` +
         `runs further below peak than the dense one; prefill's from ${projectedBreakEven(p, hw, 'prefill') ?? 'none'} to ` +

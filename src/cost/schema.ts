@@ -38,6 +38,8 @@ export const COST_SCHEMA = {
           attention: { enum: ['dense', 'sparse'] },
           chunk: { type: 'integer', minimum: 1 },
           ms_median: { type: ['number', 'null'], description: 'ms per token, one layer, median of repeats' },
+          threads: { type: 'integer', minimum: 1 },
+          gflops: { type: 'number', description: 'achieved GFLOP/s of the measurement' },
           flops: { type: 'number', description: 'analytic FLOPs per token, one layer' },
           bytes: { type: 'number', description: 'analytic cache bytes per token, one layer' },
           indexer_share: { type: 'number', minimum: 0, maximum: 1 },
