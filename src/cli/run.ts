@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS, runEvaluation, type ProviderEntry, type RunOutcome, type RunSettings } from '../runner/run.js';
-import { builtinSuiteNames } from '../suites/load.js';
+import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
 import type { CommandModule } from './command.js';
@@ -82,6 +82,8 @@ export function resolveSettings(flags: RunFlags): { settings: RunSettings; out?:
     suites = DEFAULT_RUN.suites === 'all-builtin' ? builtinSuiteNames() : DEFAULT_RUN.suites;
     if (suites.length === 0) throw new DsabenchError('E_USAGE', 'no built-in suites installed; give --suite <spec>', { field: 'suite' });
   }
+  // Relative suite paths become absolute: --resume may run from another folder.
+  suites = suites.map(absoluteSuiteSpec);
   const cacheSetting = flags.cache ?? cfg.cache;
   const settings: RunSettings = {
     ...DEFAULT_SETTINGS,

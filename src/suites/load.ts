@@ -49,6 +49,20 @@ export function suiteFolders(dir: string): string[] {
     .sort();
 }
 
+/**
+ * The spec with relative paths made absolute (`./s` → `/home/u/s`, `gsm8k:t.jsonl` →
+ * `gsm8k:/home/u/t.jsonl`), so a run resumed from another folder finds its suites.
+ * Built-in names and unresolvable specs are returned as they are.
+ */
+export function absoluteSuiteSpec(spec: string): string {
+  const colon = spec.indexOf(':');
+  const loaderName = colon > 0 ? spec.slice(0, colon) : undefined;
+  if (loaderName !== undefined && !existsSync(spec) && loaderName in LOADERS) return `${loaderName}:${resolve(spec.slice(colon + 1))}`;
+  const isPathLike = spec.includes('/') || spec.includes('\\') || spec.startsWith('.');
+  if (!isPathLike && BARE_NAME.test(spec) && existsSync(join(builtinSuitesDir(), spec, 'suite.json'))) return spec;
+  return existsSync(spec) ? resolve(spec) : spec;
+}
+
 /** Resolve a spec and load the suite: config validated, items validated and expanded. */
 export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
   const colon = spec.indexOf(':');

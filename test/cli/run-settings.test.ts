@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { DsabenchError } from '../../src/errors.js';
 import { DEFAULT_SETTINGS } from '../../src/runner/run.js';
 import { builtinSuiteNames } from '../../src/suites/load.js';
 
-const root = mkdtempSync(join(tmpdir(), 'dsabench-settings-'));
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'dsabench-settings-')));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('run settings: flags over --config over defaults', () => {
@@ -39,6 +39,20 @@ describe('run settings: flags over --config over defaults', () => {
     const b = resolveSettings({ config: file, suite: ['example'], provider: ['openai:deepseek-chat'], limit: 2, cache: join(root, 'c.sqlite'), out: 'elsewhere' });
     assert.deepEqual(b.settings.providers, [{ spec: 'openai:deepseek-chat', options: { rpm: 60 } }]);
     assert.deepEqual([b.settings.suites, b.settings.limit, b.settings.repeats, b.settings.no_cache, b.settings.cache, b.out], [['example'], 2, 3, false, join(root, 'c.sqlite'), 'elsewhere']);
+  });
+
+  it('relative suite paths become absolute; built-in names stay', () => {
+    const dir = join(root, 'suite-here');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'suite.json'), '{}');
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const { settings } = resolveSettings({ suite: ['./suite-here', 'example', 'no-such-thing'] });
+      assert.deepEqual(settings.suites, [dir, 'example', 'no-such-thing']);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('a config file that breaks the schema names the field', () => {
