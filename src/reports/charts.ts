@@ -37,6 +37,19 @@ const axisTitle = (text: string) => ({ display: true, text, font: { size: 17, we
 
 type Cfg = ChartConfiguration;
 
+/** Log-scale ticks at 1-2-5 × 10^k inside the axis range. */
+function oneTwoFiveTicks(axis: Scale): void {
+  if (!(axis.min > 0) || !(axis.max > 0)) return;
+  const ticks: Array<{ value: number }> = [];
+  for (let e = Math.floor(Math.log10(axis.min)); e <= Math.ceil(Math.log10(axis.max)); e++) {
+    for (const d of [1, 2, 5]) {
+      const v = d * 10 ** e;
+      if (v >= axis.min * 0.999 && v <= axis.max * 1.001) ticks.push({ value: v });
+    }
+  }
+  if (ticks.length >= 2) axis.ticks = ticks;
+}
+
 /** Log-scale ticks at powers of two (token positions and top-k are powers of two). */
 function pow2Ticks(axis: Scale): void {
   const lo = Math.ceil(Math.log2(Math.max(1, axis.min)));
@@ -233,7 +246,7 @@ function costChart(studies: readonly CostStudy[], file: string, titleText: strin
         plugins: { ...title(titleText, `${hw} · solid: decode, dashed: prefill · red: dense, blue: sparse`), legend: { position: 'bottom' } },
         scales: {
           x: { type: 'logarithmic', title: axisTitle('Token position (tokens, log scale)'), afterBuildTicks: pow2Ticks, ticks: { callback: (v: number | string) => fmtTokens(Number(v)) } },
-          y: { type: 'logarithmic', title: axisTitle(yLabel), ticks: { callback: (v: number | string) => { const n = Number(v); const lead = n / 10 ** Math.floor(Math.log10(n)); return [1, 2, 5].some((d) => Math.abs(lead - d) < 1e-9) ? String(Number(n.toPrecision(3))) : ''; } } },
+          y: { type: 'logarithmic', title: axisTitle(yLabel), afterBuildTicks: oneTwoFiveTicks, ticks: { autoSkip: false, callback: (v: number | string) => String(Number(Number(v).toPrecision(3))) } },
         },
       },
     } as unknown as Cfg,

@@ -179,8 +179,11 @@ function ratioCheck(
   threshold: number, cfg: GateConfig, alpha: number, boot: { estimate: number; ci: [number, number]; p: number | null } | null,
 ): GateCheck {
   const common = { suite, provider, metric, kind, alpha, threshold, n_baseline: baseVals.length, n_current: curVals.length, n_paired: 0, baseline: basePoint, current: curPoint };
-  if (basePoint === null || curPoint === null || basePoint <= 0) {
-    return { ...common, test: 'none', delta: null, ci: null, p: null, status: 'skipped', reason: 'no data on one side' };
+  if (basePoint === null || curPoint === null) {
+    return { ...common, test: 'none', delta: null, ci: null, p: null, status: 'skipped', reason: `no ${metric} data in the ${basePoint === null ? 'baseline' : 'current run'}` };
+  }
+  if (basePoint <= 0) {
+    return { ...common, test: 'none', delta: null, ci: null, p: null, status: 'skipped', reason: `baseline ${metric} is ${basePoint}: no ratio to compare` };
   }
   const rel = curPoint / basePoint - 1;
   const what = kind === 'latency' ? 'slower' : 'more expensive';
