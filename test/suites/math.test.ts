@@ -118,3 +118,15 @@ test('aime loader: problem/answer, Problem/Answer, id/problem/solution/answer', 
   await assert.rejects(async () => aimeLoader(write('a5.jsonl', jsonl([{ question: 'p', answer: '1' }])), {}), isErr({ line: 1, field: '/problem' }));
   await assert.rejects(async () => aimeLoader(write('a6.jsonl', '{"problem": "p", "answer": "1"}\n[1,2]\n'), {}), isErr({ line: 2 }));
 });
+
+test('built-in suite loads through the suite loader with the DeepSeek prompt and breakdowns', async () => {
+  const { loadSuite } = await import('../../src/suites/load.js');
+  const suite = await loadSuite('math');
+  assert.equal(suite.config.kind, 'math');
+  assert.equal(suite.config.scorer.name, 'math');
+  assert.equal(suite.config.prompt.template, '{question}\nPlease reason step by step, and put your final answer within \\boxed{}.');
+  assert.ok(suite.items.length >= 340);
+  assert.deepEqual(suite.config.options?.['breakdown_by'], ['level', 'family']);
+  const viaSpec = await loadSuite(`gsm8k:${write('spec.jsonl', jsonl([{ question: 'q', answer: '#### 7' }]))}`);
+  assert.equal(viaSpec.items[0]!.target, '7');
+});
