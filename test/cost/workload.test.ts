@@ -7,6 +7,7 @@ import { DsabenchError } from '../../src/errors.js';
 import { layerCost, nonAttentionFlops } from '../../src/cost/analytic.js';
 import { loadProfile } from '../../src/cost/profiles.js';
 import { integrateRun, readRunAttempts, sumCurve, workloadCurves } from '../../src/cost/workload.js';
+import { packageRoot as packageRootForTests } from '../../src/util/package.js';
 
 const small = loadProfile('builtin-small');
 
@@ -88,4 +89,16 @@ test('a run dir without token counts is a clear error', () => {
   const badTurns = runDir([record({ metadata: { turns: [{ prompt_tokens: -1, completion_tokens: 2 }] } })]);
   assert.throws(() => readRunAttempts(badTurns), (e: unknown) => e instanceof DsabenchError && e.field === '/metadata/turns/0' && e.line === 1);
   mkdirSync(join(empty, 'x'));
+});
+
+test('the shipped sample workload integrates: long contexts gain most from DSA', () => {
+  const v32 = loadProfile('deepseek-v3.2');
+  const r = readRunAttempts(join(packageRootForTests(), 'test', 'cost', 'fixtures', 'run-sample'));
+  assert.equal(r.attempts.length, 17);
+  assert.equal(r.skipped, 1);
+  const run = integrateRun(r, workloadCurves(v32, [], undefined, undefined, 140_000));
+  const by = Object.fromEntries(run.suites.map((s) => [s.suite, s.cost.ratio]));
+  assert.ok(by['long-context']! > by['terminal']!);
+  assert.ok(by['long-context']! > 3);
+  assert.equal(run.turns, 8 + 6 + 36);
 });
