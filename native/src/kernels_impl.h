@@ -204,8 +204,9 @@ static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float*
 static void indexer_chunk(const IndexerChunk& c) {
   const int nv = c.Hpad / W;
   const bool direct = c.K.dtype == DType::F32 && c.transform == nullptr;
-  for (int64_t j0 = 0; j0 < c.n; j0 += BK) {
-    const int nb = (int)imin64(BK, c.n - j0);
+  constexpr int IXB = BK / IX_C * IX_C;  // whole key tiles per block (no zero-row padding mid-stream)
+  for (int64_t j0 = 0; j0 < c.n; j0 += IXB) {
+    const int nb = (int)imin64(IXB, c.n - j0);
     for (int j = 0; j < nb; j++) {
       const int64_t pos = c.s0 + j0 + j;
       const int64_t off = pos * c.K.stride + c.K.offset;

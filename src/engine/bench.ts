@@ -95,6 +95,18 @@ function randomF32(n: number, rnd: () => number): Float32Array {
   return a;
 }
 
+/** Random cache values in (-0.5, 0.5); bf16 is filled in slices so no full fp32 copy is ever held. */
+function randomCache(n: number, dtype: 'f32' | 'bf16', rnd: () => number): CacheTensor {
+  if (dtype === 'f32') return randomF32(n, rnd);
+  const data = new Uint16Array(n);
+  const slice = 1 << 16;
+  for (let i = 0; i < n; i += slice) {
+    const m = Math.min(slice, n - i);
+    data.set(toBf16(randomF32(m, rnd)).data, i);
+  }
+  return { dtype: 'bf16', data };
+}
+
 function prefix(t: CacheTensor, n: number): CacheTensor {
   return t instanceof Float32Array ? t.subarray(0, n) : { dtype: 'bf16', data: t.data.subarray(0, n) };
 }
@@ -125,10 +137,8 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
   const Lmax = Math.max(...opts.lengths);
   const Tmax = opts.mode === 'decode' ? 1 : opts.chunk;
   const rnd = mulberry32(opts.seed);
-  const kvF = randomF32(Lmax * Dqk, rnd);
-  const kv: CacheTensor = opts.dtype === 'bf16' ? toBf16(kvF) : kvF;
-  const ikF = randomF32(Lmax * DI, rnd);
-  const ik: CacheTensor = opts.dtype === 'bf16' ? toBf16(ikF) : ikF;
+  const kv = randomCache(Lmax * Dqk, opts.dtype, rnd);
+  const ik = randomCache(Lmax * DI, opts.dtype, rnd);
   const cacheMb = ((opts.dtype === 'bf16' ? 2 : 4) * Lmax * (Dqk + DI)) / 2 ** 20;
   const q = randomF32(Tmax * H * Dqk, rnd);
   const iq = randomF32(Tmax * HI * DI, rnd);
