@@ -72,7 +72,8 @@ function unwrapTextCommands(s: string): string {
   return out + s.slice(last);
 }
 
-const UNIT_WORD = /^(-?[\d.,]+(?:\\frac\{\d+\}\{\d+\})?)\s*(?:[A-Za-z]{2,}\.?\s*){1,3}$/;
+// a number followed by up to three words ("12 km", "5 dollars"), but never math words ("2 pi")
+const UNIT_WORD = /^(-?[\d.,]+(?:\\frac\{\d+\}\{\d+\})?)\s*(?!(?:pi|sqrt|sin|cos|tan|log|ln|exp|infty)\b)(?:[A-Za-z]{2,}\.?\s*){1,3}$/;
 
 export function normalizeAnswer(input: string): Normalized {
   let s = input.trim();
