@@ -205,13 +205,13 @@ export function latencyPercentileChart(model: ReportModel): Cfg | null {
 
 // ---------------------------------------------------------------- cost study
 
-function costSeries(studies: readonly CostStudy[], value: (p: CostStudy['points'][number]) => number | undefined) {
+function costSeries(studies: readonly CostStudy[], value: (p: CostStudy['points'][number]) => number | null | undefined) {
   const datasets: Array<Record<string, unknown>> = [];
   studies.forEach((study) => {
     for (const mode of ['decode', 'prefill'] as const) {
       for (const attention of ['dense', 'sparse'] as const) {
         const pts = study.points
-          .filter((p) => p.mode === mode && p.attention === attention && typeof value(p) === 'number' && value(p)! > 0)
+          .filter((p) => { const v = value(p); return p.mode === mode && p.attention === attention && typeof v === 'number' && v > 0; })
           .sort((a, b) => a.position - b.position)
           .map((p) => ({ x: p.position, y: value(p)! }));
         if (pts.length === 0) continue;
@@ -232,7 +232,7 @@ function costSeries(studies: readonly CostStudy[], value: (p: CostStudy['points'
   return datasets;
 }
 
-function costChart(studies: readonly CostStudy[], file: string, titleText: string, yLabel: string, value: (p: CostStudy['points'][number]) => number | undefined): { file: string; cfg: Cfg } | null {
+function costChart(studies: readonly CostStudy[], file: string, titleText: string, yLabel: string, value: (p: CostStudy['points'][number]) => number | null | undefined, note = ''): { file: string; cfg: Cfg } | null {
   const datasets = costSeries(studies, value);
   if (datasets.length === 0) return null;
   const hw = [...new Set(studies.map((s) => `${s.profile}${s.hardware ? ' on ' + s.hardware : ''}`))].join('; ');
@@ -243,7 +243,7 @@ function costChart(studies: readonly CostStudy[], file: string, titleText: strin
       data: { datasets },
       options: {
         parsing: false,
-        plugins: { ...title(titleText, `${hw} · solid: decode, dashed: prefill · red: dense, blue: sparse`), legend: { position: 'bottom' } },
+        plugins: { ...title(titleText, `${hw}${note} · solid: decode, dashed: prefill · red: dense, blue: sparse`), legend: { position: 'bottom' } },
         scales: {
           x: { type: 'logarithmic', title: axisTitle('Token position (tokens, log scale)'), afterBuildTicks: pow2Ticks, ticks: { callback: (v: number | string) => fmtTokens(Number(v)) } },
           y: { type: 'logarithmic', title: axisTitle(yLabel), afterBuildTicks: oneTwoFiveTicks, ticks: { autoSkip: false, callback: (v: number | string) => String(Number(Number(v).toPrecision(3))) } },
@@ -255,10 +255,14 @@ function costChart(studies: readonly CostStudy[], file: string, titleText: strin
 
 export function costCharts(studies: readonly CostStudy[]): Array<{ file: string; cfg: Cfg }> {
   if (studies.length === 0) return [];
+  // Measured money (time × machine price) when the study has it; else the projection, labelled as such.
+  const measuredUsd = studies.some((s) => s.points.some((p) => typeof p.usd_per_mtok === 'number'));
   return [
     costChart(studies, 'cost-time.png', 'Attention cost per token vs position: dense vs sparse', 'Median time per step (ms, log scale)', (p) => p.ms_median),
     costChart(studies, 'cost-flops.png', 'Attention FLOPs per token vs position: dense vs sparse', 'GFLOP per query token per layer (log scale)', (p) => p.flops / 1e9),
-    costChart(studies, 'cost-usd.png', 'Price per million tokens vs position: dense vs sparse', 'USD per million tokens (log scale)', (p) => p.usd_per_mtok ?? p.projected_usd_per_mtok),
+    measuredUsd
+      ? costChart(studies, 'cost-usd.png', 'Cost per million tokens vs position: dense vs sparse (measured)', 'USD per million tokens (log scale)', (p) => p.usd_per_mtok)
+      : costChart(studies, 'cost-usd.png', 'Cost per million tokens vs position: dense vs sparse (projected)', 'USD per million tokens (log scale)', (p) => p.projected_usd_per_mtok, ` · ${studies.find((s) => s.projection_label)?.projection_label ?? 'projection, not a measurement'}`),
   ].filter((c): c is { file: string; cfg: Cfg } => c !== null);
 }
 

@@ -25,13 +25,15 @@ export function loadCostStudy(path: string): CostStudy {
   if (typeof v !== 'object' || v === null) bad(file, '/', 'an object { profile, points }');
   const c = v as CostStudy;
   if (typeof c.profile !== 'string') bad(file, '/profile', 'a string');
+  if (c.hardware !== undefined && c.hardware !== null && typeof c.hardware !== 'string') bad(file, '/hardware', 'a string');
   if (!Array.isArray(c.points)) bad(file, '/points', 'an array');
   c.points.forEach((p, i) => {
     if (p.mode !== 'decode' && p.mode !== 'prefill') bad(file, `/points/${i}/mode`, '"decode" or "prefill"');
     if (p.attention !== 'dense' && p.attention !== 'sparse') bad(file, `/points/${i}/attention`, '"dense" or "sparse"');
-    for (const k of ['position', 'ms_median', 'flops'] as const) {
+    for (const k of ['position', 'flops'] as const) {
       if (typeof p[k] !== 'number') bad(file, `/points/${i}/${k}`, 'a number');
     }
+    if (p.ms_median !== null && typeof p.ms_median !== 'number') bad(file, `/points/${i}/ms_median`, 'a number or null');
   });
   if (c.quality !== undefined) {
     if (!Array.isArray(c.quality)) bad(file, '/quality', 'an array');

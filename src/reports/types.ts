@@ -20,7 +20,8 @@ export interface CostPoint {
   mode: 'decode' | 'prefill';
   position: number;
   attention: 'dense' | 'sparse';
-  ms_median: number;
+  /** null when the study ran without timing (analytic/projection only). */
+  ms_median: number | null;
   flops: number;
   bytes?: number;
   indexer_share?: number;
@@ -40,6 +41,8 @@ export interface CostStudy {
   hardware?: string;
   points: CostPoint[];
   quality?: CostQualityPoint[];
+  /** Label of projected (not measured) money figures, e.g. "roofline projection — a model, not a measurement". */
+  projection_label?: string;
   /** Where it was read from (set by the loader). */
   file?: string;
 }
