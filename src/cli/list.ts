@@ -1,8 +1,5 @@
 /** `dsabench list suites|scorers|providers`: what is available to `dsabench run`. */
 import type { Command } from 'commander';
-import { ACCEPTED_SPECS, PROVIDER_FACTORIES } from '../providers/index.js';
-import { scorerNames } from '../scorers/index.js';
-import { listSuites } from '../suites/load.js';
 import type { CommandModule } from './command.js';
 import { collect, table } from './flags.js';
 
@@ -39,7 +36,9 @@ Examples:
 Examples:
   $ dsabench list suites
   $ dsabench list suites --dir ./my-suites --dir ../other-suite`)
-      .action((opts: { dir?: string[]; json?: boolean }) => {
+      .action(async (opts: { dir?: string[]; json?: boolean }) => {
+        // Registries are imported when used: other commands do not load them.
+        const { listSuites } = await import('../suites/load.js');
         const suites = listSuites(opts.dir ?? []);
         const rows = suites.map((s) => [s.name, s.kind, String(s.items), s.builtin ? 'built-in' : 'user', s.error ? `INVALID: ${s.error}` : (s.description ?? '')]);
         write(Boolean(opts.json), suites, table(['suite', 'kind', 'items', 'where', 'description'], rows));
@@ -50,7 +49,8 @@ Examples:
       .description('Scorer names usable in suite.json "scorer.name" and dsabench score --scorer')
       .option('--json', 'JSON output')
       .addHelpText('after', '\nExamples:\n  $ dsabench list scorers')
-      .action((opts: { json?: boolean }) => {
+      .action(async (opts: { json?: boolean }) => {
+        const { scorerNames } = await import('../scorers/index.js');
         const names = scorerNames();
         write(Boolean(opts.json), names, names.join('\n') + '\n');
       });
@@ -60,7 +60,8 @@ Examples:
       .description('Provider spec forms accepted by dsabench run --provider')
       .option('--json', 'JSON output')
       .addHelpText('after', '\nExamples:\n  $ dsabench list providers')
-      .action((opts: { json?: boolean }) => {
+      .action(async (opts: { json?: boolean }) => {
+        const { ACCEPTED_SPECS, PROVIDER_FACTORIES } = await import('../providers/index.js');
         const builtin = new Set(['oracle', 'nop', 'replay', 'openai']);
         const specs: string[] = [...ACCEPTED_SPECS, ...Object.keys(PROVIDER_FACTORIES).filter((k) => !builtin.has(k)).map((k) => `${k}:…`)];
         const rows = specs.map((s) => [s, PROVIDER_NOTES[s] ?? '']);

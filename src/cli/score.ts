@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DsabenchError } from '../errors.js';
-import { defaultWorkers, ScoringPool } from '../runner/pool.js';
-import { getScorer } from '../scorers/index.js';
+import { defaultWorkers } from '../runner/defaults.js';
 import type { Item } from '../types.js';
 import { readJsonl } from '../util/jsonl.js';
 import type { CommandModule } from './command.js';
@@ -60,6 +59,7 @@ Examples:
   $ dsabench score --scorer exact_match --in preds.jsonl --options '{"ignore_case": true}'
   $ echo '{"id":"1","output":"42","target":"42"}' > p.jsonl && dsabench score --scorer exact_match --in p.jsonl`)
       .action(async (opts: { scorer: string; in: string; options?: string; workers?: number }) => {
+        const [{ getScorer }, { ScoringPool }] = await Promise.all([import('../scorers/index.js'), import('../runner/pool.js')]);
         getScorer(opts.scorer); // unknown scorer → exit 2 before reading anything
         const options = parseOptions(opts.options);
         const preds = readPredictions(opts.in);

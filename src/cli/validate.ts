@@ -3,7 +3,6 @@
  * per check. Exit 0 when every check of every suite passes, 1 otherwise.
  */
 import type { Command } from 'commander';
-import { validateSuite } from '../runner/validate.js';
 import type { CommandModule } from './command.js';
 import { intFlag } from './flags.js';
 
@@ -26,6 +25,7 @@ Examples:
 
 Exit codes: 0 every check passed, 1 a check failed.`)
       .action(async (specs: string[], opts: { limit?: number; workers?: number; seed?: number; unsafeNoSandbox?: boolean; json?: boolean }) => {
+        const { validateSuite } = await import('../runner/validate.js');
         let allOk = true;
         const results: unknown[] = [];
         for (const spec of specs) {

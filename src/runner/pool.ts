@@ -7,8 +7,8 @@
  * size adapts to the backlog (backlog / workers, capped at `maxBatch`) so a light load still
  * spreads one attempt per worker. `close()` is idempotent and waits for queued work.
  */
-import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { defaultWorkers } from './defaults.js';
 import scoreBatch, { type ScoreJob, type ScoreOutcome } from './worker.js';
 
 export interface ScoringPoolOptions {
@@ -28,9 +28,7 @@ interface Pending {
   resolve: (o: ScoreOutcome) => void;
 }
 
-export function defaultWorkers(): number {
-  return availableParallelism();
-}
+export { defaultWorkers };
 
 export class ScoringPool {
   readonly workers: number;

@@ -17,7 +17,7 @@ import { hashJson } from '../util/hash.js';
 import { packageVersion } from '../util/package.js';
 import { countAttempts, executeAttempts } from './attempts.js';
 import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
-import { defaultWorkers, ScoringPool } from './pool.js';
+import { ScoringPool } from './pool.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from './store.js';
@@ -46,18 +46,7 @@ export interface RunSettings {
   generation?: GenerationSettings;
 }
 
-/** Defaults of every setting; `dsabench run` with no flags fills suites/providers from DEFAULT_RUN. */
-export const DEFAULT_SETTINGS: Omit<RunSettings, 'suites' | 'providers'> = {
-  limit: null,
-  repeats: 1,
-  concurrency: 8,
-  workers: defaultWorkers(),
-  seed: 0,
-  cache: '.dsabench-cache/responses.sqlite',
-  no_cache: false,
-  unsafe_no_sandbox: false,
-  keep_workdirs: false,
-};
+export { DEFAULT_SETTINGS } from './defaults.js';
 
 export interface RunControl {
   /** Stop launching attempts (first Ctrl-C). */

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DEFAULT_RUN, resolveSettings } from '../../src/cli/run.js';
+import { DEFAULT_RUN, resolveSettings } from '../../src/cli/run-settings.js';
 import { DsabenchError } from '../../src/errors.js';
 import { DEFAULT_SETTINGS } from '../../src/runner/run.js';
 import { builtinSuiteNames } from '../../src/suites/load.js';
