@@ -5,7 +5,7 @@
  */
 import { breakEven, layerCost, type Mode } from './analytic.js';
 import { buildCurves, checkPositions, measuredBreakEven, summarize, type CostPoint, type CurveSummary } from './curves.js';
-import type { HardwareProfile } from './hardware.js';
+import { loadHardware, type HardwareProfile } from './hardware.js';
 import type { ModelProfile } from './profiles.js';
 import { comparePublished, type Comparison } from './published.js';
 import { measureQuality, type QualityOps, type QualityRow } from './quality.js';
@@ -118,7 +118,9 @@ export async function runStudy(o: StudyOptions): Promise<CostReport> {
     report.projected_break_even = {};
     for (const mode of o.modes) report.projected_break_even[mode] = projectedBreakEven(o.profile, o.hardware, mode);
     const v32Like = o.profile.attention.kind === 'mla' && o.profile.attention.heads === 128;
-    if (o.published ?? v32Like) report.published = comparePublished(o.profile, o.hardware);
+    // The published figures are H800 at $2/h: compare on that GPU whatever --hardware says.
+    const h800 = o.hardware.name === 'h800' ? o.hardware : loadHardware('h800');
+    if (o.published ?? v32Like) report.published = comparePublished(o.profile, h800);
   }
   if (o.quality) {
     const seed = o.quality.seed ?? 1;

@@ -28,6 +28,7 @@ test('dsabench cost --no-measure writes cost.json, cost.csv and tables', () => {
   const j = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8'));
   assert.equal(j.profile, 'deepseek-v3.2');
   assert.equal(j.hardware, 'h100');
+  assert.equal(j.published.hardware, 'h800'); // the published figures' GPU
   assert.equal(j.measured, false);
   assert.match(j.timer, /^unsupported/);
   assert.equal(j.points.length, 12);
