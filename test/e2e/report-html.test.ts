@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -41,7 +41,7 @@ describe('report.html in headless Chromium', () => {
 
   it('the CLI wrote every output', () => {
     assert.match(cliOut, /report: 3 run\(s\), 3 provider row\(s\), 3 suite\(s\), 12 chart\(s\)/);
-    assert.deepEqual(readdirSync(out).sort(), ['charts', 'leaderboard.csv', 'report.html', 'report.json', 'report.md']);
+    assert.deepEqual(readdirSync(out).filter((f) => f !== 'probe.html').sort(), ['charts', 'leaderboard.csv', 'report.html', 'report.json', 'report.md']);
   });
 
   it('renders the tables and decodes every embedded chart', (t) => {
@@ -63,6 +63,38 @@ describe('report.html in headless Chromium', () => {
     assert.deepEqual([...board.matchAll(/<tr><td>([^<]+)<\/td>/g)].map((m) => m[1]), ['openai:deepseek-v3.2', 'openai:deepseek-v3.1', 'native:dsa-small']);
     assert.match(html, /id="published-table"[\s\S]*DeepSeek-V3\.2 \(thinking\) <span class="badge">published, not measured<\/span>/);
     assert.equal((html.match(/<details class="transcript" id="t-/g) ?? []).length, (80 + 60) * 3 + 120 * 2);
+  });
+
+  it('sorts a table on a header click, filters the drill-down, opens a linked transcript', (t) => {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI === 'true') assert.fail(`Chromium not found at ${CHROMIUM} (required in CI)`);
+      t.skip('Chromium not installed');
+      return;
+    }
+    // A copy of the report with a probe appended: it clicks like a user would, after the
+    // report's own script has run, and writes what it saw into attributes of <html>.
+    const probe = `<script>
+      var th = document.querySelectorAll('#leaderboard-table thead th')[1];
+      th.click();
+      var asc = Array.prototype.map.call(document.querySelectorAll('#leaderboard-table tbody tr'), function (r) { return r.cells[0].textContent; }).join('|');
+      th.click();
+      var desc = Array.prototype.map.call(document.querySelectorAll('#leaderboard-table tbody tr'), function (r) { return r.cells[0].textContent; }).join('|');
+      var cb = document.querySelector('input.disagree-toggle'); cb.checked = true; cb.dispatchEvent(new Event('change'));
+      var visible = Array.prototype.filter.call(document.querySelectorAll('#drill-0 tbody tr'), function (r) { return getComputedStyle(r).display !== 'none'; }).length;
+      document.documentElement.setAttribute('data-probe', asc + ';' + desc + ';' + visible + ';' + document.getElementById('t-0-0-0').open);
+    </script></body>`;
+    const copy = join(out, 'probe.html');
+    writeFileSync(copy, readFileSync(join(out, 'report.html'), 'utf8').replace('</body>', probe));
+    const dom = chromium(['--virtual-time-budget=5000', '--dump-dom', `${pathToFileURL(copy).href}#t-0-0-0`]);
+    assert.equal(dom.status, 0, dom.stderr.slice(-2000));
+    const m = /data-probe="([^"]*)"/.exec(dom.stdout);
+    assert.ok(m, 'probe did not run');
+    const [asc, desc, visible, open] = m[1]!.split(';');
+    assert.equal(asc, 'native:dsa-small|openai:deepseek-v3.1|openai:deepseek-v3.2');
+    assert.equal(desc, 'openai:deepseek-v3.2|openai:deepseek-v3.1|native:dsa-small');
+    // math items 0–79 pass below 64 / 56 / 24 (80% / 70% / 30%): all agree on 0–23 and 64–79 → 40 disagree.
+    assert.equal(visible, '40');
+    assert.equal(open, 'true');
   });
 
   it('paints a page that is not blank', async (t) => {
