@@ -34,14 +34,14 @@ export interface BuiltCommand {
 }
 
 /** Read-only bits of /etc that dynamic linking, locales and TLS need; nothing else. */
-const ETC_FILES = [
+export const ETC_FILES = [
   '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives', '/etc/localtime',
   '/etc/nsswitch.conf', '/etc/ssl', '/etc/ca-certificates', '/etc/mime.types',
 ];
 
 let etcDir: string | undefined;
 /** A private passwd/group naming the sandbox user, written once per process. */
-function syntheticEtc(): string {
+export function syntheticEtc(): string {
   if (etcDir) return etcDir;
   const d = mkdtempSync(join(tmpdir(), 'dsabench-etc-'));
   writeFileSync(join(d, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${INSIDE_UID}:${INSIDE_UID}:sandbox:/tmp/home:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
@@ -52,20 +52,26 @@ function syntheticEtc(): string {
   return d;
 }
 
-/** Top-level dirs that are links into /usr on merged-/usr systems, binds otherwise. */
-function rootLinks(): string[] {
-  const out: string[] = [];
+export type RootLink = { kind: 'link'; path: string; target: string } | { kind: 'dir'; path: string };
+
+/** Top-level dirs that are links into /usr on merged-/usr systems, real dirs otherwise. */
+export function rootLinkSpecs(): RootLink[] {
+  const out: RootLink[] = [];
   for (const name of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
     const p = `/${name}`;
     try {
       const st = lstatSync(p);
-      if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(p), p);
-      else if (st.isDirectory()) out.push('--ro-bind', p, p);
+      if (st.isSymbolicLink()) out.push({ kind: 'link', path: p, target: readlinkSync(p) });
+      else if (st.isDirectory()) out.push({ kind: 'dir', path: p });
     } catch {
       // absent on this system
     }
   }
   return out;
+}
+
+function rootLinks(): string[] {
+  return rootLinkSpecs().flatMap((l) => (l.kind === 'link' ? ['--symlink', l.target, l.path] : ['--ro-bind', l.path, l.path]));
 }
 
 export function defaultEnv(mountPoint: string): Record<string, string> {
@@ -142,6 +148,7 @@ export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
   bw.push('--chdir', b.cwd);
   for (const [k, v] of Object.entries(b.env)) bw.push('--setenv', k, v);
 
+  if (!b.tools.bwrap) throw new Error('bwrap not available');
   const args: string[] = [...prlimitArgs(b.limits), '--', b.tools.bwrap, ...bw, '--'];
   if (dropUid) {
     args.push(b.tools.setpriv!, `--reuid=${b.uid}`, `--regid=${b.uid}`, '--clear-groups',

@@ -9,7 +9,10 @@ import { delimiter, join } from 'node:path';
 import { DsabenchError } from '../errors.js';
 
 export interface SandboxTools {
-  bwrap: string;
+  /** Which isolation builds the sandbox: bubblewrap, or the unshare + chroot fallback. */
+  kind: 'bwrap' | 'unshare';
+  bwrap: string | null;
+  unshare: string | null;
   prlimit: string;
   /** Present and usable when we run as root: drops to a per-sandbox uid. */
   setpriv: string | null;
@@ -37,36 +40,63 @@ export function which(name: string): string | null {
 
 let cached: SandboxTools | Error | undefined;
 
-/** The tools, or an Error saying what is missing/broken (cached per process). */
+function probeBwrap(bwrap: string, setpriv: string | null, isRoot: boolean): string | null {
+  const common = ['--die-with-parent', '--new-session', '--clearenv', '--ro-bind', '/usr', '/usr',
+    '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev'];
+  const argv = isRoot && setpriv
+    ? [bwrap, '--unshare-pid', '--unshare-net', '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', ...common, setpriv, '--reuid=65533', '--regid=65533', '--clear-groups', '--', '/usr/bin/true']
+    : [bwrap, '--unshare-all', ...common, '/usr/bin/true'];
+  const probe = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  if (probe.status === 0) return null;
+  return `bubblewrap cannot create namespaces here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()})`;
+}
+
+function probeUnshare(unshare: string, isRoot: boolean): string | null {
+  const argv = [unshare, ...(isRoot ? [] : ['--user', '--map-root-user']), '--mount', '--pid', '--net', '--ipc', '--uts', '--fork', '--kill-child', '/usr/bin/true'];
+  const probe = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  if (probe.status === 0) return null;
+  return `unshare cannot create namespaces here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()})`;
+}
+
+/**
+ * The tools, or an Error saying what is missing/broken (cached per process). Bubblewrap is
+ * preferred; without it, `unshare` + chroot gives the same isolation. DSABENCH_SANDBOX=bwrap
+ * or =unshare forces one.
+ */
 export function detectSandbox(): SandboxTools | Error {
   if (cached) return cached;
-  const bwrap = which('bwrap');
+  const want = process.env['DSABENCH_SANDBOX'];
+  const bwrap = want === 'unshare' ? null : which('bwrap');
+  const unshare = want === 'bwrap' ? null : which('unshare');
   const prlimit = which('prlimit');
   const setpriv = which('setpriv');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!bwrap || !prlimit) {
-    cached = new Error(`sandbox unavailable: ${!bwrap ? 'bwrap' : 'prlimit'} not found on PATH; ${INSTALL_HINT}`);
+  const fail = (why: string): Error => {
+    cached = new Error(`sandbox unavailable: ${why}; ${INSTALL_HINT}`);
     return cached;
-  }
-  if (isRoot && !setpriv) {
-    // As root RLIMIT_NPROC is not enforced, so a fork bomb would be unbounded.
-    cached = new Error(`sandbox unavailable: running as root needs setpriv (util-linux) to drop to an unprivileged uid; ${INSTALL_HINT}`);
-    return cached;
-  }
-  const probeArgs = [...(isRoot ? ['--unshare-pid', '--unshare-net'] : ['--unshare-all']), '--die-with-parent', '--new-session', '--clearenv', '--ro-bind', '/usr', '/usr',
-    '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev',
-    '/usr/bin/true'];
-  const argv = isRoot && setpriv
-    ? [bwrap, '--cap-add', 'CAP_SETUID', '--cap-add', 'CAP_SETGID', ...probeArgs.slice(0, -1), setpriv, '--reuid=65533', '--regid=65533', '--clear-groups', '--', '/usr/bin/true']
-    : [bwrap, ...probeArgs];
-  const probe = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  if (probe.status !== 0) {
-    cached = new Error(`sandbox unavailable: bubblewrap cannot create namespaces here (${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}); ` +
-      'enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or ' + INSTALL_HINT);
-    return cached;
-  }
-  cached = { bwrap, prlimit, setpriv: isRoot ? setpriv : null, isRoot };
-  return cached;
+  };
+  if (!prlimit) return fail('prlimit not found on PATH');
+  // As root RLIMIT_NPROC is not enforced, so each sandbox drops to a uid of its own (setpriv);
+  // the unshare fallback also uses it inside the chroot to drop every capability.
+  if (!setpriv) return fail('setpriv not found on PATH');
+  const problems: string[] = [];
+  if (bwrap) {
+    const p = probeBwrap(bwrap, setpriv, isRoot);
+    if (p === null) {
+      cached = { kind: 'bwrap', bwrap, unshare, prlimit, setpriv: isRoot ? setpriv : null, isRoot };
+      return cached;
+    }
+    problems.push(p);
+  } else if (want !== 'unshare') problems.push('bwrap not found on PATH');
+  if (unshare && setpriv.startsWith('/usr/') && which('chroot')) {
+    const p = probeUnshare(unshare, isRoot);
+    if (p === null) {
+      cached = { kind: 'unshare', bwrap: null, unshare, prlimit, setpriv: isRoot ? setpriv : null, isRoot };
+      return cached;
+    }
+    problems.push(p);
+  } else if (want !== 'bwrap') problems.push('no usable unshare/chroot fallback');
+  return fail(problems.join('; ') + ' (enable unprivileged user namespaces: sysctl kernel.unprivileged_userns_clone=1)');
 }
 
 /** The tools, or throw E_SANDBOX with the install hint. */

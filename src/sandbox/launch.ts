@@ -3,6 +3,10 @@
  * Shared by `runSandboxed` (one command, wait for it) and `SandboxShell` (long-lived bash).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildUnshareCommand } from './unshare.js';
 import { DEFAULT_LIMITS, type SandboxLimits, type SandboxSpec } from './types.js';
 import { buildSandboxCommand, closeFds, defaultEnv, prlimitArgs } from './command.js';
 import { requireSandbox, which } from './detect.js';
@@ -12,7 +16,7 @@ import { DsabenchError } from '../errors.js';
 export interface Launched {
   child: ChildProcess;
   limits: SandboxLimits;
-  isolation: 'bwrap' | 'none';
+  isolation: 'bwrap' | 'unshare' | 'none';
   /** Kill the process group, and (root hosts) every process of the sandbox uid. Idempotent. */
   killAll(): void;
   /** killAll + give the uid back; call once the child has exited. */
@@ -64,10 +68,13 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     const mine = typeof process.getuid === 'function' ? threadsOfUid(process.getuid()) : 0;
     limits.nproc = limits.nproc + mine;
   }
-  const built = buildSandboxCommand({
+  const buildArgs = {
     tools, uid, argv: spec.argv, workDir: spec.workDir, mountPoint, cwd: spec.cwd ?? mountPoint,
     binds: spec.binds ?? [], env, limits,
-  });
+  };
+  // The unshare fallback mounts its root on an empty host dir (private mount namespace).
+  const rootDir = tools.kind === 'unshare' ? mkdtempSync(join(tmpdir(), 'dsabench-root-')) : null;
+  const built = rootDir ? buildUnshareCommand(buildArgs, rootDir) : buildSandboxCommand(buildArgs);
   let child: ChildProcess;
   try {
     child = spawn(built.file, built.args, {
@@ -86,8 +93,15 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     disposed = true;
     killAll();
     if (uid !== null) releaseUid(uid);
+    if (rootDir) {
+      try {
+        rmdirSync(rootDir);
+      } catch {
+        // still a mount point for a moment if the namespace is being torn down: leave it
+      }
+    }
   };
-  return { child, limits, isolation: 'bwrap', killAll, dispose };
+  return { child, limits, isolation: tools.kind, killAll, dispose };
 }
 
 function killGroup(child: ChildProcess): void {

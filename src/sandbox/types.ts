@@ -76,8 +76,8 @@ export interface SandboxResult {
   /** Some output was dropped at `outputBytes`. */
   truncated: boolean;
   wallMs: number;
-  /** How it ran: `bwrap` or `none` (unsafe opt-out). */
-  isolation: 'bwrap' | 'none';
+  /** How it ran: `bwrap`, `unshare` (fallback without bubblewrap) or `none` (unsafe opt-out). */
+  isolation: 'bwrap' | 'unshare' | 'none';
   /** The sandbox itself failed to start (not the command). */
   spawnError?: string;
 }

@@ -96,7 +96,16 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
     const out = tailText(r.stdout + (r.stderr ? '\n' + r.stderr : ''), 4000);
     const completion = emptyCompletion(out, r.exitCode === 0 ? null : `solution script ${describe(r)}`);
     completion.timings.e2e_ms = Date.now() - started;
-    return { output: out, completion, metadata: { agent: 'oracle', solution_exit: r.exitCode, solution_wall_ms: r.wallMs } };
+    const command: CommandLog = {
+      turn: 0, command: 'bash /solution/solve.sh', exit_code: r.exitCode, timed_out: r.timedOut, wall_ms: r.wallMs,
+      output_bytes: r.stdoutBytes + r.stderrBytes, truncated: r.truncated,
+    };
+    return {
+      output: out, completion,
+      transcript: [{ role: 'assistant', content: null, tool_calls: [{ id: 'oracle_0', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: command.command }) } }] },
+        { role: 'tool', tool_call_id: 'oracle_0', content: out }],
+      metadata: { agent: 'oracle', commands: [command] },
+    };
   }
 
   const maxTurns = opt(args, 'max_turns', 40);
