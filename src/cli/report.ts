@@ -6,6 +6,8 @@
 import type { Command } from 'commander';
 import { generateReport } from '../reports/index.js';
 import { ALL_FORMATS, parseFormats } from '../reports/reporters/index.js';
+import { DsabenchError } from '../errors.js';
+import type { MdCharts } from '../reports/reporters/types.js';
 import type { CommandModule } from './command.js';
 
 interface ReportFlags {
@@ -15,6 +17,7 @@ interface ReportFlags {
   title?: string;
   published: boolean;
   maxTranscriptChars: string;
+  mdCharts: string;
 }
 
 const cmd: CommandModule = {
@@ -28,14 +31,18 @@ const cmd: CommandModule = {
       .option('--cost <dir>', 'cost study output directory (cost.json) for the cost and top-k charts; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--title <text>', 'report title')
       .option('--no-published', 'leave out the published reference scores')
+      .option('--md-charts <mode>', 'charts in report.md: embed (images), link (plain links, e.g. for $GITHUB_STEP_SUMMARY), none', 'embed')
       .option('--max-transcript-chars <n>', 'longest output/transcript text kept per attempt in report.html', '4000')
       .addHelpText('after', `
 Examples:
   $ dsabench report results/run-2026-11-28a results/run-2026-11-28b --out report
-  $ dsabench report 'results/*' --format md --out summary && cat summary/report.md >> "$GITHUB_STEP_SUMMARY"
+  $ dsabench report 'results/*' --format md --md-charts link --out summary && cat summary/report.md >> "$GITHUB_STEP_SUMMARY"
   $ dsabench report results/ --cost cost-out --format html,csv`)
       .action(async (runs: string[], flags: ReportFlags) => {
         const formats = parseFormats(flags.format);
+        if (!['embed', 'link', 'none'].includes(flags.mdCharts)) {
+          throw new DsabenchError('E_USAGE', `--md-charts must be embed, link or none (got "${flags.mdCharts}")`, { field: '--md-charts' });
+        }
         const max = Number(flags.maxTranscriptChars);
         const res = await generateReport({
           runs,
@@ -45,6 +52,7 @@ Examples:
           title: flags.title,
           published: flags.published,
           maxTranscriptChars: Number.isFinite(max) && max > 0 ? max : 4000,
+          mdCharts: flags.mdCharts as MdCharts,
         });
         process.stdout.write(`report: ${res.runs.length} run(s), ${res.model.rows.length} provider row(s), ${res.model.suites.length} suite(s), ${res.charts.length} chart(s) in ${Math.round(res.timings_ms.total)} ms\n`);
         for (const f of res.files) process.stdout.write(`  ${f}\n`);

@@ -12,6 +12,7 @@ import { loadRuns } from './load.js';
 import { buildReportModel } from './model.js';
 import { loadPublishedScores } from './published.js';
 import { ALL_FORMATS, REPORTERS, type ReportFormat, type ReporterContext } from './reporters/index.js';
+import type { MdCharts } from './reporters/types.js';
 import type { ChartImage, LoadedRun, ReportModel } from './types.js';
 
 export interface ReportOptions {
@@ -25,6 +26,8 @@ export interface ReportOptions {
   /** Include the published reference rows (default true). */
   published?: boolean;
   maxTranscriptChars?: number;
+  /** Charts in report.md: embed (default), link or none. */
+  mdCharts?: MdCharts;
   now?: () => Date;
 }
 
@@ -64,7 +67,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportResult>
     }
   }
   const t3 = performance.now();
-  const ctx: ReporterContext = { outDir, runs, charts, maxTranscriptChars: opts.maxTranscriptChars ?? 4000 };
+  const ctx: ReporterContext = { outDir, runs, charts, maxTranscriptChars: opts.maxTranscriptChars ?? 4000, mdCharts: opts.mdCharts ?? 'embed' };
   for (const r of reporters) if (r.onReport) files.push(...(await r.onReport(model, ctx)));
   for (const r of reporters) r.onEnd?.(files);
   const t4 = performance.now();

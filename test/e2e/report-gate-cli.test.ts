@@ -78,10 +78,13 @@ describe('dsabench report (CLI)', () => {
 
   it('writes only the formats asked for', () => {
     const out = join(root, 'md-only');
-    const r = cli('report', base(), '--format', 'md,csv', '--out', out, '--no-published');
+    const r = cli('report', base(), '--format', 'md,csv', '--out', out, '--no-published', '--md-charts', 'link');
     assert.equal(r.status, 0, r.stderr);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     assert.doesNotMatch(md, /published/);
+    assert.match(md, /\n- \[Mean score per suite\]\(charts\/scores\.png\)\n/);
+    assert.doesNotMatch(md, /!\[/);
+    assert.equal(cli('report', base(), '--md-charts', 'inline', '--out', out).status, 2);
     assert.match(r.stdout, /report\.md\n.*leaderboard\.csv\n$/);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * report.md: GitHub-flavoured Markdown for a job summary ($GITHUB_STEP_SUMMARY) or a PR
- * comment. Tables only (no HTML beyond <details>), charts linked as charts/*.png, the
+ * comment. Tables only (no HTML beyond <details>), charts as images or links to charts/*.png, the
  * drill-down limited to items on which providers disagree (the full one is in report.html).
  */
 import { writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PUBLISHED_LABEL } from '../published.js';
 import type { ReportModel } from '../types.js';
 import { ciText, DASH, escMd, int, passAtKText, pct, pcts, rate, usd } from '../format.js';
-import type { Reporter, ReporterContext } from './types.js';
+import type { MdCharts, Reporter, ReporterContext } from './types.js';
 
 /** Most disagreement rows listed per suite in the Markdown drill-down. */
 const MAX_MD_ITEMS = 25;
@@ -18,7 +18,7 @@ function table(head: string[], rows: string[][]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file: string; title: string }> = []): string {
+export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file: string; title: string }> = [], mode: MdCharts = 'embed'): string {
   const out: string[] = [];
   out.push(`# ${escMd(model.title)}`, '');
   out.push(`Generated ${model.generated_at} from ${model.runs.length} run(s): ${model.runs.map((r) => `\`${r.run_id}\``).join(', ')}.`, '');
@@ -87,9 +87,10 @@ export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file:
     out.push('');
   }
 
-  if (charts.length > 0) {
+  if (charts.length > 0 && mode !== 'none') {
     out.push('## Charts', '');
-    for (const c of charts) out.push(`![${escMd(c.title)}](charts/${c.file})`, '');
+    if (mode === 'embed') for (const c of charts) out.push(`![${escMd(c.title)}](charts/${c.file})`, '');
+    else out.push(...charts.map((c) => `- [${escMd(c.title)}](charts/${c.file})`), '');
   }
 
   const disagreeing = model.drilldown.map((d) => ({ suite: d.suite, items: d.items.filter((i) => i.disagree) })).filter((d) => d.items.length > 0);
@@ -124,7 +125,7 @@ export function markdownReporter(): Reporter {
     needsCharts: true,
     onReport(model: ReportModel, ctx: ReporterContext): string[] {
       const file = join(ctx.outDir, 'report.md');
-      writeFileSync(file, renderMarkdown(model, ctx.charts));
+      writeFileSync(file, renderMarkdown(model, ctx.charts, ctx.mdCharts));
       return [file];
     },
   };

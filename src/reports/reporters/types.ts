@@ -14,7 +14,14 @@ export interface ReporterContext {
   charts: readonly ChartImage[];
   /** Longest output/transcript text kept per attempt in the drill-down. */
   maxTranscriptChars: number;
+  /**
+   * Charts in report.md: `embed` as images (charts/*.png next to it), `link` as plain links
+   * (a job summary cannot show files of the workspace), `none` to leave them out.
+   */
+  mdCharts: MdCharts;
 }
+
+export type MdCharts = 'embed' | 'link' | 'none';
 
 export interface Reporter {
   readonly name: ReportFormat;
