@@ -140,7 +140,7 @@ export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
   bw.push(...bind(join(etc, 'passwd'), '/etc/passwd', true));
   bw.push(...bind(join(etc, 'group'), '/etc/group', true));
   bw.push(...bind(join(etc, 'hosts'), '/etc/hosts', true));
-  bw.push('--proc', '/proc', '--dev', '/dev');
+  bw.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm');
   // /tmp is world-writable (sticky) because the command runs as a uid that owns nothing.
   bw.push('--perms', '1777', '--size', String(Math.floor(b.limits.tmpBytes)), '--tmpfs', '/tmp', '--perms', '0777', '--dir', '/tmp/home');
   bw.push(...bind(b.workDir, b.mountPoint, false));

@@ -10,13 +10,15 @@ import { buildUnshareCommand } from './unshare.js';
 import { DEFAULT_LIMITS, type SandboxLimits, type SandboxSpec } from './types.js';
 import { buildSandboxCommand, closeFds, defaultEnv, prlimitArgs } from './command.js';
 import { requireSandbox, which } from './detect.js';
-import { allocateUid, chownTree, killUid, releaseUid, threadsOfUid } from './uid.js';
+import { allocateUid, chownTree, killUid, releaseUid, rssOfUid, threadsOfUid } from './uid.js';
 import { DsabenchError } from '../errors.js';
 
 export interface Launched {
   child: ChildProcess;
   limits: SandboxLimits;
   isolation: 'bwrap' | 'unshare' | 'none';
+  /** Set when the memory watchdog killed the sandbox. */
+  memoryExceeded(): boolean;
   /** Kill the process group, and (root hosts) every process of the sandbox uid. Idempotent. */
   killAll(): void;
   /** killAll + give the uid back; call once the child has exited. */
@@ -54,7 +56,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     const args = prlimit ? [...prlimitArgs(limits), '--', ...spec.argv] : spec.argv.slice(1);
     const child = spawn(file, args, { cwd: spec.workDir, env: hostEnv, detached: true, stdio: [stdinMode, 'pipe', 'pipe'] });
     const killAll = (): void => killGroup(child);
-    return { child, limits, isolation: 'none', killAll, dispose: killAll };
+    return { child, limits, isolation: 'none', killAll, dispose: killAll, memoryExceeded: () => false };
   }
 
   const tools = requireSandbox();
@@ -84,10 +86,24 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     closeFds(built.fds);
   }
   let disposed = false;
+  let overMemory = false;
+  let watchdog: NodeJS.Timeout | undefined;
   const killAll = (): void => {
+    if (watchdog) clearInterval(watchdog);
+    watchdog = undefined;
     killGroup(child);
     if (uid !== null) killUid(uid);
   };
+  if (uid !== null) {
+    const sandboxUid = uid;
+    watchdog = setInterval(() => {
+      if (rssOfUid(sandboxUid) > limits.totalMemoryBytes) {
+        overMemory = true;
+        killAll();
+      }
+    }, 100);
+    watchdog.unref();
+  }
   const dispose = (): void => {
     if (disposed) return;
     disposed = true;
@@ -101,7 +117,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
       }
     }
   };
-  return { child, limits, isolation: tools.kind, killAll, dispose };
+  return { child, limits, isolation: tools.kind, killAll, dispose, memoryExceeded: () => overMemory };
 }
 
 function killGroup(child: ChildProcess): void {

@@ -97,15 +97,18 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   if (!spawnError && status.code === 1 && /^bwrap: /m.test(stderr) && out.total === 0) {
     spawnError = stderr.trim();
   }
+  const memoryExceeded = h.memoryExceeded();
   return {
-    exitCode: timedOut || outputKilled ? null : status.code,
+    exitCode: timedOut || outputKilled || memoryExceeded ? null : status.code,
     signal: status.signal,
     timedOut,
     stdout: out.text(),
-    stderr: outputKilled ? stderr + `\n[output limit: more than ${limits.outputBytes * OUTPUT_KILL_FACTOR} bytes, killed]` : stderr,
+    stderr: outputKilled ? stderr + `\n[output limit: more than ${limits.outputBytes * OUTPUT_KILL_FACTOR} bytes, killed]`
+      : memoryExceeded ? stderr + `\n[memory limit: the sandbox's processes together used more than ${limits.totalMemoryBytes} bytes, killed]` : stderr,
     stdoutBytes: out.total,
     stderrBytes: err.total,
     truncated: out.truncated || err.truncated,
+    ...(memoryExceeded ? { memoryExceeded: true } : {}),
     wallMs: Date.now() - started,
     isolation: h.isolation,
     ...(spawnError ? { spawnError } : {}),

@@ -12,6 +12,12 @@ export interface SandboxLimits {
   cpuSec: number;
   /** RLIMIT_AS (bytes of address space per process). */
   memoryBytes: number;
+  /**
+   * Resident memory of ALL the sandbox's processes together (root hosts: sampled every
+   * 100 ms by uid, the sandbox is killed above it). RLIMIT_AS alone bounds one process,
+   * not a swarm of forks each just under it; cgroups are not relied upon.
+   */
+  totalMemoryBytes: number;
   /** RLIMIT_NPROC (processes + threads of the sandbox's own uid). */
   nproc: number;
   /** RLIMIT_FSIZE (largest file a process may write, bytes). */
@@ -28,6 +34,7 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   wallMs: 10_000,
   cpuSec: 10,
   memoryBytes: 2 * 1024 ** 3,
+  totalMemoryBytes: 4 * 1024 ** 3,
   nproc: 64,
   fileSizeBytes: 64 * 1024 ** 2,
   openFiles: 256,
@@ -73,6 +80,8 @@ export interface SandboxResult {
   /** Total bytes written to each stream (captured or not). */
   stdoutBytes: number;
   stderrBytes: number;
+  /** The sandbox's processes together went over `totalMemoryBytes` and were killed. */
+  memoryExceeded?: boolean;
   /** Some output was dropped at `outputBytes`. */
   truncated: boolean;
   wallMs: number;

@@ -80,6 +80,31 @@ export function pidsOfUid(uid: number): number[] {
   return out;
 }
 
+/** Resident memory (bytes) of every process whose real uid is `uid`. */
+export function rssOfUid(uid: number): number {
+  let total = 0;
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      if (lstatSync(`/proc/${n}`).uid !== uid) continue;
+      const status = readFileSync(`/proc/${n}/status`, 'utf8');
+      const u = /^Uid:\s+(\d+)/m.exec(status);
+      if (!u || Number(u[1]) !== uid) continue;
+      const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      if (m) total += Number(m[1]) * 1024;
+    } catch {
+      // exited
+    }
+  }
+  return total;
+}
+
 /** SIGKILL every process of `uid`, repeatedly until none is left (fork races). */
 export function killUid(uid: number): number {
   let killed = 0;

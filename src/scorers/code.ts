@@ -8,7 +8,8 @@
  *   error    nothing to run (no code, syntax error) or the sandbox could not start
  *
  * details: {verdict, reason, format, language, exit_code, wall_ms, tests_passed,
- * tests_total, stderr_tail, isolation}. Options: timeout_s (10), memory_mb (2048),
+ * tests_total, stderr_tail, isolation}. Options: timeout_s (10), memory_mb (2048 per
+ * process), total_memory_mb (2 × memory_mb, all processes of the attempt together),
  * challenge (MBPP challenge tests), evalplus: 'base' | 'plus' (default plus = base+plus).
  * pass@k over repeats is the runner's summary (unbiased estimator in util/stats).
  */
@@ -33,6 +34,7 @@ const ARGV: Record<CodeLanguage, string[]> = {
 interface RunSettings {
   timeoutMs: number;
   memoryBytes: number;
+  totalMemoryBytes: number;
   ctx: ScoreContext;
   dir: string;
 }
@@ -47,6 +49,7 @@ async function runProgram(lang: CodeLanguage, source: string, stdin: string | un
       wallMs: s.timeoutMs,
       cpuSec: Math.ceil(s.timeoutMs / 1000),
       memoryBytes: s.memoryBytes,
+      totalMemoryBytes: s.totalMemoryBytes,
       nproc: 64,
       outputBytes: 256 * 1024,
     },
@@ -69,6 +72,7 @@ export function classifyRun(r: SandboxResult, lang: CodeLanguage): { verdict: Co
   if (r.exitCode === SIGXCPU_EXIT || r.signal === 'SIGXCPU') return { verdict: 'timeout', reason: 'CPU time limit' };
   if (r.exitCode === 0) return { verdict: 'passed', reason: '' };
   if (r.exitCode === null && /output limit/.test(r.stderr)) return { verdict: 'failed', reason: 'output limit exceeded' };
+  if (r.memoryExceeded) return { verdict: 'failed', reason: 'memory limit exceeded' };
   const syntax = lang === 'python'
     ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /File "\/work\/main\.py"/.test(r.stderr) && !/File "<string>"/.test(r.stderr)
     : /^SyntaxError\b/m.test(r.stderr) && /main\.js:\d+/.test(r.stderr);
@@ -93,9 +97,10 @@ export async function scoreCode(output: string, item: Item, options: Record<stri
   if (code.trim() === '') return score('error', 'no code found in the reply', t, { tests_passed: 0, tests_total: null });
   const timeoutS = Number(t.timeout_s ?? options['timeout_s'] ?? 10);
   const memoryMb = Number(options['memory_mb'] ?? 2048);
+  const totalMemoryMb = Number(options['total_memory_mb'] ?? memoryMb * 2);
   const ownDir = ctx.workDir === undefined;
   const dir = ctx.workDir ?? mkdtempSync(join(tmpdir(), 'dsabench-code-'));
-  const s: RunSettings = { timeoutMs: Math.max(100, timeoutS * 1000), memoryBytes: memoryMb * 1024 * 1024, ctx, dir };
+  const s: RunSettings = { timeoutMs: Math.max(100, timeoutS * 1000), memoryBytes: memoryMb * 1024 * 1024, totalMemoryBytes: totalMemoryMb * 1024 * 1024, ctx, dir };
   try {
     if (t.format === 'stdio') return await scoreStdio(t, code, s);
     let program: string;

@@ -59,12 +59,12 @@ function item(): Item {
   };
 }
 
-async function attempt(body: string, timeoutS: number): Promise<{ pass: boolean; verdict: unknown; wallMs: number; reason: unknown }> {
+async function attempt(body: string, timeoutS: number, extra: Record<string, unknown> = {}): Promise<{ pass: boolean; verdict: unknown; wallMs: number; reason: unknown }> {
   const wd = mkdtempSync(join(tmpdir(), 'dsabench-hostile-wd-'));
   const t = Date.now();
   try {
     const reply = '```python\nimport os, sys, socket, subprocess, time\nMARK = ' + JSON.stringify(MARK) + '\ndef attack():\n' + body + '\n```';
-    const s = await scoreCode(reply, item(), { timeout_s: timeoutS }, { workDir: wd });
+    const s = await scoreCode(reply, item(), { timeout_s: timeoutS, ...extra }, { workDir: wd });
     return { pass: s.pass, verdict: s.details?.['verdict'], reason: s.details?.['reason'], wallMs: Date.now() - t };
   } finally {
     rmSync(wd, { recursive: true, force: true });
@@ -75,7 +75,7 @@ function ind(code: string): string {
   return code.split('\n').map((l) => '    ' + l).join('\n');
 }
 
-const CASES: Array<{ name: string; body: () => string; timeoutS: number; check?: () => void }> = [
+const CASES: Array<{ name: string; body: () => string; timeoutS: number; options?: Record<string, unknown>; reason?: RegExp; check?: () => void }> = [
   {
     name: 'opens a TCP connection to a host listener on 127.0.0.1',
     timeoutS: 3,
@@ -108,6 +108,13 @@ const CASES: Array<{ name: string; body: () => string; timeoutS: number; check?:
     body: () => ind('b = bytearray(10 * 1024 ** 3)\nreturn 1'),
   },
   {
+    name: 'forks six children that each fill 400 MB (each under the per-process limit)',
+    timeoutS: 8,
+    options: { total_memory_mb: 1024 },
+    reason: /memory limit/,
+    body: () => ind('for _ in range(6):\n    if os.fork() == 0:\n        b = b"x" * (400 << 20)\n        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\nreturn 1'),
+  },
+  {
     name: 'loops forever',
     timeoutS: 2,
     body: () => ind('while True:\n    pass'),
@@ -127,11 +134,12 @@ const CASES: Array<{ name: string; body: () => string; timeoutS: number; check?:
 
 for (const c of CASES) {
   test(`hostile: ${c.name} → failed attempt, host untouched, nothing survives`, async () => {
-    const r = await attempt(c.body(), c.timeoutS);
+    const r = await attempt(c.body(), c.timeoutS, c.options);
     assert.equal(r.pass, false, `the attack passed: ${String(r.reason)}`);
     assert.ok(['failed', 'timeout', 'error'].includes(String(r.verdict)), String(r.verdict));
     assert.ok(r.wallMs < c.timeoutS * 1000 + 4000, `took ${r.wallMs} ms for a ${c.timeoutS} s limit`);
     assert.equal(survivors(), 0, 'a sandboxed process survived the attempt');
+    if (c.reason) assert.match(String(r.reason), c.reason);
     c.check?.();
   });
 }
