@@ -38,6 +38,9 @@ Examples:
       .action((flags: GateFlags) => {
         const res = runGate({ baseline: flags.baseline, current: flags.current, config: flags.config, junit: flags.junit, md: flags.md, json: flags.json });
         const regs = res.checks.filter((c) => c.status === 'regression');
+        for (const [side, r] of [['baseline', res.baseline], ['current', res.current]] as const) {
+          if (r.status !== 'complete') process.stderr.write(`warning: ${side} run ${r.run_id} has status "${r.status}": its results may be partial\n`);
+        }
         if (!flags.quiet) {
           for (const c of res.checks) {
             const mark = c.status === 'regression' ? 'REGRESSION' : c.status === 'skipped' ? 'skipped' : 'ok';

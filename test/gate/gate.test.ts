@@ -216,6 +216,17 @@ describe('gate: item sets and inputs', () => {
     assert.deepEqual(parseGateConfig({}), DEFAULT_GATE_CONFIG);
   });
 
+  it('warns in gate.md when a run did not complete', () => {
+    const base = run([math()]);
+    const cur = run([math()]);
+    const manifestFile = join(cur, 'run.json');
+    writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, 'utf8')), status: 'interrupted' }));
+    const md = join(root, 'interrupted.md');
+    const res = runGate({ baseline: base, current: cur, md });
+    assert.equal(res.current.status, 'interrupted');
+    assert.match(readFileSync(md, 'utf8'), /⚠ Current run `r\d+` has status \*\*interrupted\*\*/);
+  });
+
   it('rejects a missing baseline with E_FILE_NOT_FOUND', () => {
     assert.throws(() => runGate({ baseline: join(root, 'nope'), current: run([math()]) }), (e: unknown) => e instanceof DsabenchError && e.code === 'E_FILE_NOT_FOUND');
   });

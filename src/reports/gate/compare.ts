@@ -66,8 +66,8 @@ export interface GateResult {
   ok: boolean;
   exit_code: 0 | 1;
   rule: GateConfig['rule'];
-  baseline: { run_id: string; dir: string; has_samples: boolean };
-  current: { run_id: string; dir: string; has_samples: boolean };
+  baseline: { run_id: string; dir: string; has_samples: boolean; status: string };
+  current: { run_id: string; dir: string; has_samples: boolean; status: string };
   checks: GateCheck[];
   mismatches: ItemMismatch[];
   /** `suite [provider]` pairs present on one side only. */
@@ -303,8 +303,8 @@ export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): G
     ok: !regression,
     exit_code: regression ? 1 : 0,
     rule: cfg.rule,
-    baseline: { run_id: base.manifest.run_id, dir: base.dir, has_samples: base.samples.length > 0 },
-    current: { run_id: cur.manifest.run_id, dir: cur.dir, has_samples: cur.samples.length > 0 },
+    baseline: { run_id: base.manifest.run_id, dir: base.dir, has_samples: base.samples.length > 0, status: base.manifest.status },
+    current: { run_id: cur.manifest.run_id, dir: cur.dir, has_samples: cur.samples.length > 0, status: cur.manifest.status },
     checks,
     mismatches,
     missing: { only_in_baseline: onlyBase, only_in_current: onlyCur },

@@ -26,6 +26,9 @@ export function renderGateMarkdown(res: GateResult): string {
   const regressions = res.checks.filter((c) => c.status === 'regression');
   out.push(`# dsabench gate: ${res.ok ? '✅ no regression' : '❌ regression'}`, '');
   out.push(`Baseline \`${res.baseline.run_id}\`${res.baseline.has_samples ? '' : ' (summary only)'} → current \`${res.current.run_id}\`. Rule: **${res.rule}**, α = ${res.config.alpha}, score tolerance ${(res.config.tolerance * 100).toFixed(1)} pts.`, '');
+  for (const [side, r] of [['Baseline', res.baseline], ['Current', res.current]] as const) {
+    if (r.status !== 'complete') out.push(`> ⚠ ${side} run \`${r.run_id}\` has status **${r.status}**: its results may be partial.`, '');
+  }
   if (regressions.length > 0) {
     out.push('## Regressions', '');
     for (const c of regressions) out.push(`- **${esc(c.suite)}** \`${esc(c.metric)}\` [${esc(c.provider)}]: ${esc(c.reason)}`);

@@ -104,9 +104,9 @@ function suiteTables(model: ReportModel): string {
     const rows = model.rows.filter((r) => r.cells[s]).map((r) => {
       const c = r.cells[s]!;
       return `<tr><td>${e(r.label)}</td>${num(int(c.n), c.n)}${num(int(c.n_items), c.n_items)}${num(int(c.n_errors), c.n_errors)}${num(pct(c.mean), c.mean)}<td>${ciText(c.ci95)}</td>${num(pct(c.pass_rate), c.pass_rate)}<td>${e(passAtKText(c.pass_at_k))}</td>`
-        + `${num(pcts(c.latency.ttft_ms), c.latency.ttft_ms.p50)}${num(pcts(c.latency.e2e_ms), c.latency.e2e_ms.p50)}${num(rate(c.throughput_tok_s), c.throughput_tok_s)}${num(int(c.tokens.total), c.tokens.total)}${num(usd(c.cost_per_item), c.cost_per_item)}</tr>`;
+        + `${num(pcts(c.latency.ttft_ms), c.latency.ttft_ms.p50)}${num(pcts(c.latency.tpot_ms), c.latency.tpot_ms.p50)}${num(pcts(c.latency.e2e_ms), c.latency.e2e_ms.p50)}${num(rate(c.throughput_tok_s), c.throughput_tok_s)}${num(int(c.tokens.total), c.tokens.total)}${num(usd(c.cost_per_item), c.cost_per_item)}</tr>`;
     });
-    return `<h3 id="suite-${si}">${e(s)}</h3><table class="sortable suite-table">${thead(['Provider', 'Attempts', 'Items', 'Errors', 'Mean (%)', '95% CI (%)', 'Pass rate (%)', 'pass@k (%)', 'TTFT p50/p90/p99 (ms)', 'End-to-end p50/p90/p99 (ms)', 'Throughput (tok/s)', 'Tokens', 'Cost per item'])}<tbody>${rows.join('')}</tbody></table>`;
+    return `<h3 id="suite-${si}">${e(s)}</h3><table class="sortable suite-table">${thead(['Provider', 'Attempts', 'Items', 'Errors', 'Mean (%)', '95% CI (%)', 'Pass rate (%)', 'pass@k (%)', 'TTFT p50/p90/p99 (ms)', 'TPOT p50/p90/p99 (ms)', 'End-to-end p50/p90/p99 (ms)', 'Throughput (tok/s)', 'Tokens', 'Cost per item'])}<tbody>${rows.join('')}</tbody></table>`;
   }).join('\n');
 }
 
