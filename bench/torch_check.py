@@ -242,9 +242,9 @@ def main():
                 o = run_engine("indexer", {"index_q": iq, "index_k": ik, "index_w": iw},
                                {"q_start": qs, "fp8": fp8, "hadamard": had, "threads": 2}, tmp)
                 ref = indexer_ref(iq, ik, iw, qs, fp8, had)
-                # fp8 after a Hadamard computed in another order can round a few elements to
-                # the neighbouring fp8 value: a looser bar for that combination only.
-                check(f"indexer T={T} L={L} fp8={fp8} hadamard={had}", rel_err(o["scores"], ref), 5e-3 if (fp8 and had) else 1e-4)
+                # (fp8 after a Hadamard computed in another summation order could, rarely, round
+                # an element to the neighbouring fp8 value; with these seeds it does not.)
+                check(f"indexer T={T} L={L} fp8={fp8} hadamard={had}", rel_err(o["scores"], ref), 1e-4)
             for k in (1, 16, L, L + 3):
                 ties = torch.randint(0, 3, (T, L), generator=g).float()         # heavy ties
                 ties[:, ::7] = float("-inf")

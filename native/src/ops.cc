@@ -117,7 +117,14 @@ void attention(const Kernels& kr, const AttnArgs& a) {
 
   const int64_t nch = (int64_t)chunks.size();
   int64_t nsplit = 1;
-  if (a.threads > 1 && nch < a.threads) nsplit = (a.threads + nch - 1) / nch;
+  if (a.threads > 1 && nch < 2 * a.threads) {
+    // Few chunks (decode): split the keys into ~4 pieces per thread, taken dynamically, so
+    // a thread that loses its core for a while (shared machine) does not set the wall time.
+    int64_t maxN = 0;
+    for (const Chunk& c : chunks) maxN = std::max(maxN, c.n);
+    nsplit = (4 * a.threads + nch - 1) / nch;
+    nsplit = std::max<int64_t>(1, std::min<int64_t>(nsplit, maxN / (2 * kr.blockKeys)));
+  }
   const int64_t items = nch * nsplit;
   int64_t maxRows = 0;
   for (const Chunk& c : chunks) maxRows = std::max(maxRows, (c.te - c.tb) * (c.he - c.hb));
@@ -146,20 +153,40 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     }
   };
 
+  // Qt[d][r] = scale · q[row r][d]; d outer so the writes are contiguous and the R source
+  // rows are read in step (they stay in L1).
+  const auto packQt = [&](const Chunk& ch, float* Qt) {
+    const int64_t nh = ch.he - ch.hb, R = (ch.te - ch.tb) * nh, Rpad = roundUp(R, W);
+    std::vector<const float*> rows((size_t)R);
+    for (int64_t r = 0; r < R; r++) rows[(size_t)r] = qrow(ch, r);
+    for (int64_t d = 0; d < a.Dqk; d++) {
+      float* dst = Qt + d * Rpad;
+      for (int64_t r = 0; r < R; r++) dst[r] = rows[(size_t)r][d] * a.scale;
+      for (int64_t r = R; r < Rpad; r++) dst[r] = 0.f;
+    }
+  };
+  std::vector<FloatBuf> sharedQt;
+  if (nsplit > 1) {
+    sharedQt.resize((size_t)nch);
+    for (int64_t ci = 0; ci < nch; ci++) {
+      const Chunk& ch = chunks[(size_t)ci];
+      sharedQt[(size_t)ci].alloc(a.Dqk * roundUp((ch.te - ch.tb) * (ch.he - ch.hb), W));
+      packQt(ch, sharedQt[(size_t)ci].p);
+    }
+  }
+
   parallelFor(a.threads, items, [&](int64_t it, int tid) {
     const Chunk& ch = chunks[(size_t)(it / nsplit)];
     const int64_t si = it % nsplit;
     const int64_t nh = ch.he - ch.hb, R = (ch.te - ch.tb) * nh, Rpad = roundUp(R, W);
     AttnScratch& sc = scratch[(size_t)tid];
     sc.init(kr, RpadMax, a.Dqk, a.Dv);
-    float* Qt = sc.Qt.p;
-    for (int64_t r = 0; r < Rpad; r++) {
-      if (r < R) {
-        const float* qr = qrow(ch, r);
-        for (int64_t d = 0; d < a.Dqk; d++) Qt[d * Rpad + r] = qr[d] * a.scale;
-      } else {
-        for (int64_t d = 0; d < a.Dqk; d++) Qt[d * Rpad + r] = 0.f;
-      }
+    float* Qt;
+    if (nsplit > 1) {
+      Qt = sharedQt[(size_t)(it / nsplit)].p;  // packed once per chunk before the split
+    } else {
+      Qt = sc.Qt.p;
+      packQt(ch, Qt);
     }
     const bool mask = !sparse && a.causal;
     for (int64_t r = 0; r < Rpad; r++)
@@ -350,7 +377,19 @@ struct TopK {
   }
 };
 
+// Indexer work split: per query when there are enough queries, else ~4 key ranges per
+// thread (dynamic), at least 4096 keys each.
+int64_t keySplits(int64_t T, int64_t L, int threads) {
+  if (threads <= 1 || T >= 2 * threads) return 1;
+  const int64_t want = (4 * (int64_t)threads + T - 1) / T;
+  return std::max<int64_t>(1, std::min<int64_t>(want, L / 4096));
+}
+
 void writeSorted(std::vector<Cand>& all, int64_t k, int32_t* out) {
+  if ((int64_t)all.size() > k) {
+    std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), better);
+    all.resize((size_t)k);
+  }
   std::sort(all.begin(), all.end(), better);
   for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
 }
@@ -369,7 +408,7 @@ void checkIndexer(const IndexerArgs& a) {
 void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
   checkIndexer(a);
   const int64_t HIpad = roundUp(a.HI, kr.width);
-  const int64_t nsplit = a.T >= a.threads ? 1 : (a.threads + a.T - 1) / a.T;
+  const int64_t nsplit = keySplits(a.T, a.L, a.threads);
   const XformCtx x{a.fp8, a.hadamard};
   std::vector<IndexerScratch> scratch((size_t)a.threads);
   parallelFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
@@ -427,7 +466,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
   const int64_t SB = 4096;
   const int threads = attn.threads;
   const int64_t HIpad = roundUp(ix.HI, kr.width);
-  const int64_t nsplit = ix.T >= threads ? 1 : (threads + ix.T - 1) / ix.T;
+  const int64_t nsplit = keySplits(ix.T, ix.L, threads);
   const XformCtx x{ix.fp8, ix.hadamard};
   std::vector<int32_t> sel((size_t)(attn.T * k));
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(attn.T * nsplit) : 0);
