@@ -16,7 +16,7 @@
  * process group kills bwrap, whose pid-namespace init then dies (--die-with-parent), and
  * the kernel kills every process left in that namespace.
  */
-import { chmodSync, lstatSync, mkdtempSync, readlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxBind, SandboxLimits } from './types.js';
@@ -28,8 +28,6 @@ export const INSIDE_UID = 1000;
 export interface BuiltCommand {
   file: string;
   args: string[];
-  /** Open fds to hand to the child as fds 3, 4, … (close after spawn); none today. */
-  fds: number[];
   env: NodeJS.ProcessEnv;
 }
 
@@ -122,7 +120,6 @@ export interface BuildArgs {
 }
 
 export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
-  const fds: number[] = [];
   const bind = (host: string, inside: string, ro: boolean): string[] => [ro ? '--ro-bind' : '--bind', host, inside];
   const etc = syntheticEtc();
   const dropUid = b.uid !== null && b.tools.setpriv !== null;
@@ -155,15 +152,5 @@ export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
       '--inh-caps=-all', '--bounding-set=-all', '--');
   }
   args.push(...b.argv);
-  return { file: b.tools.prlimit, args, fds, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
-}
-
-export function closeFds(fds: number[]): void {
-  for (const fd of fds) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-  }
+  return { file: b.tools.prlimit, args, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildUnshareCommand } from './unshare.js';
 import { DEFAULT_LIMITS, type SandboxLimits, type SandboxSpec } from './types.js';
-import { buildSandboxCommand, closeFds, defaultEnv, prlimitArgs } from './command.js';
+import { buildSandboxCommand, defaultEnv, prlimitArgs } from './command.js';
 import { requireSandbox, which } from './detect.js';
 import { allocateUid, chownTree, killUid, releaseUid, rssOfUid, threadsOfUid } from './uid.js';
 import { DsabenchError } from '../errors.js';
@@ -77,14 +77,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
   // The unshare fallback mounts its root on an empty host dir (private mount namespace).
   const rootDir = tools.kind === 'unshare' ? mkdtempSync(join(tmpdir(), 'dsabench-root-')) : null;
   const built = rootDir ? buildUnshareCommand(buildArgs, rootDir) : buildSandboxCommand(buildArgs);
-  let child: ChildProcess;
-  try {
-    child = spawn(built.file, built.args, {
-      env: built.env, detached: true, stdio: [stdinMode, 'pipe', 'pipe', ...built.fds],
-    });
-  } finally {
-    closeFds(built.fds);
-  }
+  const child: ChildProcess = spawn(built.file, built.args, { env: built.env, detached: true, stdio: [stdinMode, 'pipe', 'pipe'] });
   let disposed = false;
   let overMemory = false;
   let watchdog: NodeJS.Timeout | undefined;

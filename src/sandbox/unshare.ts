@@ -81,5 +81,5 @@ export function buildUnshareCommand(b: BuildArgs, rootDir: string): BuiltCommand
     '/bin/sh', '-c', 'cd "$1" || exit 126; shift; exec "$@"', 'sh', b.cwd, ...b.argv,
   ];
   const args = [...prlimitArgs(b.limits), '--', b.tools.unshare, ...unshareArgs, '/bin/sh', '-c', SETUP, 'sh', ...setupArgs, ...inner];
-  return { file: b.tools.prlimit, args, fds: [], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
+  return { file: b.tools.prlimit, args, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } };
 }
