@@ -10,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Chart, ChartConfiguration, Plugin, Scale } from 'chart.js';
+import { GlobalFonts } from 'canvas';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import type { ChartImage, CostStudy, LongContextSeries, ReportModel } from './types.js';
 
@@ -412,10 +413,14 @@ function getRenderer(): ChartJSNodeCanvas {
   // so text renders on hosts whose fontconfig lists nothing.
   if (existsSync(FONT_FILE)) {
     try {
-      renderer.registerFont(FONT_FILE, { family: FONT });
+      GlobalFonts.registerFromPath(FONT_FILE, FONT);
     } catch {
       // registration is best effort: the system font list usually has it already
     }
+  }
+  if (GlobalFonts.families.length === 0) {
+    // Without any font every title, label and legend would be blank: say so once, loudly.
+    process.stderr.write('dsabench: warning: no system font found; chart text will not render (install fonts-dejavu-core)\n');
   }
   return renderer;
 }

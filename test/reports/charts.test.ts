@@ -22,6 +22,19 @@ describe('chart helpers', () => {
     assert.equal(heatColour(1), 'rgb(26,150,65)');
     assert.equal(heatColour(7), heatColour(1));
   });
+  it('renders text: the title band of a chart holds dark pixels', async () => {
+    const { loadImage, createCanvas } = await import('canvas');
+    const cfg = qualityChart([makeCostStudy()])!;
+    const img = await loadImage(renderChart(cfg));
+    const c = createCanvas(1200, 700);
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const band = ctx.getImageData(300, 0, 600, 34).data; // the centred title
+    let dark = 0;
+    for (let i = 0; i < band.length; i += 4) if (band[i]! < 80 && band[i + 1]! < 80 && band[i + 2]! < 80) dark++;
+    assert.ok(dark > 300, `title pixels: ${dark} (is a system font installed?)`);
+  });
+
   it('builds nothing from an empty model', () => {
     const m = buildReportModel([]);
     assert.equal(scoreChart(m), null);
