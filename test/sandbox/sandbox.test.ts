@@ -159,3 +159,26 @@ test('persistent shell keeps state, frames output, survives a timeout', async ()
     rmSync(wd, { recursive: true, force: true });
   }
 });
+
+test('unsafeNoSandbox runs without namespaces and says so loudly, once', async () => {
+  const wd = workDir();
+  const writes: string[] = [];
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+    writes.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const a = await runSandboxed({ argv: ['bash', '-c', 'pwd'], workDir: wd, unsafeNoSandbox: true });
+    const b = await runSandboxed({ argv: ['true'], workDir: wd, unsafeNoSandbox: true });
+    assert.equal(a.isolation, 'none');
+    assert.equal(a.stdout.trim(), wd, 'runs in the host work dir itself');
+    assert.equal(b.exitCode, 0);
+  } finally {
+    process.stderr.write = orig;
+    rmSync(wd, { recursive: true, force: true });
+  }
+  const warnings = writes.filter((w) => w.includes('unsafe-no-sandbox'));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /WITHOUT namespaces/);
+});

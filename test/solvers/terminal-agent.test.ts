@@ -132,3 +132,19 @@ test('the agent cannot tamper with the tests: they are copied in after it stops 
   await new Promise((res) => setTimeout(res, 1200));
   assert.equal(score.pass, true, String(score.details?.['reason']));
 });
+
+test('a fork bomb in the agent shell is contained: the command times out, the next one runs in a fresh shell', async () => {
+  const suite = await loadSuite('terminal');
+  const p = new ScriptedProvider([
+    { commands: ['bomb() { bomb | bomb & }; bomb; sleep 30'] },
+    { commands: ['echo still-here; grep -c " ERROR " service.log > answer.txt'] },
+    { text: 'done' },
+  ]);
+  const t = Date.now();
+  const { r, score } = await solve(suite, 'count-error-lines', p, { command_timeout_sec: 2 });
+  assert.ok(Date.now() - t < 20_000, `took ${Date.now() - t} ms`);
+  const tools = (r.transcript ?? []).filter((m) => m.role === 'tool').map((m) => String(m.content));
+  assert.match(tools[0]!, /timed out after 2 s/);
+  assert.match(tools[1]!, /^still-here\n\[exit code: 0\]$/);
+  assert.equal(score.pass, true, String(score.details?.['reason']));
+});
