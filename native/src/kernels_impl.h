@@ -90,11 +90,12 @@ static inline void prefetch_rows(const AttnChunk& c, int64_t j0, int nb) {
   const int64_t esz = c.K.dtype == DType::F32 ? 4 : 2;
   const int64_t bytes = (int64_t)c.Dqk * esz;
   for (int j = 0; j < nb; j++) {
-    const char* p = static_cast<const char*>(c.K.base) + (c.idx[j0 + j] * c.K.stride + c.K.offset) * esz;
+    const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
+    const char* p = static_cast<const char*>(c.K.base) + (pos * c.K.stride + c.K.offset) * esz;
     for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
     if (!c.vSharesK) {
       const int64_t vesz = c.V.dtype == DType::F32 ? 4 : 2;
-      const char* v = static_cast<const char*>(c.V.base) + (c.idx[j0 + j] * c.V.stride + c.V.offset) * vesz;
+      const char* v = static_cast<const char*>(c.V.base) + (pos * c.V.stride + c.V.offset) * vesz;
       for (int64_t b = 0; b < (int64_t)c.Dv * vesz; b += 64) __builtin_prefetch(v + b, 0, 3);
     }
   }
@@ -119,9 +120,9 @@ static void attn_chunk(const AttnChunk& c) {
     }
     const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
     for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
-    // Sparse keys are scattered: hardware prefetchers cannot guess the next rows, so the
-    // next block's rows are requested now and arrive while this block computes.
-    if (c.idx && j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
+    // The next block's rows are requested now and arrive while this block computes (sparse
+    // keys are scattered, so hardware prefetchers cannot guess them; dense rows are long).
+    if (j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
 
     for (int j = 0; j < nbPad; j += QK_C)
       for (int v = 0; v < nv; v += QK_VH)
@@ -224,6 +225,13 @@ static void indexer_chunk(const IndexerChunk& c) {
       }
     }
     if (!direct && c.transform) c.transform(c.kbuf, nb, c.D, c.transformCtx);
+    // The key stream is the indexer's only DRAM traffic: request the next block now.
+    if (j0 + IXB < c.n) {
+      const int64_t esz = c.K.dtype == DType::F32 ? 4 : 2;
+      const char* nx = static_cast<const char*>(c.K.base) + ((c.s0 + j0 + IXB) * c.K.stride + c.K.offset) * esz;
+      const int64_t bytes = imin64(IXB, c.n - j0 - IXB) * c.K.stride * esz;
+      for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(nx + b, 0, 2);
+    }
     const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
     for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
     for (int j = 0; j < nbPad; j += IX_C) {
