@@ -79,6 +79,8 @@ function indentBody(completion: string): string {
  * helpers) so the function is not defined twice.
  */
 export function candidateSource(prompt: string, completion: string, entryPoint: string, language: CodeLanguage): string {
+  // Programs run as CommonJS scripts: an ES-module `export` in front of a definition goes.
+  if (language === 'javascript') completion = completion.replace(/^([ \t]*)export\s+(default\s+)?(?=(async\s+)?function\b|class\b|const\b|let\b|var\b)/gm, '$1');
   if (definesEntryPoint(completion, entryPoint, language)) {
     const ep = entryPoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const re = language === 'python'

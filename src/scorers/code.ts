@@ -26,10 +26,16 @@ import {
 export type CodeVerdict = 'passed' | 'failed' | 'timeout' | 'error';
 
 const FILE: Record<CodeLanguage, string> = { python: 'main.py', javascript: 'main.js' };
-const ARGV: Record<CodeLanguage, string[]> = {
-  python: ['python3', '-X', 'utf8', 'main.py'],
-  javascript: ['node', '--max-old-space-size=1024', 'main.js'],
-};
+/**
+ * Function-style tasks run main.py under another module name, as the reference harnesses
+ * exec the program in a fresh namespace: a reply's `if __name__ == "__main__":` demo block
+ * (often reading input()) must not run. stdin/stdout tasks are scripts and run as __main__.
+ */
+function argv(lang: CodeLanguage, asScript: boolean): string[] {
+  if (lang === 'javascript') return ['node', '--max-old-space-size=1024', 'main.js'];
+  if (asScript) return ['python3', '-X', 'utf8', 'main.py'];
+  return ['python3', '-X', 'utf8', '-c', "import runpy, sys; sys.argv = ['/work/main.py']; runpy.run_path('/work/main.py', run_name='__dsabench__')"];
+}
 
 interface RunSettings {
   timeoutMs: number;
@@ -42,7 +48,7 @@ interface RunSettings {
 async function runProgram(lang: CodeLanguage, source: string, stdin: string | undefined, s: RunSettings): Promise<SandboxResult> {
   writeFileSync(join(s.dir, FILE[lang]), source);
   return runSandboxed({
-    argv: ARGV[lang],
+    argv: argv(lang, stdin !== undefined),
     workDir: s.dir,
     ...(stdin !== undefined ? { stdin } : {}),
     limits: {
@@ -65,6 +71,12 @@ function lastLine(s: string): string {
   return (lines[lines.length - 1] ?? '').slice(0, 500);
 }
 
+/** The innermost `File "…"` line of a Python traceback: where the error was raised. */
+function lastFileLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => /^\s*File "/.test(l));
+  return lines[lines.length - 1] ?? '';
+}
+
 /** Classify a finished run that was expected to exit 0. */
 export function classifyRun(r: SandboxResult, lang: CodeLanguage): { verdict: CodeVerdict; reason: string } {
   if (r.spawnError) return { verdict: 'error', reason: `sandbox failed: ${r.spawnError}` };
@@ -74,7 +86,7 @@ export function classifyRun(r: SandboxResult, lang: CodeLanguage): { verdict: Co
   if (r.exitCode === null && /output limit/.test(r.stderr)) return { verdict: 'failed', reason: 'output limit exceeded' };
   if (r.memoryExceeded) return { verdict: 'failed', reason: 'memory limit exceeded' };
   const syntax = lang === 'python'
-    ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /File "\/work\/main\.py"/.test(r.stderr) && !/File "<string>"/.test(r.stderr)
+    ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /^\s*File "(\/work\/main\.py|candidate\.py)"/.test(lastFileLine(r.stderr))
     : /^SyntaxError\b/m.test(r.stderr) && /main\.js:\d+/.test(r.stderr);
   const reason = lastLine(r.stderr) || `exit ${r.exitCode ?? r.signal ?? 'unknown'}`;
   if (syntax) return { verdict: 'error', reason };

@@ -120,3 +120,15 @@ test('a bad target is an input error naming the field', () => {
   assert.throws(() => parseCodeTarget({ format: 'humaneval', language: 'cobol' }, 'i2'), /language/);
   assert.throws(() => parseCodeTarget('nope', 'i3'), /object/);
 });
+
+test('a demo __main__ block in a function reply does not run; ESM export is accepted in JavaScript', async () => {
+  const demo = '```python\ndef add(a, b):\n    return a + b\n\nif __name__ == "__main__":\n    print(add(int(input()), 1))\n```';
+  const r = await scoreCode(demo, heItem(), {}, {});
+  assert.equal(r.pass, true, String(r.details?.['reason']));
+  const js = await scoreCode('```js\nexport function add(a, b) {\n  return a + b;\n}\n```', heItem('javascript'), {}, {});
+  assert.equal(js.pass, true, String(js.details?.['reason']));
+  // stdin programs still run as __main__
+  const io: Item = { id: 's', input: {}, target: { format: 'stdio', language: 'python', tests: [{ input: '3\n', output: '4' }] } };
+  const main = await scoreCode('```python\ndef main():\n    print(int(input()) + 1)\n\nif __name__ == "__main__":\n    main()\n```', io, {}, {});
+  assert.equal(main.pass, true, String(main.details?.['reason']));
+});
