@@ -13,6 +13,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { runSandboxed, type SandboxLimits, type SandboxResult } from '../../sandbox/index.js';
+import { DsabenchError } from '../../errors.js';
 import type { FileEntry, TerminalTarget } from './tasks.js';
 
 export const APP = '/app';
@@ -70,6 +71,10 @@ function flags(f: SandboxFlags): { unsafeNoSandbox?: boolean; signal?: AbortSign
 
 /** Build /app (files, then setup.sh in a sandbox). Idempotent per work dir. */
 export async function prepareEnvironment(workDir: string, t: TerminalTarget, f: SandboxFlags = {}): Promise<EnvState> {
+  if (f.unsafeNoSandbox) {
+    // Without the sandbox there is no /app: the task's paths would point into the host.
+    throw new DsabenchError('E_UNSUPPORTED', 'terminal tasks run only inside the sandbox (their files live at /app); drop --unsafe-no-sandbox');
+  }
   const existing = readState(workDir);
   if (existing?.prepared) return existing;
   const app = join(workDir, 'app');
