@@ -10,7 +10,7 @@ import { buildUnshareCommand } from './unshare.js';
 import { DEFAULT_LIMITS, type SandboxLimits, type SandboxSpec } from './types.js';
 import { buildSandboxCommand, defaultEnv, prlimitArgs } from './command.js';
 import { requireSandbox, which } from './detect.js';
-import { allocateUid, chownTree, killUid, releaseUid, rssOfUid, threadsOfUid } from './uid.js';
+import { allocateUid, chownTree, killUid, releaseUid, rssOfTree, rssOfUid, threadsOfUid } from './uid.js';
 import { DsabenchError } from '../errors.js';
 
 export interface Launched {
@@ -87,10 +87,13 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     killGroup(child);
     if (uid !== null) killUid(uid);
   };
-  if (uid !== null) {
-    const sandboxUid = uid;
+  // Root hosts count the sandbox's own uid; others the process tree under the sandbox.
+  const sandboxUid = uid;
+  const rootPid = child.pid;
+  const measure = sandboxUid !== null ? (): number => rssOfUid(sandboxUid) : rootPid !== undefined ? (): number => rssOfTree(rootPid) : null;
+  if (measure) {
     watchdog = setInterval(() => {
-      if (rssOfUid(sandboxUid) > limits.totalMemoryBytes) {
+      if (measure() > limits.totalMemoryBytes) {
         overMemory = true;
         killAll();
       }

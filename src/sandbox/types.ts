@@ -13,8 +13,8 @@ export interface SandboxLimits {
   /** RLIMIT_AS (bytes of address space per process). */
   memoryBytes: number;
   /**
-   * Resident memory of ALL the sandbox's processes together (root hosts: sampled every
-   * 100 ms by uid, the sandbox is killed above it). RLIMIT_AS alone bounds one process,
+   * Resident memory of ALL the sandbox's processes together, sampled every 100 ms (root
+   * hosts: by the sandbox's own uid; others: the process tree under it); killed above it. RLIMIT_AS alone bounds one process,
    * not a swarm of forks each just under it; cgroups are not relied upon.
    */
   totalMemoryBytes: number;

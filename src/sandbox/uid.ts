@@ -146,3 +146,49 @@ export function threadsOfUid(uid: number): number {
   }
   return total;
 }
+
+/**
+ * Resident memory (bytes) of `rootPid` and all its descendants. Inside a pid namespace an
+ * orphan is re-parented to the namespace's init, itself a child of the sandbox's first
+ * process, so the tree holds every process of the sandbox (non-root hosts: no own uid).
+ */
+export function rssOfTree(rootPid: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  const page = 4096;
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    try {
+      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
+      // comm may hold spaces and parens: fields start after the last ')'
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(n), Number(f[1]));
+      rss.set(Number(n), Number(f[21]) * page);
+    } catch {
+      // exited
+    }
+  }
+  const children = new Map<number, number[]>();
+  for (const [pid, pp] of parent) {
+    const list = children.get(pp);
+    if (list) list.push(pid);
+    else children.set(pp, [pid]);
+  }
+  let total = 0;
+  const stack = [rootPid];
+  const seen = new Set<number>();
+  while (stack.length) {
+    const pid = stack.pop()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    total += rss.get(pid) ?? 0;
+    for (const c of children.get(pid) ?? []) stack.push(c);
+  }
+  return total;
+}
