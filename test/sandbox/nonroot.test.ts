@@ -1,0 +1,60 @@
+/**
+ * The non-root path (bubblewrap with a user namespace, no per-sandbox uid): when the tests
+ * run as root, a child node process drops to `nobody` and runs the checks there.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packagePath } from '../../src/util/package.js';
+import { which } from '../../src/sandbox/detect.js';
+
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot ? 'needs root to switch to nobody' : which('setpriv') === null || which('bwrap') === null ? 'needs setpriv and bwrap' : false;
+
+test('as an unprivileged user: isolation, fork bomb and memory swarm are contained', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsabench-nonroot-'));
+  chmodSync(dir, 0o777);
+  const visible = join(tmpdir(), `dsabench-nonroot-visible-${process.pid}`);
+  writeFileSync(visible, 'x', { mode: 0o644 });
+  const sandbox = pathToFileURL(packagePath('dist', 'src', 'sandbox', 'index.js')).href;
+  const script = `
+    import { runSandboxed } from ${JSON.stringify(sandbox)};
+    import { mkdtempSync } from 'node:fs';
+    const wd = mkdtempSync(${JSON.stringify(join(dir, 'wd-'))});
+    const out = {};
+    let r = await runSandboxed({ argv: ['bash', '-c', 'id -u; touch /work/ok && echo wrote; test -e ${visible} && echo visible; touch /usr/x 2>/dev/null && echo usr; true'], workDir: wd });
+    out.basic = [r.isolation, r.exitCode, r.stdout];
+    let t = Date.now();
+    r = await runSandboxed({ argv: ['python3', '-c', 'import os\\nwhile True:\\n    try:\\n        os.fork()\\n    except OSError:\\n        pass'], workDir: wd, limits: { wallMs: 1500, nproc: 32 } });
+    out.bomb = [r.timedOut, Date.now() - t];
+    t = Date.now();
+    r = await runSandboxed({ argv: ['python3', '-c', 'import os, time\\nfor _ in range(6):\\n    if os.fork() == 0:\\n        b = b"x" * (300 << 20)\\n        time.sleep(30)\\ntime.sleep(30)'], workDir: wd, limits: { wallMs: 8000, totalMemoryBytes: 800 << 20 } });
+    out.swarm = [r.memoryExceeded === true, Date.now() - t];
+    console.log(JSON.stringify(out));
+  `;
+  try {
+    const res = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--input-type=module', '-e', script], {
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    assert.equal(res.code, 0, res.out);
+    const o = JSON.parse(res.out.trim().split('\n').pop()!) as { basic: [string, number, string]; bomb: [boolean, number]; swarm: [boolean, number] };
+    assert.deepEqual(o.basic, ['bwrap', 0, '1000\nwrote\n']);
+    assert.equal(o.bomb[0], true);
+    assert.ok(o.bomb[1] < 6000, `fork bomb took ${o.bomb[1]} ms`);
+    assert.equal(o.swarm[0], true, 'memory swarm not stopped');
+    assert.ok(o.swarm[1] < 6000);
+  } finally {
+    rmSync(visible, { force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
