@@ -137,19 +137,26 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     const int64_t nh = ch.he - ch.hb, t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
     return a.q + (t * a.H + h) * a.Dqk;
   };
+  // out[row r][c] = Ot[c][r] / l[r], lse = m + log l (a row with no valid key: 0 and -inf).
+  // Blocks of 16 dims keep both the Ot reads and the out writes within a few cache lines.
   const auto finalize = [&](const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l) {
     const int64_t nh = ch.he - ch.hb, R = (ch.te - ch.tb) * nh;
+    std::vector<float*> orow((size_t)R);
+    std::vector<float> inv((size_t)R);
     for (int64_t r = 0; r < R; r++) {
       const int64_t t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
-      float* o = a.out + (t * a.H + h) * a.Dv;
-      if (!(m[r] > NEG_INF) || !(l[r] > 0.f)) {
-        for (int64_t c = 0; c < a.Dv; c++) o[c] = 0.f;
-        a.lse[t * a.H + h] = NEG_INF;
-        continue;
+      orow[(size_t)r] = a.out + (t * a.H + h) * a.Dv;
+      const bool empty = !(m[r] > NEG_INF) || !(l[r] > 0.f);
+      inv[(size_t)r] = empty ? 0.f : 1.f / l[r];
+      a.lse[t * a.H + h] = empty ? NEG_INF : m[r] + std::log(l[r]);
+    }
+    for (int64_t cb = 0; cb < a.Dv; cb += 16) {
+      const int64_t ce = std::min(a.Dv, cb + 16);
+      for (int64_t r = 0; r < R; r++) {
+        float* o = orow[(size_t)r];
+        const float iv = inv[(size_t)r];
+        for (int64_t c = cb; c < ce; c++) o[c] = Ot[c * Rpad + r] * iv;
       }
-      const float inv = 1.f / l[r];
-      for (int64_t c = 0; c < a.Dv; c++) o[c] = Ot[c * Rpad + r] * inv;
-      a.lse[t * a.H + h] = m[r] + std::log(l[r]);
     }
   };
 
@@ -227,24 +234,32 @@ void attention(const Kernels& kr, const AttnArgs& a) {
   });
 
   if (nsplit > 1) {
+    // Split-K merge: M = max_s m_s, w_s = exp(m_s - M), l = Σ w_s l_s, Ot = Σ w_s Ot_s.
     for (int64_t ci = 0; ci < nch; ci++) {
       const Chunk& ch = chunks[(size_t)ci];
       const int64_t R = (ch.te - ch.tb) * (ch.he - ch.hb), Rpad = roundUp(R, W);
-      FloatBuf Ot(a.Dv * Rpad), m(Rpad), l(Rpad);
+      FloatBuf Ot(a.Dv * Rpad), m(Rpad), l(Rpad), w(nsplit * Rpad);
       for (int64_t r = 0; r < R; r++) {
         float M = NEG_INF;
         for (int64_t s = 0; s < nsplit; s++) M = std::max(M, partials[(size_t)(ci * nsplit + s)].m.p[r]);
         m.p[r] = M;
-        if (!(M > NEG_INF)) continue;
         float lsum = 0.f;
         for (int64_t s = 0; s < nsplit; s++) {
           const Partial& p = partials[(size_t)(ci * nsplit + s)];
-          if (!(p.m.p[r] > NEG_INF)) continue;
-          const float e = std::exp(p.m.p[r] - M);
+          const float e = (M > NEG_INF && p.m.p[r] > NEG_INF) ? std::exp(p.m.p[r] - M) : 0.f;
+          w.p[s * Rpad + r] = e;
           lsum += p.l.p[r] * e;
-          for (int64_t c = 0; c < a.Dv; c++) Ot.p[c * Rpad + r] += p.Ot.p[c * Rpad + r] * e;
         }
         l.p[r] = lsum;
+      }
+      for (int64_t s = 0; s < nsplit; s++) {
+        const float* src = partials[(size_t)(ci * nsplit + s)].Ot.p;
+        const float* ws = w.p + s * Rpad;
+        for (int64_t c = 0; c < a.Dv; c++) {
+          float* dst = Ot.p + c * Rpad;
+          const float* sr = src + c * Rpad;
+          for (int64_t r = 0; r < R; r++) dst[r] += sr[r] * ws[r];
+        }
       }
       finalize(ch, Rpad, Ot.p, m.p, l.p);
     }
