@@ -109,6 +109,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     stderrBytes: err.total,
     truncated: out.truncated || err.truncated,
     ...(memoryExceeded ? { memoryExceeded: true } : {}),
+    ...(outputKilled ? { outputLimitExceeded: true } : {}),
     wallMs: Date.now() - started,
     isolation: h.isolation,
     ...(spawnError ? { spawnError } : {}),

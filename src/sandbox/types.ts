@@ -80,6 +80,8 @@ export interface SandboxResult {
   /** Total bytes written to each stream (captured or not). */
   stdoutBytes: number;
   stderrBytes: number;
+  /** The command wrote far more than `outputBytes` and was killed. */
+  outputLimitExceeded?: boolean;
   /** The sandbox's processes together went over `totalMemoryBytes` and were killed. */
   memoryExceeded?: boolean;
   /** Some output was dropped at `outputBytes`. */

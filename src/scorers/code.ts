@@ -83,7 +83,7 @@ export function classifyRun(r: SandboxResult, lang: CodeLanguage): { verdict: Co
   if (r.timedOut) return { verdict: 'timeout', reason: `wall-clock limit (${r.wallMs} ms)` };
   if (r.exitCode === SIGXCPU_EXIT || r.signal === 'SIGXCPU') return { verdict: 'timeout', reason: 'CPU time limit' };
   if (r.exitCode === 0) return { verdict: 'passed', reason: '' };
-  if (r.exitCode === null && /output limit/.test(r.stderr)) return { verdict: 'failed', reason: 'output limit exceeded' };
+  if (r.outputLimitExceeded) return { verdict: 'failed', reason: 'output limit exceeded' };
   if (r.memoryExceeded) return { verdict: 'failed', reason: 'memory limit exceeded' };
   const syntax = lang === 'python'
     ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /^\s*File "(\/work\/main\.py|candidate\.py)"/.test(lastFileLine(r.stderr))

@@ -122,6 +122,7 @@ const CASES: Array<{ name: string; body: () => string; timeoutS: number; options
   {
     name: 'prints 1 GB',
     timeoutS: 10,
+    reason: /output limit/,
     body: () => ind('chunk = "x" * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)\nreturn 1'),
   },
   {
