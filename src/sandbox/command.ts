@@ -16,7 +16,8 @@
  * process group kills bwrap, whose pid-namespace init then dies (--die-with-parent), and
  * the kernel kills every process left in that namespace.
  */
-import { chmodSync, lstatSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxBind, SandboxLimits } from './types.js';
@@ -38,15 +39,51 @@ export const ETC_FILES = [
 ];
 
 let etcDir: string | undefined;
-/** A private passwd/group naming the sandbox user, written once per process. */
+
+const ETC_CONTENT: Record<string, string> = {
+  passwd: `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${INSIDE_UID}:${INSIDE_UID}:sandbox:/tmp/home:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+  group: `root:x:0:\nsandbox:x:${INSIDE_UID}:\nnogroup:x:65534:\n`,
+  hosts: '127.0.0.1 localhost\n::1 localhost\n',
+};
+
+/** The dir is ours, not a link, not writable by others, and holds exactly our files. */
+function etcDirIsGood(d: string): boolean {
+  try {
+    const st = lstatSync(d);
+    if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid) || (st.mode & 0o022) !== 0) return false;
+    return Object.entries(ETC_CONTENT).every(([name, text]) => {
+      const f = lstatSync(join(d, name));
+      return f.isFile() && f.uid === st.uid && readFileSync(join(d, name), 'utf8') === text;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A passwd/group/hosts naming the sandbox user, shared by every process of this uid (a
+ * fixed, content-addressed path under the temp dir, so nothing piles up); a dir at that
+ * path that we did not make exactly so is never trusted (a private one is made instead).
+ */
 export function syntheticEtc(): string {
   if (etcDir) return etcDir;
+  const tag = createHash('sha256').update(JSON.stringify(ETC_CONTENT)).digest('hex').slice(0, 12);
+  const shared = join(tmpdir(), `dsabench-etc-${process.getuid?.() ?? 'u'}-${tag}`);
+  if (etcDirIsGood(shared)) return (etcDir = shared);
   const d = mkdtempSync(join(tmpdir(), 'dsabench-etc-'));
-  writeFileSync(join(d, 'passwd'), `root:x:0:0:root:/root:/bin/sh\nsandbox:x:${INSIDE_UID}:${INSIDE_UID}:sandbox:/tmp/home:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`, { mode: 0o644 });
-  writeFileSync(join(d, 'group'), `root:x:0:\nsandbox:x:${INSIDE_UID}:\nnogroup:x:65534:\n`, { mode: 0o644 });
-  writeFileSync(join(d, 'hosts'), '127.0.0.1 localhost\n::1 localhost\n', { mode: 0o644 });
+  for (const [name, text] of Object.entries(ETC_CONTENT)) writeFileSync(join(d, name), text, { mode: 0o644 });
   chmodSync(d, 0o755);
+  try {
+    renameSync(d, shared); // atomic publish; fails if another process got there first
+    if (etcDirIsGood(shared)) return (etcDir = shared);
+  } catch {
+    if (etcDirIsGood(shared)) {
+      rmSync(d, { recursive: true, force: true });
+      return (etcDir = shared);
+    }
+  }
   etcDir = d;
+  process.once('exit', () => rmSync(d, { recursive: true, force: true }));
   return d;
 }
 
