@@ -34,7 +34,8 @@ const FILE: Record<CodeLanguage, string> = { python: 'main.py', javascript: 'mai
 function argv(lang: CodeLanguage, asScript: boolean): string[] {
   if (lang === 'javascript') return ['node', '--max-old-space-size=1024', 'main.js'];
   if (asScript) return ['python3', '-X', 'utf8', 'main.py'];
-  return ['python3', '-X', 'utf8', '-c', "import runpy, sys; sys.argv = ['/work/main.py']; runpy.run_path('/work/main.py', run_name='__dsabench__')"];
+  // Relative path: the cwd is the work dir both inside the sandbox and in the unsafe mode.
+  return ['python3', '-X', 'utf8', '-c', "import runpy, sys; sys.argv = ['main.py']; runpy.run_path('main.py', run_name='__dsabench__')"];
 }
 
 interface RunSettings {
@@ -86,7 +87,7 @@ export function classifyRun(r: SandboxResult, lang: CodeLanguage): { verdict: Co
   if (r.outputLimitExceeded) return { verdict: 'failed', reason: 'output limit exceeded' };
   if (r.memoryExceeded) return { verdict: 'failed', reason: 'memory limit exceeded' };
   const syntax = lang === 'python'
-    ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /^\s*File "(\/work\/main\.py|candidate\.py)"/.test(lastFileLine(r.stderr))
+    ? /^\s*(SyntaxError|IndentationError|TabError)\b/m.test(r.stderr) && /^\s*File "((\/work\/)?main\.py|candidate\.py)"/.test(lastFileLine(r.stderr))
     : /^SyntaxError\b/m.test(r.stderr) && /main\.js:\d+/.test(r.stderr);
   const reason = lastLine(r.stderr) || `exit ${r.exitCode ?? r.signal ?? 'unknown'}`;
   if (syntax) return { verdict: 'error', reason };

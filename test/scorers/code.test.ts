@@ -132,3 +132,16 @@ test('a demo __main__ block in a function reply does not run; ESM export is acce
   const main = await scoreCode('```python\ndef main():\n    print(int(input()) + 1)\n\nif __name__ == "__main__":\n    main()\n```', io, {}, {});
   assert.equal(main.pass, true, String(main.details?.['reason']));
 });
+
+test('the unsafe opt-out still scores (no namespaces; rlimits and the wall clock only)', async () => {
+  const orig = process.stderr.write.bind(process.stderr);
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    const ok = await scoreCode('```python\ndef add(a, b):\n    return a + b\n```', heItem(), {}, { unsafeNoSandbox: true });
+    assert.deepEqual([ok.pass, ok.details?.['isolation']], [true, 'none']);
+    const bad = await scoreCode('```python\ndef add(a, b):\n    return 0\n```', heItem(), {}, { unsafeNoSandbox: true });
+    assert.equal(bad.pass, false);
+  } finally {
+    process.stderr.write = orig;
+  }
+});
