@@ -2,4 +2,4 @@
 set -euo pipefail
 cd /app
 cd repo
-git log -S API_TOKEN --format=%H --reverse | head -1 > /app/answer.txt
+git log -S API_TOKEN --format=%H --reverse | sed -n 1p > /app/answer.txt
