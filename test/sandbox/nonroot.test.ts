@@ -5,15 +5,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packagePath } from '../../src/util/package.js';
 import { which } from '../../src/sandbox/detect.js';
 
+/** `nobody` can reach the built package: every ancestor o+x, the files o+r. */
+function readableByOthers(file: string): boolean {
+  try {
+    if ((statSync(file).mode & 0o004) === 0) return false;
+    for (let d = dirname(file); d !== dirname(d); d = dirname(d)) if ((statSync(d).mode & 0o001) === 0) return false;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const isRoot = process.getuid?.() === 0;
-const skip = !isRoot ? 'needs root to switch to nobody' : which('setpriv') === null || which('bwrap') === null ? 'needs setpriv and bwrap' : false;
+const skip = !isRoot ? 'needs root to switch to nobody'
+  : which('setpriv') === null || which('bwrap') === null ? 'needs setpriv and bwrap'
+    : !readableByOthers(packagePath('dist', 'src', 'sandbox', 'index.js')) ? 'the checkout is not readable by nobody'
+      : false;
 
 test('as an unprivileged user: isolation, fork bomb and memory swarm are contained', { skip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dsabench-nonroot-'));
