@@ -16,10 +16,10 @@
  * process group kills bwrap, whose pid-namespace init then dies (--die-with-parent), and
  * the kernel kills every process left in that namespace.
  */
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SandboxBind, SandboxLimits } from './types.js';
 import type { SandboxTools } from './detect.js';
 
@@ -109,9 +109,34 @@ function rootLinks(): string[] {
   return rootLinkSpecs().flatMap((l) => (l.kind === 'link' ? ['--symlink', l.target, l.path] : ['--ro-bind', l.path, l.path]));
 }
 
+/**
+ * The install prefix of the node running us when it lives outside /usr (nvm, a tarball in
+ * /opt): bound read-only at the same path so JavaScript tasks find the same `node`.
+ */
+export function nodePrefix(): string | null {
+  let exe: string;
+  try {
+    exe = realpathSync(process.execPath);
+  } catch {
+    return null;
+  }
+  if (exe.startsWith('/usr/')) return null;
+  const prefix = dirname(dirname(exe));
+  return prefix === '/' ? null : prefix;
+}
+
+/** Host paths bound read-only at the same place, besides /usr: /etc bits and node's prefix. */
+export function sharedReadOnlyPaths(): string[] {
+  const out = ETC_FILES.filter((f) => existsSync(f));
+  const np = nodePrefix();
+  if (np) out.push(np);
+  return out;
+}
+
 export function defaultEnv(mountPoint: string): Record<string, string> {
+  const np = nodePrefix();
   return {
-    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: `${np ? `${np}/bin:` : ''}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: '/tmp/home',
     USER: 'sandbox',
     LOGNAME: 'sandbox',
@@ -170,7 +195,17 @@ export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
     // bwrap would create /etc 0700 as a side effect of the first bind below.
     '--perms', '0755', '--dir', '/etc',
   ];
-  for (const f of ETC_FILES) bw.push('--ro-bind-try', f, f);
+  const made = new Set<string>(['/', '/etc', '/usr']);
+  for (const f of sharedReadOnlyPaths()) {
+    // bwrap would create missing parents 0700, unreadable to the sandbox's uid
+    const parents: string[] = [];
+    for (let d = dirname(f); !made.has(d); d = dirname(d)) parents.unshift(d);
+    for (const d of parents) {
+      bw.push('--perms', '0755', '--dir', d);
+      made.add(d);
+    }
+    bw.push('--ro-bind', f, f);
+  }
   bw.push(...bind(join(etc, 'passwd'), '/etc/passwd', true));
   bw.push(...bind(join(etc, 'group'), '/etc/group', true));
   bw.push(...bind(join(etc, 'hosts'), '/etc/hosts', true));

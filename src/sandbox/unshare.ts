@@ -16,8 +16,7 @@
  * kills everything else in the namespace. The network namespace has only a loopback that
  * is down.
  */
-import { existsSync } from 'node:fs';
-import { ETC_FILES, prlimitArgs, rootLinkSpecs, syntheticEtc, type BuildArgs, type BuiltCommand } from './command.js';
+import { prlimitArgs, rootLinkSpecs, sharedReadOnlyPaths, syntheticEtc, type BuildArgs, type BuiltCommand } from './command.js';
 
 const SETUP = String.raw`set -eu
 R=$1; W=$2; MP=$3; CWD=$4; TMPSZ=$5; ETC=$6; NB=$7; shift 7
@@ -70,7 +69,7 @@ export function buildUnshareCommand(b: BuildArgs, rootDir: string): BuiltCommand
   const setupArgs: string[] = [rootDir, b.workDir, b.mountPoint, b.cwd, String(Math.floor(b.limits.tmpBytes)), etc, String(b.binds.length)];
   setupArgs.push('--links');
   for (const l of rootLinkSpecs()) setupArgs.push(...(l.kind === 'link' ? ['link', l.target, l.path] : ['dir', l.path]));
-  setupArgs.push('--etc', ...ETC_FILES.filter((f) => existsSync(f)), '--binds');
+  setupArgs.push('--etc', ...sharedReadOnlyPaths(), '--binds');
   for (const x of b.binds) setupArgs.push(x.host, x.inside, x.readOnly ? 'ro' : 'rw');
   setupArgs.push('--');
   const inner: string[] = [
