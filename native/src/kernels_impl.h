@@ -21,6 +21,20 @@ static inline const float* row_f32(const RowSource& src, int64_t pos, float* buf
   return buf;
 }
 
+// Copy of row `pos` (first `dim` elements) into `buf` as fp32.
+static inline const float* gather_f32(const RowSource& src, int64_t pos, float* buf, int dim) {
+  const int64_t off = pos * src.stride + src.offset;
+  if (src.dtype == DType::F32) {
+    const float* s = static_cast<const float*>(src.base) + off;
+    int d = 0;
+    for (; d + W <= dim; d += W) vstore(buf + d, vload(s + d));
+    for (; d < dim; d++) buf[d] = s[d];
+  } else {
+    cvt_bf16(static_cast<const uint16_t*>(src.base) + off, buf, dim);
+  }
+  return buf;
+}
+
 // ---- scores: S[j][r] = Σ_d Qt[d][r] · k_j[d] for QK_C keys × VH row-vectors --------------
 // Shapes: Qt [D][Rpad] (offset to the row vector), kp[QK_C] key rows of D floats,
 // S [QK_C][Rpad] (offset to the row vector). Passes: one sweep over d, QK_C·VH accumulators.
@@ -115,14 +129,22 @@ static void attn_chunk(const AttnChunk& c) {
     for (int j = 0; j < nb; j++) {
       const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
       if (pos > maxPos) maxPos = pos;
-      c.kptr[j] = row_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.vSharesK ? c.Dqk : c.Dqk);
-      c.vptr[j] = c.vSharesK ? c.kptr[j] : row_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
+      if (c.idx) {
+        // Scattered rows are gathered into a contiguous block: one sequential read per row
+        // (which the hardware prefetches well) instead of many short streams in the tiles.
+        c.kptr[j] = gather_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.Dqk);
+        c.vptr[j] = c.vSharesK ? c.kptr[j] : gather_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
+      } else {
+        c.kptr[j] = row_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.Dqk);
+        c.vptr[j] = c.vSharesK ? c.kptr[j] : row_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
+      }
     }
     const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
     for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
-    // The next block's rows are requested now and arrive while this block computes (sparse
-    // keys are scattered, so hardware prefetchers cannot guess them; dense rows are long).
-    if (j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
+    // Sparse keys are scattered, so hardware prefetchers cannot guess the next rows: the
+    // next block's rows are requested now and arrive while this block computes. (Dense and
+    // indexer streams are sequential; explicit prefetch there measured slower.)
+    if (c.idx && j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
 
     for (int j = 0; j < nbPad; j += QK_C)
       for (int v = 0; v < nv; v += QK_VH)
@@ -227,13 +249,6 @@ static void indexer_chunk(const IndexerChunk& c) {
       }
     }
     if (!direct && c.transform) c.transform(c.kbuf, nb, c.D, c.transformCtx);
-    // The key stream is the indexer's only DRAM traffic: request the next block now.
-    if (j0 + IXB < c.n) {
-      const int64_t esz = c.K.dtype == DType::F32 ? 4 : 2;
-      const char* nx = static_cast<const char*>(c.K.base) + ((c.s0 + j0 + IXB) * c.K.stride + c.K.offset) * esz;
-      const int64_t bytes = imin64(IXB, c.n - j0 - IXB) * c.K.stride * esz;
-      for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(nx + b, 0, 2);
-    }
     const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
     for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
     for (int j = 0; j < nbPad; j += IX_C) {
