@@ -123,7 +123,7 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     int64_t maxN = 0;
     for (const Chunk& c : chunks) maxN = std::max(maxN, c.n);
     nsplit = (4 * a.threads + nch - 1) / nch;
-    nsplit = std::max<int64_t>(1, std::min<int64_t>(nsplit, maxN / (2 * kr.blockKeys)));
+    nsplit = std::max<int64_t>(1, std::min<int64_t>(nsplit, maxN / (4 * kr.blockKeys)));
   }
   const int64_t items = nch * nsplit;
   int64_t maxRows = 0;

@@ -75,6 +75,10 @@ export interface AttentionBenchRow {
   /** FMA peak measured just before this length's rows (same threads and SIMD path). */
   peak_gflops: number;
   peak_fraction: number;
+  /** GFLOP per CPU-second (all threads together) and its fraction of one core's FMA peak:
+   *  the kernel's efficiency while it runs, whatever else shares the machine. */
+  gflops_per_cpu_s?: number;
+  cpu_peak_fraction?: number;
   /** dense rows: PyTorch CPU median for the same computation, and torch_ms / ms_median. */
   torch_ms_median?: number;
   speedup_vs_torch?: number;
@@ -86,8 +90,10 @@ export interface AttentionBenchRow {
 export interface AttentionBenchResult {
   options: Omit<AttentionBenchOptions, 'log'>;
   simd: SimdPath;
-  /** Best FMA peak seen during the run. */
+  /** Best FMA peak seen during the run (all threads). */
   peak_gflops: number;
+  /** One core's FMA peak (best of two), the reference of cpu_peak_fraction. */
+  core_peak_gflops: number;
   baseline_rss_mb: number;
   cache_mb: number;
   torch: { version: string; python: string; method: string } | { error: string } | null;
@@ -160,6 +166,8 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
   // The peak is measured again right before each length's rows: on a shared machine the
   // load changes during a run, and a row is compared with what the cores gave at that time.
   let bestPeak = fmaPeak({ threads, ms: 600 });
+  // One core's peak, for the CPU-time view: GFLOP per CPU-second (all threads) vs this.
+  const corePeak = threads === 1 ? bestPeak : Math.max(fmaPeak({ threads: 1, ms: 300 }), fmaPeak({ threads: 1, ms: 300 }));
   log(`FMA peak (${simd}, ${threads} thread${threads > 1 ? 's' : ''}): ${bestPeak.toFixed(1)} GFLOP/s`);
 
   const rows: AttentionBenchRow[] = [];
@@ -200,6 +208,8 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
         ms_median: round(t.median, 3), ms_min: round(t.min, 3), cpu_ms_median: round(t.cpu, 3), gflop: round(flop / 1e9, 4),
         gflops: round(gflops, 2), peak_gflops: round(peak, 1), peak_fraction: round(gflops / peak, 3), rss_peak_mb: round(rssMb(), 1),
       };
+      row.gflops_per_cpu_s = round(flop / (t.cpu * 1e6), 2);
+      row.cpu_peak_fraction = round(flop / (t.cpu * 1e6) / corePeak, 3);
       if (attention === 'dense') denseMs = t.median;
       if (attention === 'sparse') row.speedup_vs_dense = round(denseMs / t.median, 2);
       rows.push(row);
@@ -219,7 +229,7 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
   }
   const { log: _log, ...options } = opts;
   return {
-    options, simd, peak_gflops: round(bestPeak, 2), baseline_rss_mb: round(baseline, 1), cache_mb: round(cacheMb, 1), torch, rows,
+    options, simd, peak_gflops: round(bestPeak, 2), core_peak_gflops: round(corePeak, 2), baseline_rss_mb: round(baseline, 1), cache_mb: round(cacheMb, 1), torch, rows,
   };
 }
 
@@ -247,14 +257,14 @@ export function parseLength(s: string): number | null {
 
 /** Markdown table of the rows (for the terminal and BENCHMARKS.md). */
 export function formatBenchTable(res: AttentionBenchResult): string {
-  const head = '| mode | L | attention | T | ms (median) | CPU ms | GFLOP/s | peak GFLOP/s | % of peak | vs dense | torch ms | vs torch |';
-  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | peak GFLOP/s | % of peak | CPU ms | % of core peak per CPU-s | vs dense | torch ms | vs torch |';
+  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
   const lines = res.rows.map((r) =>
-    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.cpu_ms_median.toFixed(1)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
+    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${r.cpu_ms_median.toFixed(1)} | ${(100 * (r.cpu_peak_fraction ?? 0)).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
   );
   const info = engineInfo();
   return [
-    `SIMD path: ${res.simd} (compiler ${info.compiler}); threads: ${res.options.threads}; best FMA peak: ${res.peak_gflops.toFixed(1)} GFLOP/s (each row: vs the peak measured just before its length)`,
+    `SIMD path: ${res.simd} (compiler ${info.compiler}); threads: ${res.options.threads}; best FMA peak: ${res.peak_gflops.toFixed(1)} GFLOP/s (each row: vs the peak measured just before its length); one core: ${res.core_peak_gflops.toFixed(1)} GFLOP/s`,
     `cache (${res.options.dtype}, L=${Math.max(...res.options.lengths)}): ${res.cache_mb.toFixed(1)} MB; RSS baseline ${res.baseline_rss_mb.toFixed(1)} MB, peak ${Math.max(...res.rows.map((r) => r.rss_peak_mb)).toFixed(1)} MB`,
     res.torch === null ? 'PyTorch peer: off' : 'error' in res.torch ? `PyTorch peer: unavailable (${res.torch.error})` : `PyTorch peer: torch ${res.torch.version} via ${res.torch.method} (${res.torch.python}, same threads)`,
     '',
