@@ -40,6 +40,7 @@ const SHAPES: Shape[] = [
   { T: 3, H: 8, L: 150, Dqk: 20, Dv: 12, Hkv: 2, qStart: 7 },          // GQA
   { T: 4, H: 6, L: 90, Dqk: 16, Dv: 16, Hkv: 6, threads: 2 },          // MHA
   { T: 1, H: 3, L: 200, Dqk: 8, Dv: 5, Hkv: 1, threads: 4 },           // MHA-form MQA, 4 threads
+  { T: 1, H: 16, L: 2100, Dqk: 24, Dv: 16, threads: 3 },               // long decode: several key splits merged
 ];
 
 for (const simd of PATHS) {
