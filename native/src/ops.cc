@@ -50,8 +50,10 @@ struct AttnScratch {
   }
 };
 
+// Online-softmax state of one chunk as accumulated by one thread over the key ranges it took.
 struct Partial {
   FloatBuf Ot, m, l;
+  bool used = false;
 };
 
 }  // namespace
@@ -131,7 +133,10 @@ void attention(const Kernels& kr, const AttnArgs& a) {
   const int64_t RpadMax = roundUp(maxRows, W);
 
   std::vector<AttnScratch> scratch((size_t)std::max<int64_t>(1, std::min<int64_t>(a.threads, items)));
-  std::vector<Partial> partials(nsplit > 1 ? (size_t)items : 0);
+  // Split keys: each thread keeps one running state per chunk and folds every key range it
+  // takes into it (online softmax composes), so states are per (thread, chunk), not per item.
+  const int64_t nthr = std::max<int64_t>(1, std::min<int64_t>(a.threads, items));
+  std::vector<Partial> partials(nsplit > 1 ? (size_t)(nthr * nch) : 0);
 
   const auto qrow = [&](const Chunk& ch, int64_t r) -> const float* {
     const int64_t nh = ch.he - ch.hb, t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
@@ -200,16 +205,23 @@ void attention(const Kernels& kr, const AttnArgs& a) {
       sc.lim[(size_t)r] = r < R ? (int32_t)(a.qStart + ch.tb + r / nh) : std::numeric_limits<int32_t>::max();
 
     float *Ot, *m, *l;
+    bool fresh = true;
     if (nsplit == 1) {
       Ot = sc.Ot.p; m = sc.m.p; l = sc.l.p;
     } else {
-      Partial& p = partials[(size_t)it];
-      p.Ot.alloc(a.Dv * Rpad); p.m.alloc(Rpad); p.l.alloc(Rpad);
+      Partial& p = partials[(size_t)(tid * nch + it / nsplit)];
+      fresh = !p.used;
+      if (fresh) {
+        p.Ot.alloc(a.Dv * Rpad); p.m.alloc(Rpad); p.l.alloc(Rpad);
+        p.used = true;
+      }
       Ot = p.Ot.p; m = p.m.p; l = p.l.p;
     }
-    std::fill(Ot, Ot + a.Dv * Rpad, 0.f);
-    std::fill(m, m + Rpad, NEG_INF);
-    std::fill(l, l + Rpad, 0.f);
+    if (fresh) {
+      std::fill(Ot, Ot + a.Dv * Rpad, 0.f);
+      std::fill(m, m + Rpad, NEG_INF);
+      std::fill(l, l + Rpad, 0.f);
+    }
 
     const int64_t per = (ch.n + nsplit - 1) / nsplit;
     const int64_t ks = std::min(ch.n, si * per), ke = std::min(ch.n, ks + per);
@@ -238,22 +250,26 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     for (int64_t ci = 0; ci < nch; ci++) {
       const Chunk& ch = chunks[(size_t)ci];
       const int64_t R = (ch.te - ch.tb) * (ch.he - ch.hb), Rpad = roundUp(R, W);
-      FloatBuf Ot(a.Dv * Rpad), m(Rpad), l(Rpad), w(nsplit * Rpad);
+      FloatBuf Ot(a.Dv * Rpad), m(Rpad), l(Rpad), w(nthr * Rpad);
       for (int64_t r = 0; r < R; r++) {
         float M = NEG_INF;
-        for (int64_t s = 0; s < nsplit; s++) M = std::max(M, partials[(size_t)(ci * nsplit + s)].m.p[r]);
+        for (int64_t s = 0; s < nthr; s++) {
+          const Partial& p = partials[(size_t)(s * nch + ci)];
+          if (p.used) M = std::max(M, p.m.p[r]);
+        }
         m.p[r] = M;
         float lsum = 0.f;
-        for (int64_t s = 0; s < nsplit; s++) {
-          const Partial& p = partials[(size_t)(ci * nsplit + s)];
-          const float e = (M > NEG_INF && p.m.p[r] > NEG_INF) ? std::exp(p.m.p[r] - M) : 0.f;
+        for (int64_t s = 0; s < nthr; s++) {
+          const Partial& p = partials[(size_t)(s * nch + ci)];
+          const float e = (p.used && M > NEG_INF && p.m.p[r] > NEG_INF) ? std::exp(p.m.p[r] - M) : 0.f;
           w.p[s * Rpad + r] = e;
-          lsum += p.l.p[r] * e;
+          if (e > 0.f) lsum += p.l.p[r] * e;
         }
         l.p[r] = lsum;
       }
-      for (int64_t s = 0; s < nsplit; s++) {
-        const float* src = partials[(size_t)(ci * nsplit + s)].Ot.p;
+      for (int64_t s = 0; s < nthr; s++) {
+        if (!partials[(size_t)(s * nch + ci)].used) continue;
+        const float* src = partials[(size_t)(s * nch + ci)].Ot.p;
         const float* ws = w.p + s * Rpad;
         for (int64_t c = 0; c < a.Dv; c++) {
           float* dst = Ot.p + c * Rpad;
