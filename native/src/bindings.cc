@@ -87,9 +87,15 @@ TensorView getTensor(const Napi::Object& o, const char* key, bool allowBf16, int
   t.length = ta.ElementLength();
   if ((int64_t)t.length != expected)
     fail("E_SHAPE", std::string(key) + " has " + std::to_string(t.length) + " elements, expected " + std::to_string(expected));
-  Napi::ArrayBuffer buf = ta.ArrayBuffer();
-  if (buf.Data() == nullptr && expected > 0) fail("E_SHAPE", std::string(key) + " is detached");
-  t.data = static_cast<const uint8_t*>(buf.Data()) + ta.ByteOffset();
+  // Data pointer from the typed array itself, so SharedArrayBuffer-backed arrays (a cache
+  // shared between workers) work too.
+  void* data = nullptr;
+  napi_typedarray_type type;
+  size_t len = 0, off = 0;
+  napi_value ab;
+  if (napi_get_typedarray_info(o.Env(), ta, &type, &len, &data, &ab, &off) != napi_ok || (data == nullptr && expected > 0))
+    fail("E_SHAPE", std::string(key) + " has no readable data (detached buffer?)");
+  t.data = data;
   return t;
 }
 

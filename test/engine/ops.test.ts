@@ -194,3 +194,12 @@ test('bf16 caches: exact widening vs the reference, and within 2e-2 of fp32', ()
   const back = bf16ToF32(toBf16(k).data);
   assert.ok(relErr(back, k) < 2 ** -8);
 });
+
+test('caches in a SharedArrayBuffer (shared between workers) give the same result', () => {
+  const a = attnArgs({ T: 2, H: 8, L: 64, Dqk: 16, Dv: 8 }, 77);
+  const kv = a.kv as Float32Array;
+  const shared = new Float32Array(new SharedArrayBuffer(kv.byteLength));
+  shared.set(kv);
+  const s = { T: 2, H: 8, L: 64, Dqk: 16, Dv: 8 };
+  assert.deepEqual(denseAttention({ ...s, q: a.q, kv: shared }), denseAttention({ ...s, q: a.q, kv }));
+});
