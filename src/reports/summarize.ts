@@ -5,16 +5,13 @@
  * unbiased pass@k only where every item has n ≥ k attempts.
  */
 import type { AttemptRecord, LatencyStats, SuiteSummary } from '../types.js';
-import { ci95, mean, passAtK, percentile, stderr } from '../util/stats.js';
+import { latency, summarizeGroup } from '../runner/summary.js';
 
-/** Latency percentiles of a list (nulls dropped). */
+/** Latency percentiles of a list (nulls dropped); the runner's definition. */
 export function latencyStats(values: ReadonlyArray<number | null | undefined>): LatencyStats {
   const xs: number[] = [];
   for (const v of values) if (typeof v === 'number' && Number.isFinite(v)) xs.push(v);
-  if (xs.length === 0) return { n: 0, mean: null, p50: null, p90: null, p99: null };
-  const sorted = Float64Array.from(xs).sort();
-  const arr = Array.from(sorted);
-  return { n: xs.length, mean: mean(xs), p50: percentile(arr, 50), p90: percentile(arr, 90), p99: percentile(arr, 99) };
+  return latency(xs);
 }
 
 /** Per-item aggregation: attempts, passes, mean value. Order of first appearance. */
@@ -42,59 +39,12 @@ export function aggregateItems(records: readonly AttemptRecord[]): Map<string, I
   return out;
 }
 
-/** pass@k for k = 1, 2, 4, 8… up to the smallest per-item attempt count; null without repeats. */
-export function passAtKTable(items: Iterable<ItemAggregate>): Record<string, number> | null {
-  const list = [...items];
-  if (list.length === 0) return null;
-  const minN = Math.min(...list.map((i) => i.attempts));
-  if (minN < 2) return null;
-  const out: Record<string, number> = {};
-  for (let k = 1; k <= minN; k *= 2) out[String(k)] = mean(list.map((i) => passAtK(i.attempts, i.passed, k)));
-  if (out[String(minN)] === undefined) out[String(minN)] = mean(list.map((i) => passAtK(i.attempts, i.passed, minN)));
-  return out;
-}
-
-/** One SuiteSummary from the records of one suite × provider. */
+/**
+ * One SuiteSummary from the records of one suite × provider: the runner's own summary,
+ * so a recomputed summary.json cannot drift from the one `dsabench run` writes.
+ */
 export function summarizeRecords(suite: string, provider: string, records: readonly AttemptRecord[]): SuiteSummary {
-  const items = aggregateItems(records);
-  const perItem = [...items.values()].map((i) => i.sum / i.attempts);
-  const values = records.map((r) => r.score.value);
-  const m = mean(values);
-  const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
-  let costTotal = 0;
-  let anyCost = false;
-  for (const r of records) {
-    if (r.usage) {
-      tokens.prompt += r.usage.prompt_tokens;
-      tokens.completion += r.usage.completion_tokens;
-      tokens.reasoning += r.usage.reasoning_tokens ?? 0;
-      tokens.total += r.usage.total_tokens;
-    }
-    if (typeof r.cost === 'number') {
-      costTotal += r.cost;
-      anyCost = true;
-    }
-  }
-  const ci = ci95(perItem, [0, 1]);
-  return {
-    suite,
-    provider,
-    n: records.length,
-    n_items: items.size,
-    n_errors: records.filter((r) => r.error).length,
-    mean: m,
-    stderr: stderr(perItem),
-    ci95: [ci[0], ci[1]],
-    pass_rate: records.length === 0 ? 0 : records.filter((r) => r.score.pass).length / records.length,
-    pass_at_k: passAtKTable(items.values()),
-    latency: {
-      ttft_ms: latencyStats(records.map((r) => r.timings?.ttft_ms)),
-      tpot_ms: latencyStats(records.map((r) => r.timings?.tpot_ms)),
-      e2e_ms: latencyStats(records.map((r) => r.timings?.e2e_ms)),
-    },
-    tokens,
-    cost: { total: anyCost ? costTotal : null, per_item: anyCost && items.size > 0 ? costTotal / items.size : null, currency: 'USD' },
-  };
+  return summarizeGroup(suite, provider, records);
 }
 
 /** Groups records by `suite\0provider` (insertion order kept). */

@@ -24,7 +24,8 @@ interface Cell {
   mean: number;
 }
 
-function latency(xs: number[]): LatencyStats {
+/** Latency percentiles of finite values (nulls and non-numbers are the caller's to drop). */
+export function latency(xs: number[]): LatencyStats {
   if (xs.length === 0) return { n: 0, mean: null, p50: null, p90: null, p99: null };
   const s = sortedCopy(xs);
   return { n: s.length, mean: mean(s), p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99) };
