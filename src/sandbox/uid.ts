@@ -55,53 +55,46 @@ export function chownTree(root: string, uid: number, gid: number): void {
   walk(root);
 }
 
-/** Pids whose real uid is `uid` (host view of /proc). */
-export function pidsOfUid(uid: number): number[] {
-  const out: number[] = [];
+/**
+ * Calls `visit(pid, status)` for every process whose real uid is `uid` (host view of /proc;
+ * `status` is the text of /proc/<pid>/status). With `ownerPrefilter`, /proc entries whose
+ * owner (the effective uid) differs are skipped before their status is read — cheap, and
+ * exact inside a sandbox, where no_new_privs keeps effective = real uid.
+ */
+function forEachProcessOfUid(uid: number, ownerPrefilter: boolean, visit: (pid: number, status: string) => void): void {
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
-    return out;
+    return;
   }
   for (const n of names) {
     if (!/^\d+$/.test(n)) continue;
     try {
-      const st = lstatSync(`/proc/${n}`);
-      if (st.uid !== uid) continue;
-      // The /proc dir owner is the effective uid; confirm the real uid from status.
+      if (ownerPrefilter && lstatSync(`/proc/${n}`).uid !== uid) continue;
       const status = readFileSync(`/proc/${n}/status`, 'utf8');
-      const m = /^Uid:\s+(\d+)/m.exec(status);
-      if (m && Number(m[1]) === uid) out.push(Number(n));
+      const u = /^Uid:\s+(\d+)/m.exec(status);
+      if (u && Number(u[1]) === uid) visit(Number(n), status);
     } catch {
       // exited meanwhile
     }
   }
+}
+
+/** Pids whose real uid is `uid`. */
+export function pidsOfUid(uid: number): number[] {
+  const out: number[] = [];
+  forEachProcessOfUid(uid, true, (pid) => out.push(pid));
   return out;
 }
 
 /** Resident memory (bytes) of every process whose real uid is `uid`. */
 export function rssOfUid(uid: number): number {
   let total = 0;
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      if (lstatSync(`/proc/${n}`).uid !== uid) continue;
-      const status = readFileSync(`/proc/${n}/status`, 'utf8');
-      const u = /^Uid:\s+(\d+)/m.exec(status);
-      if (!u || Number(u[1]) !== uid) continue;
-      const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-      if (m) total += Number(m[1]) * 1024;
-    } catch {
-      // exited
-    }
-  }
+  forEachProcessOfUid(uid, true, (_pid, status) => {
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    if (m) total += Number(m[1]) * 1024;
+  });
   return total;
 }
 
@@ -126,24 +119,11 @@ export function killUid(uid: number): number {
 /** Threads currently owned by `uid` (non-root hosts: NPROC then counts them too). */
 export function threadsOfUid(uid: number): number {
   let total = 0;
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return 0;
-  }
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    try {
-      const status = readFileSync(`/proc/${n}/status`, 'utf8');
-      const u = /^Uid:\s+(\d+)/m.exec(status);
-      if (!u || Number(u[1]) !== uid) continue;
-      const t = /^Threads:\s+(\d+)/m.exec(status);
-      total += t ? Number(t[1]) : 1;
-    } catch {
-      // exited
-    }
-  }
+  // No owner prefilter: NPROC counts by real uid, which a setuid program keeps.
+  forEachProcessOfUid(uid, false, (_pid, status) => {
+    const t = /^Threads:\s+(\d+)/m.exec(status);
+    total += t ? Number(t[1]) : 1;
+  });
   return total;
 }
 
