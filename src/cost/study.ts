@@ -4,7 +4,7 @@
  * the content of cost.json.
  */
 import { breakEven, layerCost, type Mode } from './analytic.js';
-import { buildCurves, checkPositions, measuredBreakEven, summarize, type CostPoint, type CurveSummary } from './curves.js';
+import { buildCurves, checkPositions, measuredBreakEven, summarize, type CostPoint, type CurveOptions, type CurveSummary } from './curves.js';
 import { loadHardware, type HardwareProfile } from './hardware.js';
 import type { ModelProfile } from './profiles.js';
 import { comparePublished, type Comparison } from './published.js';
@@ -50,23 +50,14 @@ export interface CostReport {
   workload?: WorkloadRun[];
 }
 
-export interface StudyOptions {
-  profile: ModelProfile;
-  modes: Mode[];
-  positions: number[];
-  chunk: number;
-  repeats: number;
-  threads: number;
-  timer?: AttentionTimer;
+/** The curve options (minus the projection price, which the study takes from the hardware) and the study's own. */
+export interface StudyOptions extends Omit<CurveOptions, 'projectionPricePerHour'> {
   /** Shown as `timer` when none is given. */
   timerUnavailable?: string;
-  pricePerHour?: number;
-  hardware?: HardwareProfile;
   /** Compare with DeepSeek's published figures (default: for MLA profiles with 128 heads). */
   published?: boolean;
   quality?: { ops: QualityOps; kValues: number[]; shape?: SyntheticShape; seed?: number };
   runs?: string[];
-  onPoint?: (p: CostPoint) => void;
 }
 
 export async function runStudy(o: StudyOptions): Promise<CostReport> {
