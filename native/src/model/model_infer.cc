@@ -1,0 +1,145 @@
+// Inference with a KV cache (see model.h). The attention runs on the engine's own kernels:
+// dense MQA attention over the latent cache, or the fused DSA op (indexer + top-k + sparse
+// attention) when the session is sparse — exactly what `dsabench bench attention` measures.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../engine.h"
+#include "../gemm.h"
+#include "model.h"
+
+namespace dsa {
+namespace model {
+
+Session::Session(const Config& c, const float* params, int64_t maxLen, bool sparse, int64_t topk, int threads)
+    : c_(c), params_(params), maxLen_(maxLen), sparse_(sparse), topk_(topk > 0 ? topk : c.topk),
+      threads_(std::max(1, threads)), kv_(c.layers), ik_(c.layers) {}
+
+void Session::truncate(int64_t n) {
+  if (n < 0 || n > len_)
+    throw EngineError("E_OPTION", "truncate(" + std::to_string(n) + ") outside 0.." + std::to_string(len_));
+  len_ = n;
+}
+
+void Session::forward(const int32_t* tokens, int64_t T, float* out) {
+  const Config& c = c_;
+  if (T < 1) throw EngineError("E_SHAPE", "forward needs at least one token");
+  if (len_ + T > maxLen_)
+    throw EngineError("E_OPTION", "context of " + std::to_string(len_ + T) + " tokens exceeds the session's maxLength " +
+                                      std::to_string(maxLen_));
+  for (int64_t t = 0; t < T; t++)
+    if (tokens[t] < 0 || tokens[t] >= c.V)
+      throw EngineError("E_INDEX", "token " + std::to_string(tokens[t]) + " at " + std::to_string(t) +
+                                       " outside the vocabulary 0.." + std::to_string(c.V - 1));
+  const Kernels& kr = *bestKernels();
+  const int th = threads_;
+  const int64_t d = c.d, H = c.H, Dqk = c.Dqk(), rkv = c.rkv, dn = c.dn, dr = c.dr, dv = c.dv, rq = c.rq, FF = c.I,
+                nI = c.nI, dI = c.dI, qDim = H * (dn + dr), L = len_ + T;
+  const float iwScale = 1.f / std::sqrt((float)nI) / std::sqrt((float)dI);
+  Ptrs P = bindPtrs(c, const_cast<float*>(params_));
+  auto lin = [&](const float* X, int64_t in, const float* W, int64_t o, float* Y) {
+    sgemm(false, true, T, o, in, 1.f, X, in, W, in, 0.f, Y, o, th);
+  };
+  auto rms = [&](const float* x, int64_t xs, int64_t D, const float* w, float* y, int64_t ys) {
+    for (int64_t n = 0; n < T; n++) {
+      const float* xr = x + n * xs;
+      double ss = 0;
+      for (int64_t i = 0; i < D; i++) ss += (double)xr[i] * xr[i];
+      const float r = (float)(1.0 / std::sqrt(ss / D + c.eps));
+      for (int64_t i = 0; i < D; i++) y[n * ys + i] = xr[i] * r * w[i];
+    }
+  };
+  std::vector<float> x(T * d), xn(T * d), cqRaw(T * rq), cq(T * rq), q(T * qDim), kva(T * (rkv + dr)), Q(T * H * Dqk),
+      Olat(T * H * rkv), lse(T * H), o(T * H * dv), tmp(T * std::max(d, FF)), a1(T * FF), a3(T * FF), iq, ikRaw, iw;
+  for (int64_t t = 0; t < T; t++) std::memcpy(&x[t * d], P.embed + (int64_t)tokens[t] * d, d * sizeof(float));
+  for (int li = 0; li < c.layers; li++) {
+    const LayerPtrs& W = P.layer[li];
+    std::vector<float>& kv = kv_[li];
+    if ((int64_t)kv.size() < L * Dqk) kv.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 2 * L)) * Dqk);
+    rms(x.data(), d, d, W.attnNorm, xn.data(), d);
+    lin(xn.data(), d, W.wqa, rq, cqRaw.data());
+    rms(cqRaw.data(), rq, rq, W.qNorm, cq.data(), rq);
+    lin(cq.data(), rq, W.wqb, qDim, q.data());
+    lin(xn.data(), d, W.wkva, rkv + dr, kva.data());
+    for (int64_t t = 0; t < T; t++) {
+      float* row = &kv[(len_ + t) * Dqk];
+      const float* kr_ = &kva[t * (rkv + dr)];
+      double ss = 0;
+      for (int64_t i = 0; i < rkv; i++) ss += (double)kr_[i] * kr_[i];
+      const float r = (float)(1.0 / std::sqrt(ss / rkv + c.eps));
+      for (int64_t i = 0; i < rkv; i++) row[i] = kr_[i] * r * W.kvNorm[i];
+      std::memcpy(row + rkv, kr_ + rkv, dr * sizeof(float));
+      ropeInterleaved(row + rkv, dr, len_ + t, c.theta, false);
+    }
+    // Q [T, H, Dqk]
+    for (int64_t h = 0; h < H; h++) {
+      sgemm(false, false, T, rkv, dn, 1.f, &q[h * (dn + dr)], qDim, W.wkvb + h * (dn + dv) * rkv, rkv, 0.f,
+            &Q[h * Dqk], H * Dqk, th);
+      for (int64_t t = 0; t < T; t++) {
+        float* pe = &Q[(t * H + h) * Dqk + rkv];
+        std::memcpy(pe, &q[t * qDim + h * (dn + dr) + dn], dr * sizeof(float));
+        ropeInterleaved(pe, dr, len_ + t, c.theta, false);
+      }
+    }
+    AttnArgs at;
+    at.q = Q.data(); at.k = kv.data(); at.kd = DType::F32; at.mqa = true;
+    at.T = T; at.H = H; at.Hkv = 1; at.L = L; at.Dqk = Dqk; at.Dv = rkv; at.qStart = len_;
+    at.scale = c.scale(); at.causal = true; at.threads = th; at.out = Olat.data(); at.lse = lse.data();
+    if (sparse_) {
+      std::vector<float>& ik = ik_[li];
+      if ((int64_t)ik.size() < L * dI) ik.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 2 * L)) * dI);
+      iq.resize(T * nI * dI); ikRaw.resize(T * dI); iw.resize(T * nI);
+      lin(cq.data(), rq, W.iwq, nI * dI, iq.data());
+      lin(xn.data(), d, W.iwk, dI, ikRaw.data());
+      lin(xn.data(), d, W.iwProj, nI, iw.data());
+      for (float& v : iw) v *= iwScale;
+      for (int64_t t = 0; t < T; t++) {
+        for (int64_t j = 0; j < nI; j++) ropeHalf(&iq[(t * nI + j) * dI], c.drI, len_ + t, c.theta, false);
+        const float* r = &ikRaw[t * dI];
+        double mu = 0, var = 0;
+        for (int64_t i = 0; i < dI; i++) mu += r[i];
+        mu /= dI;
+        for (int64_t i = 0; i < dI; i++) var += (r[i] - mu) * (r[i] - mu);
+        var /= dI;
+        const float rs = (float)(1.0 / std::sqrt(var + c.eps));
+        float* kout = &ik[(len_ + t) * dI];
+        for (int64_t i = 0; i < dI; i++) kout[i] = (float)(r[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
+        ropeHalf(kout, c.drI, len_ + t, c.theta, false);
+      }
+      IndexerArgs ix;
+      ix.q = iq.data(); ix.k = ik.data(); ix.kd = DType::F32; ix.w = iw.data();
+      ix.T = T; ix.HI = nI; ix.DI = dI; ix.L = L; ix.qStart = len_; ix.threads = th;
+      bool skipped = false;
+      dsa(kr, at, ix, topk_, true, nullptr, &skipped);
+    } else {
+      attention(kr, at);
+    }
+    // o_h = W_UVₕ·O_h, then x += wo·o
+    for (int64_t h = 0; h < H; h++)
+      sgemm(false, true, T, dv, rkv, 1.f, &Olat[h * rkv], H * rkv, W.wkvb + (h * (dn + dv) + dn) * rkv, rkv, 0.f,
+            &o[h * dv], H * dv, th);
+    lin(o.data(), H * dv, W.wo, d, tmp.data());
+    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+    rms(x.data(), d, d, W.ffnNorm, xn.data(), d);
+    lin(xn.data(), d, W.w1, FF, a1.data());
+    lin(xn.data(), d, W.w3, FF, a3.data());
+    for (int64_t i = 0; i < T * FF; i++) a1[i] = a1[i] / (1.f + std::exp(-a1[i])) * a3[i];
+    lin(a1.data(), FF, W.w2, d, tmp.data());
+    for (int64_t i = 0; i < T * d; i++) x[i] += tmp[i];
+  }
+  len_ = L;
+  // Final norm and head on the last token only.
+  const float* xl = &x[(T - 1) * d];
+  double ss = 0;
+  for (int64_t i = 0; i < d; i++) ss += (double)xl[i] * xl[i];
+  const float r = (float)(1.0 / std::sqrt(ss / d + c.eps));
+  std::vector<float> xf(d);
+  for (int64_t i = 0; i < d; i++) xf[i] = xl[i] * r * P.norm[i];
+  sgemm(false, true, 1, c.V, d, 1.f, xf.data(), d, P.head, d, 0.f, out, c.V, 1);
+}
+
+}  // namespace model
+}  // namespace dsa

@@ -1,0 +1,488 @@
+// Full-sequence forward and backward of the built-in model (training and `logits`).
+//
+// Activations are row-major over N = B·L tokens. Main attention runs per (sequence b,
+// head h) with the explicit score matrix [L, L] (fine at training lengths ≤ a few K):
+//   S = scale·Q_bh·K_bᵀ, masked to s ≤ t (and to the top-k selection when sparse),
+//   P = softmax(S) (kept for backward), O_bh = P·V_b with V_b = K_b[:, :rkv].
+// The indexer's loss is a leaf (its inputs are detached), so its backward runs right after
+// the layer's forward and only produces indexer weight gradients.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "../engine.h"
+#include "../gemm.h"
+#include "../threads.h"
+#include "model.h"
+
+namespace dsa {
+namespace model {
+namespace {
+
+using Vec = std::vector<float>;
+const float NEG_INF = -std::numeric_limits<float>::infinity();
+
+// Y[N,out] = X[N,in]·Wᵀ (W is [out,in]).
+void linear(const float* X, int64_t N, int64_t in, const float* W, int64_t out, float* Y, int th) {
+  sgemm(false, true, N, out, in, 1.f, X, in, W, in, 0.f, Y, out, th);
+}
+// dX (+)= dY·W and gW += dYᵀ·X.
+void linearBack(const float* dY, const float* X, int64_t N, int64_t in, const float* W, int64_t out, float* dX,
+                bool accumulate, float* gW, int th) {
+  if (dX) sgemm(false, false, N, in, out, 1.f, dY, out, W, in, accumulate ? 1.f : 0.f, dX, in, th);
+  if (gW) sgemm(true, false, out, in, N, 1.f, dY, out, X, in, 1.f, gW, in, th);
+}
+
+// y = x·rinv·w per row; rinv[n] = 1/sqrt(mean(x²)+eps). Strides let it read column slices.
+void rmsForward(const float* x, int64_t xs, int64_t N, int64_t D, const float* w, float eps, float* y, int64_t ys,
+                float* rinv) {
+  for (int64_t n = 0; n < N; n++) {
+    const float* xr = x + n * xs;
+    double ss = 0;
+    for (int64_t i = 0; i < D; i++) ss += (double)xr[i] * xr[i];
+    const float r = (float)(1.0 / std::sqrt(ss / D + eps));
+    rinv[n] = r;
+    float* yr = y + n * ys;
+    for (int64_t i = 0; i < D; i++) yr[i] = xr[i] * r * w[i];
+  }
+}
+// dx (+)= r·g − x·r³·(g·x)/D with g = dy⊙w; gw += Σ_n dy⊙x·r.
+void rmsBackward(const float* dy, int64_t dys, const float* x, int64_t xs, int64_t N, int64_t D, const float* w,
+                 const float* rinv, float* dx, int64_t dxs, bool accumulate, float* gw) {
+  for (int64_t n = 0; n < N; n++) {
+    const float* dyr = dy + n * dys;
+    const float* xr = x + n * xs;
+    const float r = rinv[n];
+    double dot = 0;
+    for (int64_t i = 0; i < D; i++) dot += (double)dyr[i] * w[i] * xr[i];
+    const float k = (float)(dot / D) * r * r * r;
+    float* dxr = dx + n * dxs;
+    for (int64_t i = 0; i < D; i++) {
+      const float v = r * dyr[i] * w[i] - xr[i] * k;
+      dxr[i] = accumulate ? dxr[i] + v : v;
+      if (gw) gw[i] += dyr[i] * xr[i] * r;
+    }
+  }
+}
+
+inline float sigmoid(float a) { return 1.f / (1.f + std::exp(-a)); }
+
+struct LayerAct {
+  Vec xin, xn, r1, cqRaw, cq, rq, q, kva, rkv, K, Q, P, Olat, o, xmid, xn2, r2, a1, a3, g;
+  // indexer
+  Vec iq, ikRaw, ik, ikMean, ikRstd, iw;
+};
+
+// In-place softmax over row[0..n) where -inf entries get 0; returns false when all are -inf.
+bool softmaxRow(float* row, int64_t n) {
+  float mx = NEG_INF;
+  for (int64_t i = 0; i < n; i++) mx = std::max(mx, row[i]);
+  if (mx == NEG_INF) {
+    for (int64_t i = 0; i < n; i++) row[i] = 0.f;
+    return false;
+  }
+  double sum = 0;
+  for (int64_t i = 0; i < n; i++) {
+    const float e = row[i] == NEG_INF ? 0.f : std::exp(row[i] - mx);
+    row[i] = e;
+    sum += e;
+  }
+  const float inv = (float)(1.0 / sum);
+  for (int64_t i = 0; i < n; i++) row[i] *= inv;
+  return true;
+}
+
+}  // namespace
+
+LossResult forwardBackward(const Config& c, const Layout& lay, const float* params, const BatchArgs& a, float* grad,
+                           float* logitsOut) {
+  const bool eval = a.stage == Stage::Eval;
+  const bool trainMain = a.stage == Stage::Pretrain || a.stage == Stage::Sparse;
+  const bool sparse = a.stage == Stage::Sparse || (eval && a.sparse);
+  const bool klLoss = a.stage == Stage::Warmup || a.stage == Stage::Sparse;
+  const bool useIndexer = sparse || klLoss;
+  const int th = std::max(1, a.threads);
+  const int64_t B = a.B, L = a.L, N = B * L, d = c.d, H = c.H, Dqk = c.Dqk(), rkv = c.rkv, dn = c.dn, dr = c.dr,
+                dv = c.dv, rq = c.rq, FF = c.I, V = c.V, nI = c.nI, dI = c.dI, qDim = H * (c.dn + c.dr);
+  const int64_t topk = a.topk > 0 ? a.topk : c.topk;
+  const float scale = c.scale();
+  const float iwScale = 1.f / std::sqrt((float)nI) / std::sqrt((float)dI);
+  Ptrs P = bindPtrs(c, const_cast<float*>(params));
+  Ptrs G{};
+  if (grad) {
+    std::fill(grad, grad + lay.total, 0.f);
+    G = bindPtrs(c, grad);
+  }
+  auto tok = [&](int64_t n) { const int32_t t = a.tokens[n]; return t < 0 ? 257 : t; };
+  int64_t nReal = 0;
+  for (int64_t n = 0; n < N; n++) nReal += a.tokens[n] >= 0;
+
+  // Embedding → x [N, d].
+  Vec x((size_t)(N * d));
+  for (int64_t n = 0; n < N; n++) std::memcpy(&x[n * d], P.embed + (int64_t)tok(n) * d, d * sizeof(float));
+
+  std::vector<LayerAct> acts(c.layers);
+  double klSum = 0;
+  std::vector<uint8_t> mask;  // [B][L][L] selection of the current layer (sparse only)
+  if (sparse) mask.assign((size_t)(B * L * L), 0);
+
+  for (int li = 0; li < c.layers; li++) {
+    LayerAct& A = acts[li];
+    const LayerPtrs& W = P.layer[li];
+    A.xin = x;
+    A.xn.resize(N * d); A.r1.resize(N);
+    rmsForward(x.data(), d, N, d, W.attnNorm, c.eps, A.xn.data(), d, A.r1.data());
+    A.cqRaw.resize(N * rq); A.cq.resize(N * rq); A.rq.resize(N);
+    linear(A.xn.data(), N, d, W.wqa, rq, A.cqRaw.data(), th);
+    rmsForward(A.cqRaw.data(), rq, N, rq, W.qNorm, c.eps, A.cq.data(), rq, A.rq.data());
+    A.q.resize(N * qDim);
+    linear(A.cq.data(), N, rq, W.wqb, qDim, A.q.data(), th);
+    A.kva.resize(N * (rkv + dr)); A.rkv.resize(N);
+    linear(A.xn.data(), N, d, W.wkva, rkv + dr, A.kva.data(), th);
+    // K = [RMSNorm(kva[:rkv]) | RoPE(kva[rkv:])]
+    A.K.resize(N * Dqk);
+    rmsForward(A.kva.data(), rkv + dr, N, rkv, W.kvNorm, c.eps, A.K.data(), Dqk, A.rkv.data());
+    for (int64_t n = 0; n < N; n++) {
+      std::memcpy(&A.K[n * Dqk + rkv], &A.kva[n * (rkv + dr) + rkv], dr * sizeof(float));
+      ropeInterleaved(&A.K[n * Dqk + rkv], dr, n % L, c.theta, false);
+    }
+    // Q [H][N][Dqk]: latent-absorbed nope part, then the roped pe part.
+    A.Q.resize(H * N * Dqk);
+    for (int64_t h = 0; h < H; h++) {
+      float* Qh = &A.Q[h * N * Dqk];
+      sgemm(false, false, N, rkv, dn, 1.f, &A.q[h * (dn + dr)], qDim, W.wkvb + h * (dn + dv) * rkv, rkv, 0.f, Qh, Dqk, th);
+      for (int64_t n = 0; n < N; n++) {
+        std::memcpy(Qh + n * Dqk + rkv, &A.q[n * qDim + h * (dn + dr) + dn], dr * sizeof(float));
+        ropeInterleaved(Qh + n * Dqk + rkv, dr, n % L, c.theta, false);
+      }
+    }
+
+    // Indexer projections (inputs cq and xn; never differentiated into the main model).
+    if (useIndexer) {
+      A.iq.resize(N * nI * dI);
+      linear(A.cq.data(), N, rq, W.iwq, nI * dI, A.iq.data(), th);
+      A.ikRaw.resize(N * dI); A.ik.resize(N * dI); A.ikMean.resize(N); A.ikRstd.resize(N);
+      linear(A.xn.data(), N, d, W.iwk, dI, A.ikRaw.data(), th);
+      A.iw.resize(N * nI);
+      linear(A.xn.data(), N, d, W.iwProj, nI, A.iw.data(), th);
+      for (float& v : A.iw) v *= iwScale;
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t pos = n % L;
+        for (int64_t j = 0; j < nI; j++) ropeHalf(&A.iq[(n * nI + j) * dI], c.drI, pos, c.theta, false);
+        const float* r = &A.ikRaw[n * dI];
+        double mu = 0, var = 0;
+        for (int64_t i = 0; i < dI; i++) mu += r[i];
+        mu /= dI;
+        for (int64_t i = 0; i < dI; i++) var += (r[i] - mu) * (r[i] - mu);
+        var /= dI;
+        const float rs = (float)(1.0 / std::sqrt(var + c.eps));
+        A.ikMean[n] = (float)mu;
+        A.ikRstd[n] = rs;
+        float* o = &A.ik[n * dI];
+        for (int64_t i = 0; i < dI; i++) o[i] = (float)(r[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
+        ropeHalf(o, c.drI, pos, c.theta, false);
+      }
+    }
+    // Index scores of sequence b: I [L][L] (−inf above the diagonal); D [nI][L][L] = q_I·k_Iᵀ.
+    auto indexScores = [&](int64_t b, float* I, float* D) {
+      for (int64_t j = 0; j < nI; j++)
+        sgemm(false, true, L, L, dI, 1.f, &A.iq[(b * L * nI + j) * dI], nI * dI, &A.ik[b * L * dI], dI, 0.f,
+              D + j * L * L, L, 1);
+      for (int64_t t = 0; t < L; t++) {
+        float* row = I + t * L;
+        for (int64_t s = 0; s < L; s++) row[s] = s <= t ? 0.f : NEG_INF;
+        for (int64_t j = 0; j < nI; j++) {
+          const float w = A.iw[(b * L + t) * nI + j];
+          const float* dj = D + j * L * L + t * L;
+          for (int64_t s = 0; s <= t; s++) row[s] += w * std::max(dj[s], 0.f);
+        }
+      }
+    };
+    if (sparse) {
+      parallelFor(th, B, [&](int64_t b, int) {
+        Vec I(L * L), D(nI * L * L);
+        std::vector<int32_t> idx((size_t)(L * std::min(topk, L)));
+        const int64_t k = std::min(topk, L);
+        indexScores(b, I.data(), D.data());
+        dsa::topk(I.data(), L, L, k, 1, idx.data());
+        uint8_t* mb = &mask[b * L * L];
+        std::fill(mb, mb + L * L, 0);
+        for (int64_t t = 0; t < L; t++)
+          for (int64_t j = 0; j < k; j++) {
+            const int32_t s = idx[t * k + j];
+            if (s >= 0) mb[t * L + s] = 1;
+          }
+      });
+    }
+
+    // Main attention per (b, h).
+    A.P.resize(B * H * L * L);
+    A.Olat.resize(H * N * rkv);
+    parallelFor(th, B * H, [&](int64_t bh, int) {
+      const int64_t b = bh / H, h = bh % H;
+      float* S = &A.P[bh * L * L];
+      const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
+      const float* Kb = &A.K[b * L * Dqk];
+      sgemm(false, true, L, L, Dqk, scale, Qbh, Dqk, Kb, Dqk, 0.f, S, L, 1);
+      const uint8_t* mb = sparse ? &mask[b * L * L] : nullptr;
+      for (int64_t t = 0; t < L; t++) {
+        float* row = S + t * L;
+        for (int64_t s = t + 1; s < L; s++) row[s] = NEG_INF;
+        if (mb)
+          for (int64_t s = 0; s <= t; s++)
+            if (!mb[t * L + s]) row[s] = NEG_INF;
+        softmaxRow(row, L);
+      }
+      sgemm(false, false, L, rkv, L, 1.f, S, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L) * rkv], rkv, 1);
+    });
+
+    // Indexer KL against the main attention (summed over heads, L1-normalised) and its backward.
+    if (klLoss && grad) {
+      Vec dIq(N * nI * dI, 0.f), dIk(N * dI, 0.f), dIw(N * nI, 0.f);
+      std::vector<double> klPart(B, 0.0);
+      const double klScale = nReal > 0 ? 1.0 / ((double)c.layers * nReal) : 0.0;
+      parallelFor(th, B, [&](int64_t b, int) {
+        Vec I(L * L), D(nI * L * L), p(L);
+        indexScores(b, I.data(), D.data());
+        double kl = 0;
+        for (int64_t t = 0; t < L; t++) {
+          float* row = &I[t * L];  // becomes dI[t,:]
+          if (a.tokens[b * L + t] < 0) {
+            std::fill(row, row + L, 0.f);
+            continue;
+          }
+          const uint8_t* mrow = sparse ? &mask[(b * L + t) * L] : nullptr;
+          for (int64_t s = 0; s < L; s++) {
+            const bool valid = s <= t && (!mrow || mrow[s]);
+            if (!valid) { row[s] = NEG_INF; p[s] = 0.f; continue; }
+            double sum = 0;
+            for (int64_t h = 0; h < H; h++) sum += A.P[((b * H + h) * L + t) * L + s];
+            p[s] = (float)(sum / H);
+          }
+          // log-softmax of I over the valid set
+          float mx = NEG_INF;
+          for (int64_t s = 0; s <= t; s++) mx = std::max(mx, row[s]);
+          double z = 0;
+          for (int64_t s = 0; s <= t; s++) if (row[s] != NEG_INF) z += std::exp((double)row[s] - mx);
+          const double lz = std::log(z) + mx;
+          for (int64_t s = 0; s < L; s++) {
+            if (row[s] == NEG_INF) { row[s] = 0.f; continue; }
+            const double logq = row[s] - lz;
+            if (p[s] > 0) kl += p[s] * (std::log((double)p[s]) - logq);
+            row[s] = (float)((std::exp(logq) - p[s]) * klScale);
+          }
+        }
+        klPart[b] = kl;
+        // dI → dw, dD (through ReLU) → dq_I, dk_I.
+        for (int64_t j = 0; j < nI; j++) {
+          float* Dj = &D[j * L * L];
+          for (int64_t t = 0; t < L; t++) {
+            const float* di = &I[t * L];
+            float* dj = Dj + t * L;
+            const float w = A.iw[(b * L + t) * nI + j];
+            double dw = 0;
+            for (int64_t s = 0; s < L; s++) {
+              const float r = dj[s] > 0.f ? dj[s] : 0.f;
+              dw += (double)di[s] * r;
+              dj[s] = dj[s] > 0.f ? di[s] * w : 0.f;
+            }
+            dIw[(b * L + t) * nI + j] = (float)dw;
+          }
+          sgemm(false, false, L, dI, L, 1.f, Dj, L, &A.ik[b * L * dI], dI, 0.f, &dIq[(b * L * nI + j) * dI], nI * dI, 1);
+          sgemm(true, false, L, dI, L, 1.f, Dj, L, &A.iq[(b * L * nI + j) * dI], nI * dI, 1.f, &dIk[b * L * dI], dI, 1);
+        }
+      });
+      for (double v : klPart) klSum += v;
+      // Back through RoPE, LayerNorm and the projections into the indexer weights only.
+      LayerPtrs& GW = G.layer[li];
+      for (float& v : dIw) v *= iwScale;
+      linearBack(dIw.data(), A.xn.data(), N, d, W.iwProj, nI, nullptr, false, GW.iwProj, th);
+      for (int64_t n = 0; n < N; n++) {
+        const int64_t pos = n % L;
+        for (int64_t j = 0; j < nI; j++) ropeHalf(&dIq[(n * nI + j) * dI], c.drI, pos, c.theta, true);
+        float* dk = &dIk[n * dI];
+        ropeHalf(dk, c.drI, pos, c.theta, true);
+        // LayerNorm backward: g = dy⊙w; dx = rs·(g − mean(g) − x̂·mean(g⊙x̂))
+        const float* r = &A.ikRaw[n * dI];
+        const float mu = A.ikMean[n], rs = A.ikRstd[n];
+        double mg = 0, mgx = 0;
+        for (int64_t i = 0; i < dI; i++) {
+          const float xh = (r[i] - mu) * rs;
+          GW.ikNormW[i] += dk[i] * xh;
+          GW.ikNormB[i] += dk[i];
+          const float g = dk[i] * W.ikNormW[i];
+          mg += g;
+          mgx += g * xh;
+        }
+        mg /= dI;
+        mgx /= dI;
+        for (int64_t i = 0; i < dI; i++) {
+          const float xh = (r[i] - mu) * rs;
+          dk[i] = rs * (float)(dk[i] * W.ikNormW[i] - mg - xh * mgx);
+        }
+      }
+      linearBack(dIq.data(), A.cq.data(), N, rq, W.iwq, nI * dI, nullptr, false, GW.iwq, th);
+      linearBack(dIk.data(), A.xn.data(), N, d, W.iwk, dI, nullptr, false, GW.iwk, th);
+    }
+
+    // o_h = W_UVₕ·O_h → o [N, H·dv]; x += wo·o.
+    A.o.resize(N * H * dv);
+    for (int64_t h = 0; h < H; h++)
+      sgemm(false, true, N, dv, rkv, 1.f, &A.Olat[h * N * rkv], rkv, W.wkvb + (h * (dn + dv) + dn) * rkv, rkv, 0.f,
+            &A.o[h * dv], H * dv, th);
+    Vec attnOut(N * d);
+    linear(A.o.data(), N, H * dv, W.wo, d, attnOut.data(), th);
+    for (int64_t i = 0; i < N * d; i++) x[i] += attnOut[i];
+    A.xmid = x;
+    // SwiGLU FFN.
+    A.xn2.resize(N * d); A.r2.resize(N);
+    rmsForward(x.data(), d, N, d, W.ffnNorm, c.eps, A.xn2.data(), d, A.r2.data());
+    A.a1.resize(N * FF); A.a3.resize(N * FF); A.g.resize(N * FF);
+    linear(A.xn2.data(), N, d, W.w1, FF, A.a1.data(), th);
+    linear(A.xn2.data(), N, d, W.w3, FF, A.a3.data(), th);
+    for (int64_t i = 0; i < N * FF; i++) A.g[i] = A.a1[i] * sigmoid(A.a1[i]) * A.a3[i];
+    Vec ffnOut(N * d);
+    linear(A.g.data(), N, FF, W.w2, d, ffnOut.data(), th);
+    for (int64_t i = 0; i < N * d; i++) x[i] += ffnOut[i];
+    if (!trainMain) {  // activations of a frozen model are not needed past this layer
+      LayerAct empty;
+      std::swap(A, empty);
+    }
+  }
+
+  // Final norm, head, loss.
+  Vec xf(N * d), rf(N), logits(N * V);
+  rmsForward(x.data(), d, N, d, P.norm, c.eps, xf.data(), d, rf.data());
+  linear(xf.data(), N, d, P.head, V, logits.data(), th);
+  if (logitsOut) std::memcpy(logitsOut, logits.data(), N * V * sizeof(float));
+  LossResult res;
+  double wsum = 0, ce = 0;
+  if (a.targets) {
+    for (int64_t n = 0; n < N; n++) {
+      if (a.targets[n] < 0) continue;
+      const float w = a.weights ? a.weights[n] : 1.f;
+      if (w <= 0) continue;
+      wsum += w;
+      res.targetTokens++;
+    }
+    for (int64_t n = 0; n < N; n++) {
+      float* row = &logits[n * V];
+      const int32_t tg = a.targets[n];
+      const float w = a.weights ? a.weights[n] : 1.f;
+      if (tg < 0 || tg >= V || w <= 0) {
+        std::fill(row, row + V, 0.f);
+        continue;
+      }
+      float mx = row[0];
+      for (int64_t i = 1; i < V; i++) mx = std::max(mx, row[i]);
+      double z = 0;
+      for (int64_t i = 0; i < V; i++) z += std::exp((double)row[i] - mx);
+      const double lse = std::log(z) + mx;
+      ce += w * (lse - row[tg]);
+      const float k = (float)(w / wsum);
+      for (int64_t i = 0; i < V; i++) row[i] = (float)std::exp(row[i] - lse) * k;  // becomes dlogits
+      row[tg] -= k;
+    }
+  }
+  res.lm = wsum > 0 ? ce / wsum : 0.0;
+  res.kl = nReal > 0 ? klSum / ((double)c.layers * nReal) : 0.0;
+  res.loss = a.stage == Stage::Warmup ? res.kl : a.stage == Stage::Sparse ? res.lm + res.kl : res.lm;
+  if (!grad || !trainMain || wsum <= 0) return res;
+
+  // ---- Backward of the main model (LM loss). logits now holds dlogits.
+  Vec dxf(N * d), dx(N * d);
+  linearBack(logits.data(), xf.data(), N, d, P.head, V, dxf.data(), false, G.head, th);
+  rmsBackward(dxf.data(), d, x.data(), d, N, d, P.norm, rf.data(), dx.data(), d, false, G.norm);
+  Vec buf(N * std::max<int64_t>(FF, d)), dg(N * FF), da(N * FF), dxn(N * d), dO(N * H * dv),
+      dOlat(H * N * rkv), dQ(H * N * Dqk), dKh(H * N * Dqk), dK(N * Dqk), dq(N * qDim), dkva(N * (rkv + dr)),
+      dcq(N * rq), dcqRaw(N * rq);
+  for (int li = c.layers - 1; li >= 0; li--) {
+    LayerAct& A = acts[li];
+    const LayerPtrs& W = P.layer[li];
+    LayerPtrs& GW = G.layer[li];
+    // FFN: y = w2·(silu(a1)⊙a3)
+    linearBack(dx.data(), A.g.data(), N, FF, W.w2, d, dg.data(), false, GW.w2, th);
+    for (int64_t i = 0; i < N * FF; i++) {
+      const float s = sigmoid(A.a1[i]);
+      const float silu = A.a1[i] * s;
+      da[i] = dg[i] * A.a3[i] * s * (1.f + A.a1[i] * (1.f - s));
+      dg[i] = dg[i] * silu;  // now d a3
+    }
+    linearBack(da.data(), A.xn2.data(), N, d, W.w1, FF, dxn.data(), false, GW.w1, th);
+    linearBack(dg.data(), A.xn2.data(), N, d, W.w3, FF, dxn.data(), true, GW.w3, th);
+    rmsBackward(dxn.data(), d, A.xmid.data(), d, N, d, W.ffnNorm, A.r2.data(), dx.data(), d, true, GW.ffnNorm);
+    // Attention output: x += wo·o.
+    linearBack(dx.data(), A.o.data(), N, H * dv, W.wo, d, dO.data(), false, GW.wo, th);
+    for (int64_t h = 0; h < H; h++) {
+      const float* WUV = W.wkvb + (h * (dn + dv) + dn) * rkv;  // [dv, rkv]
+      sgemm(false, false, N, rkv, dv, 1.f, &dO[h * dv], H * dv, WUV, rkv, 0.f, &dOlat[h * N * rkv], rkv, th);
+      sgemm(true, false, dv, rkv, N, 1.f, &dO[h * dv], H * dv, &A.Olat[h * N * rkv], rkv, 1.f,
+            GW.wkvb + (h * (dn + dv) + dn) * rkv, rkv, th);
+    }
+    // Attention core per (b, h): dP = dO·Vᵀ, dS = P⊙(dP − rowsum(P⊙dP)), dQ = scale·dS·K,
+    // dK_h = scale·dSᵀ·Q + Pᵀ·dO (value part).
+    parallelFor(th, B * H, [&](int64_t bh, int) {
+      const int64_t b = bh / H, h = bh % H;
+      const float* Pm = &A.P[bh * L * L];
+      const float* Kb = &A.K[b * L * Dqk];
+      const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
+      const float* dOb = &dOlat[(h * N + b * L) * rkv];
+      float* dKb = &dKh[(h * N + b * L) * Dqk];
+      Vec dS(L * L);
+      sgemm(false, true, L, L, rkv, 1.f, dOb, rkv, Kb, Dqk, 0.f, dS.data(), L, 1);
+      for (int64_t t = 0; t < L; t++) {
+        const float* pr = Pm + t * L;
+        float* dr_ = &dS[t * L];
+        double dot = 0;
+        for (int64_t s = 0; s <= t; s++) dot += (double)pr[s] * dr_[s];
+        const float fd = (float)dot;
+        for (int64_t s = 0; s < L; s++) dr_[s] = s <= t ? pr[s] * (dr_[s] - fd) : 0.f;
+      }
+      sgemm(false, false, L, Dqk, L, scale, dS.data(), L, Kb, Dqk, 0.f, &dQ[(h * N + b * L) * Dqk], Dqk, 1);
+      sgemm(true, false, L, Dqk, L, scale, dS.data(), L, Qbh, Dqk, 0.f, dKb, Dqk, 1);
+      // value part: dV = Pᵀ·dO into the first rkv columns
+      sgemm(true, false, L, rkv, L, 1.f, Pm, L, dOb, rkv, 1.f, dKb, Dqk, 1);
+    });
+    std::fill(dK.begin(), dK.end(), 0.f);
+    for (int64_t h = 0; h < H; h++)
+      for (int64_t i = 0; i < N * Dqk; i++) dK[i] += dKh[h * N * Dqk + i];
+    // dQ_h → q_nope (through W_UKₕ) and q_pe (inverse RoPE).
+    for (int64_t h = 0; h < H; h++) {
+      const float* dQh = &dQ[h * N * Dqk];
+      const float* WUK = W.wkvb + h * (dn + dv) * rkv;  // [dn, rkv]
+      sgemm(false, true, N, dn, rkv, 1.f, dQh, Dqk, WUK, rkv, 0.f, &dq[h * (dn + dr)], qDim, th);
+      sgemm(true, false, dn, rkv, N, 1.f, &A.q[h * (dn + dr)], qDim, dQh, Dqk, 1.f, GW.wkvb + h * (dn + dv) * rkv, rkv, th);
+      for (int64_t n = 0; n < N; n++) {
+        float* dpe = &dq[n * qDim + h * (dn + dr) + dn];
+        std::memcpy(dpe, dQh + n * Dqk + rkv, dr * sizeof(float));
+        ropeInterleaved(dpe, dr, n % L, c.theta, true);
+      }
+    }
+    // dK → kva: latent through kv_norm, k_pe through inverse RoPE.
+    rmsBackward(dK.data(), Dqk, A.kva.data(), rkv + dr, N, rkv, W.kvNorm, A.rkv.data(), dkva.data(), rkv + dr, false,
+                GW.kvNorm);
+    for (int64_t n = 0; n < N; n++) {
+      float* dpe = &dkva[n * (rkv + dr) + rkv];
+      std::memcpy(dpe, &dK[n * Dqk + rkv], dr * sizeof(float));
+      ropeInterleaved(dpe, dr, n % L, c.theta, true);
+    }
+    linearBack(dkva.data(), A.xn.data(), N, d, W.wkva, rkv + dr, dxn.data(), false, GW.wkva, th);
+    linearBack(dq.data(), A.cq.data(), N, rq, W.wqb, qDim, dcq.data(), false, GW.wqb, th);
+    rmsBackward(dcq.data(), rq, A.cqRaw.data(), rq, N, rq, W.qNorm, A.rq.data(), dcqRaw.data(), rq, false, GW.qNorm);
+    linearBack(dcqRaw.data(), A.xn.data(), N, d, W.wqa, rq, dxn.data(), true, GW.wqa, th);
+    rmsBackward(dxn.data(), d, A.xin.data(), d, N, d, W.attnNorm, A.r1.data(), dx.data(), d, true, GW.attnNorm);
+    LayerAct empty;
+    std::swap(A, empty);  // free this layer's activations early
+  }
+  for (int64_t n = 0; n < N; n++) {
+    float* ge = G.embed + (int64_t)tok(n) * d;
+    for (int64_t i = 0; i < d; i++) ge[i] += dx[n * d + i];
+  }
+  (void)buf;
+  return res;
+}
+
+}  // namespace model
+}  // namespace dsa
