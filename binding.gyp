@@ -33,18 +33,33 @@
       "cflags_cc": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mavx512bf16" ]
     },
     {
+      "target_name": "dsa_gemm_avx2",
+      "type": "static_library",
+      "sources": [ "native/src/gemm_avx2.cc" ],
+      "cflags_cc": [ "-mavx2", "-mfma" ]
+    },
+    {
+      "target_name": "dsa_gemm_avx512",
+      "type": "static_library",
+      "sources": [ "native/src/gemm_avx512.cc" ],
+      "cflags_cc": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
+    },
+    {
       "target_name": "dsa_engine",
       "dependencies": [ "dsa_kernels_scalar" ],
       "conditions": [
         [ "target_arch=='x64' or target_arch=='ia32'", {
-          "dependencies": [ "dsa_kernels_avx2", "dsa_kernels_avx512", "dsa_kernels_avx512bf16" ]
+          "dependencies": [ "dsa_kernels_avx2", "dsa_kernels_avx512", "dsa_kernels_avx512bf16",
+                            "dsa_gemm_avx2", "dsa_gemm_avx512" ]
         } ]
       ],
       "sources": [
         "native/src/addon.cc",
         "native/src/dispatch.cc",
         "native/src/bindings.cc",
-        "native/src/ops.cc"
+        "native/src/ops.cc",
+        "native/src/gemm.cc",
+        "native/src/gemm_binding.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

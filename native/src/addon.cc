@@ -2,8 +2,11 @@
 #include <napi.h>
 #include "bindings.h"
 
+namespace dsa { void registerGemmBinding(Napi::Env env, Napi::Object exports); }
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   dsa::registerBindings(env, exports);
+  dsa::registerGemmBinding(env, exports);
   return exports;
 }
 

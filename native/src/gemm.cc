@@ -1,0 +1,164 @@
+// sgemm driver (see gemm.h): picks a kernel set once per call, packs op(B) once into panels
+// shared by all threads, then splits C into (row range × column range) items over threads;
+// each item packs its own A micro-panels (gemm_impl.h). A few rows (decode) skip packing.
+// This unit is built with baseline flags; the AVX2 / AVX-512 kernel sets live in their own
+// units (gemm_avx2.cc, gemm_avx512.cc) and are only called after __builtin_cpu_supports.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "gemm_impl.h"
+#include "threads.h"
+
+namespace dsa {
+namespace gemm {
+namespace {
+
+// Portable kernel set: a 4x16 tile in plain C++ (the compiler vectorises it for SSE2).
+struct Scalar {
+  static constexpr int MR = 4, NR = 16;
+  static constexpr int64_t KC = 256, NCMAX = 512;
+
+  static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
+                    int mr, int nr, float alpha, float beta) {
+    float acc[MR * NR] = {0.f};
+    for (int64_t k = 0; k < kc; k++, pa += MR, pb += NR)
+      for (int r = 0; r < MR; r++) {
+        const float a = pa[r];
+        for (int j = 0; j < NR; j++) acc[r * NR + j] += a * pb[j];
+      }
+    storeTile<NR>(acc, C, ldc, mr, nr, alpha, beta);
+  }
+};
+
+struct AlignedFree {
+  void operator()(float* p) const { ::operator delete(p, std::align_val_t(64)); }
+};
+using Scratch = std::unique_ptr<float, AlignedFree>;
+
+// Uninitialised 64-byte aligned floats (every packed element is written before it is read).
+Scratch scratch(size_t n) {
+  return Scratch(static_cast<float*>(::operator new((n + 16) * sizeof(float), std::align_val_t(64))));
+}
+
+int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// C = beta·C (K == 0 or alpha == 0: op(A)·op(B) contributes nothing and is not read).
+void scaleC(const Problem& P) {
+  for (int64_t i = 0; i < P.M; i++) {
+    float* c = P.C + i * P.ldc;
+    if (P.beta == 0.f) std::memset(c, 0, sizeof(float) * (size_t)P.N);
+    else if (P.beta != 1.f) for (int64_t j = 0; j < P.N; j++) c[j] *= P.beta;
+  }
+}
+
+void run(const Isa& isa, const Problem& P, int threads) {
+  if (P.M <= 0 || P.N <= 0) return;
+  if (P.K <= 0 || P.alpha == 0.f) return scaleC(P);
+  // Below ~4 MFLOP starting threads costs more than it saves.
+  if ((double)P.M * (double)P.N * (double)P.K < 2e6) threads = 1;
+  if (threads < 1) threads = 1;
+
+  if (P.M <= kSmallRows) {
+    const int64_t cols = threads == 1 ? P.N : std::max<int64_t>(64, ceilDiv(ceilDiv(P.N, 2 * threads), 64) * 64);
+    const int64_t items = ceilDiv(P.N, cols);
+    Scratch rows = scratch((size_t)threads * kSmallRows * (size_t)P.K);
+    parallelFor(threads, items, [&](int64_t it, int tid) {
+      isa.small(P, it * cols, std::min(P.N, (it + 1) * cols), rows.get() + (size_t)tid * kSmallRows * P.K);
+    });
+    return;
+  }
+
+  const int64_t nr = isa.nr, mr = isa.mr;
+  const int64_t panels = ceilDiv(P.N, nr);
+  Scratch packedB = scratch((size_t)P.K * (size_t)(panels * nr));
+  const int64_t group = 4;  // panels per packing item
+  parallelFor(threads, ceilDiv(panels, group), [&](int64_t it, int) {
+    isa.packB(P, it * group, std::min(panels, (it + 1) * group), packedB.get());
+  });
+
+  // Work grid: row items of whole MR tiles, column items of whole NR panels, at most ncMax
+  // wide (its B block stays in L2). With threads, enough items that dynamic scheduling
+  // evens out (each item ≈ the same size: tiles and panels are dealt out evenly).
+  const int64_t mTiles = ceilDiv(P.M, mr);
+  int64_t mItems = ceilDiv(mTiles, threads == 1 ? 24 : 12);
+  int64_t nItems = ceilDiv(panels, isa.ncMax / nr);
+  if (threads > 1) {
+    mItems = std::max(mItems, std::min(mTiles, (int64_t)4 * threads));
+    if (mItems * nItems < 4 * threads) nItems = std::min(panels, ceilDiv(4 * threads, mItems));
+  }
+  std::vector<Scratch> aPanels;
+  for (int t = 0; t < threads; t++) aPanels.push_back(scratch((size_t)(mr * isa.kc)));
+  parallelFor(threads, mItems * nItems, [&](int64_t it, int tid) {
+    const int64_t a = it / nItems, b = it % nItems;
+    const int64_t m0 = a * mTiles / mItems * mr, m1 = std::min(P.M, (a + 1) * mTiles / mItems * mr);
+    const int64_t n0 = b * panels / nItems * nr, n1 = std::min(P.N, (b + 1) * panels / nItems * nr);
+    if (m0 < m1 && n0 < n1) isa.block(P, packedB.get(), m0, m1, n0, n1, aPanels[tid].get());
+  });
+}
+
+}  // namespace
+
+const Isa* isaScalar() { return makeIsa<Scalar>("scalar"); }
+
+}  // namespace gemm
+
+namespace {
+
+const gemm::Isa* isaByName(const char* name) {
+  const std::string n = name;
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  const bool fma = __builtin_cpu_supports("fma");
+  if (n == "avx512") return fma && __builtin_cpu_supports("avx512f") ? gemm::isaAvx512() : nullptr;
+  if (n == "avx2") return fma && __builtin_cpu_supports("avx2") ? gemm::isaAvx2() : nullptr;
+#endif
+  if (n == "scalar") return gemm::isaScalar();
+  return nullptr;
+}
+
+const gemm::Isa* bestIsa() {
+  static const gemm::Isa* best = [] {
+    for (const char* n : {"avx512", "avx2"})
+      if (const gemm::Isa* i = isaByName(n)) return i;
+    return gemm::isaScalar();
+  }();
+  return best;
+}
+
+gemm::Problem problem(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                      int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm::Problem p;
+  p.transA = transA; p.transB = transB;
+  p.M = M; p.N = N; p.K = K;
+  p.alpha = alpha; p.beta = beta;
+  p.A = A; p.lda = lda; p.B = B; p.ldb = ldb; p.C = C; p.ldc = ldc;
+  return p;
+}
+
+}  // namespace
+
+const char* sgemmPath() { return bestIsa()->name; }
+
+bool sgemmPathSupported(const char* path) { return isaByName(path) != nullptr; }
+
+void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
+  gemm::run(*bestIsa(), problem(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), threads);
+}
+
+bool sgemmOn(const char* path, bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+             const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
+             int threads) {
+  const gemm::Isa* isa = isaByName(path);
+  if (!isa) return false;
+  gemm::run(*isa, problem(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc), threads);
+  return true;
+}
+
+}  // namespace dsa

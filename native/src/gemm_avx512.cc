@@ -1,0 +1,62 @@
+// AVX-512 sgemm kernel set: a 14x32 register tile (28 zmm accumulators, two B vectors and
+// one broadcast of A per k step). Built with -mavx512f -mfma only; chosen at runtime by gemm.cc.
+#include <immintrin.h>
+
+#include "gemm_impl.h"
+
+namespace dsa {
+namespace gemm {
+namespace {
+
+struct Avx512 {
+  static constexpr int MR = 14, NR = 32;
+  static constexpr int64_t KC = 256, NCMAX = 1024;
+
+  static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
+                    int mr, int nr, float alpha, float beta) {
+    __m512 c0[MR], c1[MR];
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (int64_t k = 0; k < kc; k++) {
+      const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; r++) {
+        const __m512 a = _mm512_set1_ps(pa[r]);
+        c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+        c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+      }
+      pa += MR;
+      pb += NR;
+    }
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : (__mmask16)0;
+    const __m512 va = _mm512_set1_ps(alpha);
+    if (beta == 0.f) {
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; r++) {
+        if (r >= mr) break;
+        float* c = C + r * ldc;
+        _mm512_mask_storeu_ps(c, m0, _mm512_mul_ps(va, c0[r]));
+        _mm512_mask_storeu_ps(c + 16, m1, _mm512_mul_ps(va, c1[r]));
+      }
+    } else {
+      const __m512 vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; r++) {
+        if (r >= mr) break;
+        float* c = C + r * ldc;
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0, c), x1 = _mm512_maskz_loadu_ps(m1, c + 16);
+        _mm512_mask_storeu_ps(c, m0, _mm512_fmadd_ps(va, c0[r], _mm512_mul_ps(vb, x0)));
+        _mm512_mask_storeu_ps(c + 16, m1, _mm512_fmadd_ps(va, c1[r], _mm512_mul_ps(vb, x1)));
+      }
+    }
+  }
+};
+
+}  // namespace
+
+const Isa* isaAvx512() { return makeIsa<Avx512>("avx512"); }
+
+}  // namespace gemm
+}  // namespace dsa

@@ -1,0 +1,53 @@
+// Internal interface between the sgemm driver (gemm.cc, baseline flags, owns threads and
+// scratch memory) and the per-ISA kernel sets (gemm_avx512.cc, gemm_avx2.cc, each built
+// with its own -m flags). Only plain structs and function pointers cross this boundary, so
+// no inline function compiled with wide instructions can be picked by the linker for code
+// that runs on a CPU without them.
+#pragma once
+#include <cstdint>
+
+namespace dsa {
+namespace gemm {
+
+// One sgemm call, as given to dsa::sgemm (see gemm.h).
+struct Problem {
+  bool transA = false, transB = false;
+  int64_t M = 0, N = 0, K = 0;
+  float alpha = 1.f, beta = 0.f;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  const float* B = nullptr;
+  int64_t ldb = 0;
+  float* C = nullptr;
+  int64_t ldc = 0;
+};
+
+// A kernel set. Packed B layout (shared by every thread of one call): K is cut into blocks
+// of kc rows; block p0 starts at packedB + p0 * Npad (Npad = N rounded up to nr) and holds
+// Npad / nr panels of [kcCur, nr] floats, panel q at offset q * kcCur * nr, zero padded past N.
+struct Isa {
+  const char* name;
+  int mr, nr;     // register tile: mr rows of C by nr columns
+  int64_t kc;     // K block (the packed A micro-panel [kc, mr] stays in L1)
+  int64_t ncMax;  // widest column range one work item covers (its B block stays in L2)
+  // Packs B panels [q0, q1) of every K block into packedB.
+  void (*packB)(const Problem& p, int64_t q0, int64_t q1, float* packedB);
+  // C[m0:m1, n0:n1] = alpha·op(A)·op(B) + beta·C over all of K; n0 is a multiple of nr.
+  // aPanel: scratch of mr * kc floats, 64-byte aligned.
+  void (*block)(const Problem& p, const float* packedB, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                float* aPanel);
+  // Unpacked path for a few rows (decode): C[:, n0:n1] for all M rows (M ≤ smallRows).
+  // aRows: scratch of smallRows * K floats.
+  void (*small)(const Problem& p, int64_t n0, int64_t n1, float* aRows);
+};
+
+constexpr int64_t kSmallRows = 4;
+
+const Isa* isaScalar();
+#if defined(__x86_64__) || defined(__i386__)
+const Isa* isaAvx2();
+const Isa* isaAvx512();
+#endif
+
+}  // namespace gemm
+}  // namespace dsa
