@@ -1,0 +1,98 @@
+/**
+ * Training charts from metrics.jsonl lines: LM loss vs step (one colour per stage, raw and
+ * smoothed, so the stage boundaries show) and the indexer's KL during warm-up and sparse
+ * training. Builders return chart.js configurations (null when there is nothing to draw);
+ * src/reports/charts.ts renders them like every other chart of the project.
+ */
+import type { ChartConfiguration } from 'chart.js';
+import { colour } from '../reports/charts.js';
+import type { MetricsLine } from './train.js';
+
+const STAGE_COLOUR: Record<string, number> = { pretrain: 0, warmup: 1, sparse: 2 };
+
+/** Exponential moving average restarted at each stage (bias-corrected, so it starts at the data). */
+function ema(ys: readonly number[], alpha: number): number[] {
+  const out: number[] = [];
+  let acc = 0;
+  let w = 0;
+  for (const y of ys) {
+    acc = (1 - alpha) * acc + alpha * y;
+    w = (1 - alpha) * w + alpha;
+    out.push(acc / w);
+  }
+  return out;
+}
+
+function byStage(lines: readonly MetricsLine[]): Array<{ stage: string; lines: MetricsLine[] }> {
+  const out: Array<{ stage: string; lines: MetricsLine[] }> = [];
+  for (const l of lines) {
+    const last = out[out.length - 1];
+    if (last && last.stage === l.stage) last.lines.push(l);
+    else out.push({ stage: l.stage, lines: [l] });
+  }
+  return out;
+}
+
+function seriesChart(
+  lines: readonly MetricsLine[],
+  value: (l: MetricsLine) => number,
+  titleText: string,
+  subtitle: string,
+  yTitle: string,
+): ChartConfiguration {
+  const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = [];
+  const n = lines.length;
+  const alpha = Math.min(0.5, Math.max(0.02, 20 / Math.max(1, n)));
+  for (const g of byStage(lines)) {
+    const c = colour(STAGE_COLOUR[g.stage] ?? 3);
+    const ys = g.lines.map(value);
+    datasets.push({
+      label: `${g.stage} (per step)`,
+      data: g.lines.map((l, i) => ({ x: l.step, y: ys[i]! })),
+      showLine: true,
+      borderColor: c + '55',
+      backgroundColor: c + '55',
+      borderWidth: 1,
+      pointRadius: 0,
+    });
+    const sm = ema(ys, alpha);
+    datasets.push({
+      label: `${g.stage} (smoothed)`,
+      data: g.lines.map((l, i) => ({ x: l.step, y: sm[i]! })),
+      showLine: true,
+      borderColor: c,
+      backgroundColor: c,
+      borderWidth: 3,
+      pointRadius: 0,
+    });
+  }
+  return {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      plugins: {
+        title: { display: true, text: titleText, font: { size: 22, weight: 'bold' }, padding: { top: 8, bottom: 4 } },
+        subtitle: { display: true, text: subtitle, font: { size: 15 }, color: '#555', padding: { bottom: 12 } },
+        legend: { position: 'bottom' },
+      },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: 'Training step', font: { size: 17, weight: 'bold' } } },
+        y: { title: { display: true, text: yTitle, font: { size: 17, weight: 'bold' } } },
+      },
+    },
+  } as ChartConfiguration;
+}
+
+/** LM loss (nats per scored byte, weighted) over all stages. */
+export function lossChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
+  if (lines.length === 0) return null;
+  const stages = byStage(lines).map((g) => `${g.stage} ${g.lines[0]!.step}–${g.lines[g.lines.length - 1]!.step}`).join(' · ');
+  return seriesChart(lines, (l) => l.lm_loss, 'Training LM loss', `weighted cross-entropy per target; ${stages}`, 'LM loss (nats)');
+}
+
+/** Indexer KL(main attention ‖ indexer) during the warm-up and sparse stages. */
+export function klChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
+  const kl = lines.filter((l) => l.stage === 'warmup' || l.stage === 'sparse');
+  if (kl.length === 0) return null;
+  return seriesChart(kl, (l) => l.kl_loss, 'Indexer KL divergence', 'KL(summed main attention ‖ indexer distribution), mean over layers and positions', 'KL (nats)');
+}

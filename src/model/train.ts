@@ -1,0 +1,524 @@
+/**
+ * Training of the built-in model with the DSA recipe, driven from TS over the native model:
+ *
+ *   pretrain  dense attention, LM loss, AdamW on the main parameters;
+ *   warmup    dense attention, main model frozen, indexer trained by KL to the main attention;
+ *   sparse    top-k attention, LM loss on the main parameters + KL on the indexer (detached).
+ *
+ * Each step: batch i of the stage's data stream (a pure function of seed, stage and i) →
+ * lossAndGrad → adamw with the stage's warm-up + cosine learning rate. AdamW moments start
+ * from zero at each stage (each stage updates a different parameter group), so the 1-based
+ * step of bias correction is the step within the stage.
+ *
+ * Output directory: config.json, model.safetensors, train-state.safetensors (moments +
+ * position), train.json (the resolved training config), metrics.jsonl (one line per step),
+ * loss.png and kl.png. A checkpoint every `checkpoint_every` steps and at each stage's end;
+ * resuming restores params, moments and the position, so a killed run continues without
+ * redoing or skipping a step (bitwise identical when the native code is deterministic).
+ */
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { DsabenchError } from '../errors.js';
+import { parseModelConfig, readModelConfig, type ModelConfig } from './config.js';
+import { createNativeModel, modelLayout, numParams, type NativeModel, type TensorSpec, type TrainStage } from './native.js';
+import { BatchStream, exampleStream, mixSeed, MIXTURE_TASKS, type MixtureTask } from './data.js';
+import { learningRate } from './schedule.js';
+import {
+  CONFIG_FILE, loadModel, loadTrainState, saveModel, saveTrainState, STATE_FILE, WEIGHTS_FILE, writeFileAtomic,
+} from './checkpoint.js';
+import { decodeTokens, EOS } from './tokens.js';
+
+export interface StageConfig {
+  stage: TrainStage;
+  steps: number;
+  lr: number;
+  min_lr: number;
+  warmup_steps: number;
+  weight_decay: number;
+  clip: number;
+  lengths: number[];
+  mixture: Partial<Record<MixtureTask, number>>;
+  /** Sparse stage: k of the top-k selection (default config.index_topk). */
+  topk?: number;
+  /** Rows per batch (default: the top-level batch). */
+  batch?: number;
+}
+
+export interface TrainConfig {
+  model: ModelConfig;
+  seed: number;
+  threads: number;
+  batch: number;
+  stages: StageConfig[];
+  checkpoint_every: number;
+  /** Held-out accuracy (greedy decoding) every N steps and at each stage's end; 0 = off. */
+  eval_every: number;
+  eval_examples: number;
+  log_every: number;
+  prompt_weight: number;
+  answer_weight: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** A model spec to start from instead of fresh initialisation (its config must match). */
+  init?: string;
+}
+
+/** Which parameters each stage updates. */
+export const STAGE_GROUP: Record<TrainStage, 'main' | 'indexer' | 'all'> = { pretrain: 'main', warmup: 'indexer', sparse: 'all' };
+
+// ---------------------------------------------------------------- config parsing
+
+const TOP_FIELDS = [
+  'model', 'seed', 'threads', 'batch', 'stages', 'checkpoint_every', 'eval_every', 'eval_examples', 'log_every',
+  'prompt_weight', 'answer_weight', 'beta1', 'beta2', 'eps', 'init', '$comment',
+] as const;
+const STAGE_FIELDS = [
+  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', '$comment',
+] as const;
+
+function cfgErr(file: string | undefined, field: string, msg: string): DsabenchError {
+  return new DsabenchError('E_CONFIG_INVALID', `${file ? `${file}: ` : ''}field "${field}": ${msg}`, { file, field });
+}
+
+function obj(v: unknown, file: string | undefined, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw cfgErr(file, field, `expected an object, got ${JSON.stringify(v)}`);
+  return v as Record<string, unknown>;
+}
+
+function known(o: Record<string, unknown>, fields: readonly string[], file: string | undefined, prefix: string): void {
+  for (const k of Object.keys(o))
+    if (!fields.includes(k)) throw cfgErr(file, prefix + k, `unknown option; expected one of ${fields.filter((f) => f !== '$comment').join(', ')}`);
+}
+
+function int(o: Record<string, unknown>, k: string, file: string | undefined, prefix: string, min: number, dflt?: number): number {
+  const v = o[k] ?? dflt;
+  if (v === undefined) throw cfgErr(file, prefix + k, 'is required');
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw cfgErr(file, prefix + k, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function num(o: Record<string, unknown>, k: string, file: string | undefined, prefix: string, lo: number, hi: number, dflt?: number): number {
+  const v = o[k] ?? dflt;
+  if (v === undefined) throw cfgErr(file, prefix + k, 'is required');
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw cfgErr(file, prefix + k, `expected a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Checks a parsed train.json; `file` locates errors and relative `model` paths. */
+export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
+  const o = obj(raw, file, '(root)');
+  known(o, TOP_FIELDS, file, '');
+  let model: ModelConfig;
+  const m = o['model'];
+  if (typeof m === 'string') {
+    const p = isAbsolute(m) || !file ? resolve(m) : resolve(dirname(file), m);
+    model = readModelConfig(p);
+  } else if (m === undefined) {
+    throw cfgErr(file, 'model', 'is required (a path to a config.json, relative to this file, or an inline config object)');
+  } else {
+    model = parseModelConfig(obj(m, file, 'model'), file);
+  }
+  const batch = int(o, 'batch', file, '', 1);
+  const rawStages = o['stages'];
+  if (!Array.isArray(rawStages) || rawStages.length === 0) throw cfgErr(file, 'stages', 'expected a non-empty list of stages');
+  const order: TrainStage[] = ['pretrain', 'warmup', 'sparse'];
+  let last = -1;
+  const stages = rawStages.map((rs, i): StageConfig => {
+    const p = `stages[${i}].`;
+    const s = obj(rs, file, `stages[${i}]`);
+    known(s, STAGE_FIELDS, file, p);
+    const stage = s['stage'];
+    if (typeof stage !== 'string' || !(order as string[]).includes(stage))
+      throw cfgErr(file, p + 'stage', `expected one of ${order.join(', ')}, got ${JSON.stringify(stage)}`);
+    const idx = order.indexOf(stage as TrainStage);
+    if (idx < last) throw cfgErr(file, p + 'stage', `stages must come in the order ${order.join(' → ')} (${stage} after ${order[last]})`);
+    last = idx;
+    const steps = int(s, 'steps', file, p, 1);
+    const lr = num(s, 'lr', file, p, 0, 1);
+    const lengths = s['lengths'];
+    if (!Array.isArray(lengths) || lengths.length === 0) throw cfgErr(file, p + 'lengths', 'expected a non-empty list of row lengths (tokens)');
+    lengths.forEach((l, j) => {
+      if (typeof l !== 'number' || !Number.isInteger(l) || l < 16 || l > model.max_position_embeddings)
+        throw cfgErr(file, `${p}lengths[${j}]`, `expected an integer in [16, max_position_embeddings=${model.max_position_embeddings}], got ${JSON.stringify(l)}`);
+    });
+    const mix = obj(s['mixture'], file, p + 'mixture');
+    for (const [k, w] of Object.entries(mix)) {
+      if (!(MIXTURE_TASKS as readonly string[]).includes(k)) throw cfgErr(file, `${p}mixture.${k}`, `unknown mixture component; expected one of ${MIXTURE_TASKS.join(', ')}`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw cfgErr(file, `${p}mixture.${k}`, `expected a weight ≥ 0, got ${JSON.stringify(w)}`);
+    }
+    if (!Object.values(mix).some((w) => (w as number) > 0)) throw cfgErr(file, p + 'mixture', 'needs at least one component with a weight > 0');
+    const out: StageConfig = {
+      stage: stage as TrainStage,
+      steps,
+      lr,
+      min_lr: num(s, 'min_lr', file, p, 0, lr, lr / 10),
+      warmup_steps: int(s, 'warmup_steps', file, p, 0, 0),
+      weight_decay: num(s, 'weight_decay', file, p, 0, 10, 0.1),
+      clip: num(s, 'clip', file, p, 0, 1e6, 1),
+      lengths: lengths as number[],
+      mixture: mix as Partial<Record<MixtureTask, number>>,
+    };
+    if (out.warmup_steps > steps) throw cfgErr(file, p + 'warmup_steps', `must be at most steps (${steps}), got ${out.warmup_steps}`);
+    if (s['topk'] !== undefined) {
+      if (stage !== 'sparse') throw cfgErr(file, p + 'topk', 'only the sparse stage selects top-k keys');
+      out.topk = int(s, 'topk', file, p, 1);
+    }
+    if (s['batch'] !== undefined) out.batch = int(s, 'batch', file, p, 1);
+    return out;
+  });
+  const init = o['init'];
+  if (init !== undefined && typeof init !== 'string') throw cfgErr(file, 'init', `expected a model spec (name or directory), got ${JSON.stringify(init)}`);
+  return {
+    model,
+    seed: int(o, 'seed', file, '', 0, 1),
+    threads: int(o, 'threads', file, '', 1, 1),
+    batch,
+    stages,
+    checkpoint_every: int(o, 'checkpoint_every', file, '', 1, 200),
+    eval_every: int(o, 'eval_every', file, '', 0, 0),
+    eval_examples: int(o, 'eval_examples', file, '', 1, 16),
+    log_every: int(o, 'log_every', file, '', 1, 10),
+    prompt_weight: num(o, 'prompt_weight', file, '', 0, 100, 0.1),
+    answer_weight: num(o, 'answer_weight', file, '', 0, 100, 1),
+    beta1: num(o, 'beta1', file, '', 0, 0.999999, 0.9),
+    beta2: num(o, 'beta2', file, '', 0, 0.999999, 0.95),
+    eps: num(o, 'eps', file, '', 1e-30, 1, 1e-8),
+    ...(init === undefined ? {} : { init: isAbsolute(init) || !file || !/[\\/]/.test(init) ? init : resolve(dirname(file), init) }),
+  };
+}
+
+export function readTrainConfig(file: string): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read training config ${file}: ${(e as Error).message}`, { file });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new DsabenchError('E_CONFIG_INVALID', `${file}: not valid JSON (${(e as Error).message})`, { file });
+  }
+  return parseTrainConfig(raw, file);
+}
+
+// ---------------------------------------------------------------- state and metrics
+
+/** Position of a run, stored in train-state.safetensors. */
+export interface TrainPosition {
+  /** Steps completed over all stages. */
+  step: number;
+  /** Index of the current stage and steps completed in it (== its steps when finished). */
+  stage: number;
+  stage_step: number;
+  /** Real (non-padding) input tokens seen. */
+  tokens: number;
+  /** Training time over all sessions (seconds). */
+  elapsed_s: number;
+  seed: number;
+}
+
+export interface MetricsLine {
+  step: number;
+  stage: TrainStage;
+  loss: number;
+  lm_loss: number;
+  kl_loss: number;
+  lr: number;
+  grad_norm: number;
+  tokens: number;
+  tokens_per_s: number;
+  elapsed_s: number;
+  length: number;
+}
+
+export interface EvalLine {
+  step: number;
+  stage: TrainStage;
+  eval: { attention: 'dense' | 'sparse'; topk?: number; accuracy: number; examples: number; by_task: Record<string, number> };
+}
+
+function parsePosition(raw: unknown, file: string): TrainPosition {
+  const o = raw as Partial<Record<keyof TrainPosition, unknown>>;
+  const keys: Array<keyof TrainPosition> = ['step', 'stage', 'stage_step', 'tokens', 'elapsed_s', 'seed'];
+  for (const k of keys)
+    if (typeof o?.[k] !== 'number') throw new DsabenchError('E_CHECKPOINT', `${file}: __metadata__.state.${k} is missing or not a number`, { file, field: `state.${k}` });
+  return o as TrainPosition;
+}
+
+/** Rewrites metrics.jsonl keeping only lines of steps ≤ `step` (a resumed run re-logs the rest). */
+function trimMetrics(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, 'utf8').split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      return (JSON.parse(l) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
+
+export function readMetrics(file: string): { steps: MetricsLine[]; evals: EvalLine[] } {
+  const steps: MetricsLine[] = [];
+  const evals: EvalLine[] = [];
+  if (!existsSync(file)) return { steps, evals };
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (!l.trim()) continue;
+    const o = JSON.parse(l) as MetricsLine | EvalLine;
+    if ('eval' in o) evals.push(o);
+    else steps.push(o);
+  }
+  return { steps, evals };
+}
+
+// ---------------------------------------------------------------- held-out accuracy
+
+/**
+ * Greedy-decodes held-out examples (seeds disjoint from training) and scores them like
+ * string_match_all: every answer must appear in the output.
+ */
+export function heldOutAccuracy(
+  model: NativeModel,
+  opts: { seed: number; lengths: readonly number[]; tasks: readonly MixtureTask[]; examples: number; attention: 'dense' | 'sparse'; topk?: number; threads: number },
+): { accuracy: number; byTask: Record<string, number> } {
+  let ok = 0;
+  const per: Record<string, [number, number]> = {};
+  let n = 0;
+  for (const ex of exampleStream({ seed: opts.seed, lengths: opts.lengths, tasks: opts.tasks })) {
+    if (n++ >= opts.examples) break;
+    const maxNew = ex.answerTokens.length + 8;
+    const sess = model.session({ maxLength: ex.promptTokens.length + maxNew, attention: opts.attention, topk: opts.topk, threads: opts.threads });
+    let logits = sess.forward(Int32Array.from(ex.promptTokens));
+    const out: number[] = [];
+    for (let i = 0; i < maxNew; i++) {
+      let best = 0;
+      for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+      if (best === EOS) break;
+      out.push(best);
+      if (i + 1 < maxNew) logits = sess.forward(Int32Array.of(best));
+    }
+    const text = decodeTokens(out);
+    const hit = ex.answers.every((a) => text.includes(a));
+    if (hit) ok++;
+    const t = (per[ex.task] ??= [0, 0]);
+    t[0] += hit ? 1 : 0;
+    t[1]++;
+  }
+  const byTask: Record<string, number> = {};
+  for (const [k, [a, b]] of Object.entries(per)) byTask[k] = a / b;
+  return { accuracy: ok / Math.max(1, opts.examples), byTask };
+}
+
+// ---------------------------------------------------------------- the loop
+
+export interface TrainOptions {
+  out: string;
+  resume?: boolean;
+  /** Overwrite an existing checkpoint in `out` without resuming. */
+  force?: boolean;
+  threads?: number;
+  /** Stop (after a checkpoint) once this much wall time has passed in this session. */
+  maxMinutes?: number;
+  /** Stop (after a checkpoint) once this many steps are complete over all stages. */
+  stopAtStep?: number;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+  /** Render loss.png / kl.png at the end (default true). */
+  charts?: boolean;
+}
+
+export interface TrainResult {
+  out: string;
+  position: TrainPosition;
+  finished: boolean;
+  params: Float32Array;
+  layout: TensorSpec[];
+}
+
+function fmtDuration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const out = resolve(opts.out);
+  const threads = opts.threads ?? cfg.threads;
+  const config = cfg.model;
+  const layout = modelLayout(config);
+  const n = numParams(layout);
+  const hasCkpt = existsSync(join(out, WEIGHTS_FILE)) && existsSync(join(out, STATE_FILE));
+  if (hasCkpt && !opts.resume && !opts.force)
+    throw new DsabenchError('E_USAGE', `${out} already holds a training checkpoint; pass --resume to continue it or --force to start over`, { file: out });
+  if (opts.resume && !hasCkpt)
+    throw new DsabenchError('E_CHECKPOINT', `--resume: ${out} holds no checkpoint (${WEIGHTS_FILE} and ${STATE_FILE})`, { file: out });
+  mkdirSync(out, { recursive: true });
+  const metricsFile = join(out, 'metrics.jsonl');
+
+  let params: Float32Array;
+  let m: Float32Array = new Float32Array(n);
+  let v: Float32Array = new Float32Array(n);
+  let pos: TrainPosition = { step: 0, stage: 0, stage_step: 0, tokens: 0, elapsed_s: 0, seed: cfg.seed };
+  if (opts.resume) {
+    const loaded = loadModel(out);
+    if (JSON.stringify(loaded.config) !== JSON.stringify(config))
+      throw new DsabenchError('E_CHECKPOINT', `--resume: ${join(out, CONFIG_FILE)} differs from the training config's model`, { file: join(out, CONFIG_FILE) });
+    const st = loadTrainState(out, n);
+    pos = parsePosition(st.state, join(out, STATE_FILE));
+    if (loaded.metadata['step'] !== String(pos.step))
+      throw new DsabenchError('E_CHECKPOINT', `--resume: ${WEIGHTS_FILE} is at step ${loaded.metadata['step']} but ${STATE_FILE} at step ${pos.step} (a checkpoint write was interrupted)`, { file: out });
+    if (pos.seed !== cfg.seed)
+      throw new DsabenchError('E_CHECKPOINT', `--resume: the checkpoint was trained with seed ${pos.seed}, the config says ${cfg.seed}`, { file: out, field: 'seed' });
+    params = loaded.params;
+    m = st.m;
+    v = st.v;
+    trimMetrics(metricsFile, pos.step);
+    log(`resuming ${out} at step ${pos.step} (stage ${pos.stage + 1}/${cfg.stages.length}, step ${pos.stage_step} in it)`);
+  } else if (cfg.init) {
+    const init = loadModel(cfg.init);
+    if (JSON.stringify(init.config) !== JSON.stringify(config))
+      throw new DsabenchError('E_CONFIG_INVALID', `init model ${init.dir} has a different config than the training config's model`, { field: 'init' });
+    params = init.params;
+    writeFileSync(metricsFile, '');
+  } else {
+    params = new Float32Array(n);
+    writeFileSync(metricsFile, '');
+  }
+  const model = createNativeModel(config, params);
+  if (!opts.resume && !cfg.init) model.initParams(cfg.seed);
+  writeFileAtomic(join(out, 'train.json'), JSON.stringify(cfg, null, 2) + '\n');
+
+  const grad = new Float32Array(n);
+  const total = cfg.stages.reduce((s, st) => s + st.steps, 0);
+  const t0 = performance.now();
+  const elapsed0 = pos.elapsed_s;
+  const stepsAtStart = pos.step;
+  let stopped = false;
+
+  const checkpoint = (): void => {
+    pos.elapsed_s = elapsed0 + (performance.now() - t0) / 1000;
+    const stage = cfg.stages[Math.min(pos.stage, cfg.stages.length - 1)]!;
+    // state first: a kill between the two writes leaves mismatched steps, caught on resume
+    saveTrainState(out, m, v, pos, { step: pos.step });
+    saveModel(out, config, layout, params, { step: pos.step, stage: stage.stage, stages_done: pos.stage, tokens: pos.tokens });
+  };
+
+  const evaluate = (si: number): void => {
+    const st = cfg.stages[si]!;
+    const tasks = (Object.keys(st.mixture) as MixtureTask[]).filter((k) => (st.mixture[k] ?? 0) > 0);
+    const lengths = [Math.max(...st.lengths)];
+    const attention = st.stage === 'sparse' ? 'sparse' : 'dense';
+    const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
+    let res: { accuracy: number; byTask: Record<string, number> };
+    try {
+      res = heldOutAccuracy(model, { seed: cfg.seed, lengths, tasks, examples: cfg.eval_examples, attention, topk, threads });
+    } catch (e) {
+      log(`held-out eval skipped: ${(e as Error).message}`);
+      return;
+    }
+    const line: EvalLine = { step: pos.step, stage: st.stage, eval: { attention, ...(topk ? { topk } : {}), accuracy: res.accuracy, examples: cfg.eval_examples, by_task: res.byTask } };
+    appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+    log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}% (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
+  };
+
+  let windowTokens = 0;
+  let windowStart = performance.now();
+  while (pos.stage < cfg.stages.length && !stopped) {
+    const si = pos.stage;
+    const st = cfg.stages[si]!;
+    const stream = new BatchStream({
+      seed: mixSeed(1_000_000 + cfg.seed, si),
+      lengths: st.lengths,
+      mixture: st.mixture,
+      batch: st.batch ?? cfg.batch,
+      promptWeight: cfg.prompt_weight,
+      answerWeight: cfg.answer_weight,
+    }, `stages[${si}]`);
+    if (pos.stage_step === 0) {
+      m.fill(0);
+      v.fill(0);
+    }
+    const sched = { lr: st.lr, minLr: st.min_lr, warmupSteps: st.warmup_steps, steps: st.steps };
+    const group = STAGE_GROUP[st.stage];
+    const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
+    while (pos.stage_step < st.steps) {
+      const stepStart = performance.now();
+      const b = stream.batch(pos.stage_step);
+      const lr = learningRate(sched, pos.stage_step);
+      const r = model.lossAndGrad({ tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length, stage: st.stage, topk, threads, grad });
+      if (!Number.isFinite(r.loss))
+        throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${out} is intact — lower lr or raise clip and --resume`, { file: out });
+      const { gradNorm } = model.adamw({
+        grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip, group, threads,
+      });
+      pos.step++;
+      pos.stage_step++;
+      pos.tokens += b.realTokens;
+      windowTokens += b.realTokens;
+      const now = performance.now();
+      const elapsed = elapsed0 + (now - t0) / 1000;
+      const sessionSteps = pos.step - stepsAtStart;
+      const line: MetricsLine = {
+        step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
+        tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: elapsed, length: b.length,
+      };
+      if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) {
+        const rate = windowTokens / Math.max(1e-9, (now - windowStart) / 1000);
+        const eta = ((now - t0) / 1000 / sessionSteps) * (total - pos.step);
+        log(`step ${pos.step}/${total} ${st.stage} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
+        windowTokens = 0;
+        windowStart = now;
+      }
+      appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+      if (pos.stage_step === st.steps) break; // the stage-end checkpoint below covers this step
+      const timeUp = opts.maxMinutes !== undefined && (now - t0) / 60000 >= opts.maxMinutes;
+      const stepUp = opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep;
+      if (pos.step % cfg.checkpoint_every === 0 || timeUp || stepUp) checkpoint();
+      if (cfg.eval_every > 0 && pos.step % cfg.eval_every === 0) evaluate(si);
+      if (timeUp || stepUp) {
+        stopped = true;
+        break;
+      }
+    }
+    if (stopped) break;
+    // stage finished: move the position to the next stage, then checkpoint
+    pos.stage++;
+    pos.stage_step = 0;
+    checkpoint();
+    if (cfg.eval_every > 0) evaluate(si);
+    const timeUp = opts.maxMinutes !== undefined && (performance.now() - t0) / 60000 >= opts.maxMinutes;
+    const stepUp = opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep;
+    if (timeUp || stepUp) stopped = true;
+  }
+  const finished = pos.stage >= cfg.stages.length;
+  if (finished && opts.charts !== false) {
+    try {
+      log(`charts: ${(await renderTrainingCharts(out)).join(', ')}`);
+    } catch (e) {
+      log(`charts not rendered: ${(e as Error).message}`);
+    }
+  }
+  log(finished
+    ? `finished: ${pos.step} steps, ${pos.tokens} tokens in ${fmtDuration(pos.elapsed_s)}; model in ${out}`
+    : `stopped at step ${pos.step}/${total}; continue with --resume (checkpoint in ${out})`);
+  return { out, position: { ...pos }, finished, params, layout };
+}
+
+/** Renders loss.png and kl.png from out/metrics.jsonl; returns the files written. */
+export async function renderTrainingCharts(out: string): Promise<string[]> {
+  const { lossChart, klChart } = await import('./metrics-chart.js');
+  const { renderChart } = await import('../reports/charts.js');
+  const { steps } = readMetrics(join(out, 'metrics.jsonl'));
+  const files: string[] = [];
+  for (const [name, cfg] of [['loss.png', lossChart(steps)], ['kl.png', klChart(steps)]] as const) {
+    if (!cfg) continue;
+    writeFileAtomic(join(out, name), renderChart(cfg));
+    files.push(join(out, name));
+  }
+  return files;
+}
