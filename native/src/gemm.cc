@@ -6,10 +6,12 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gemm_impl.h"
@@ -74,31 +76,59 @@ void run(const Isa& isa, const Problem& P, int threads) {
     return;
   }
 
-  const int64_t nr = isa.nr, mr = isa.mr;
-  const int64_t panels = ceilDiv(P.N, nr);
-  Scratch packedB = scratch((size_t)P.K * (size_t)(panels * nr));
-  const int64_t group = 4;  // panels per packing item
-  parallelFor(threads, ceilDiv(panels, group), [&](int64_t it, int) {
-    isa.packB(P, it * group, std::min(panels, (it + 1) * group), packedB.get());
-  });
-
-  // Work grid: row items of whole MR tiles, column items of whole NR panels, at most ncMax
-  // wide (its B block stays in L2). With threads, enough items that dynamic scheduling
-  // evens out (each item ≈ the same size: tiles and panels are dealt out evenly).
+  const int64_t nr = isa.nr, mr = isa.mr, kc = isa.kc;
+  const int64_t panels = ceilDiv(P.N, nr), kBlocks = ceilDiv(P.K, kc);
   const int64_t mTiles = ceilDiv(P.M, mr);
-  int64_t mItems = ceilDiv(mTiles, threads == 1 ? 24 : 12);
+
+  // Work grid: row items of whole MR tiles (~24 tiles, so a packed B block is reused by
+  // many A micro-panels), column items of whole NR panels at most ncMax wide (the B block of
+  // one K block stays in L2). With threads the item count is a multiple of the thread count
+  // (tiles and panels are dealt out evenly, so items are near equal); few rows → split columns.
+  int64_t mItems = ceilDiv(mTiles, 24);
   int64_t nItems = ceilDiv(panels, isa.ncMax / nr);
   if (threads > 1) {
-    mItems = std::max(mItems, std::min(mTiles, (int64_t)4 * threads));
-    if (mItems * nItems < 4 * threads) nItems = std::min(panels, ceilDiv(4 * threads, mItems));
+    if (mItems >= threads) {
+      mItems = std::min(mTiles, ceilDiv(mItems * nItems, threads) * threads / nItems);
+      while (mItems < mTiles && (mItems * nItems) % threads != 0) mItems++;
+    } else {
+      int64_t n = std::max(nItems, ceilDiv(threads, mItems));
+      while (n < panels && (mItems * n) % threads != 0) n++;
+      nItems = std::min(panels, n);
+    }
   }
-  std::vector<Scratch> aPanels;
-  for (int t = 0; t < threads; t++) aPanels.push_back(scratch((size_t)(mr * isa.kc)));
+
+  // op(B) is packed lazily, one (K block, panel) at a time, by whichever thread needs it
+  // first (state 0 → 1 packing → 2 ready), so a block is packed right before its first use
+  // (still in cache) and each panel exactly once per call.
+  Scratch packedB = scratch((size_t)P.K * (size_t)(panels * nr));
+  std::unique_ptr<std::atomic<uint8_t>[]> ready(new std::atomic<uint8_t>[(size_t)(kBlocks * panels)]);
+  for (int64_t i = 0; i < kBlocks * panels; i++) ready[i].store(0, std::memory_order_relaxed);
+  auto ensurePacked = [&](int64_t kb, int64_t q0, int64_t q1) {
+    std::atomic<uint8_t>* st = &ready[(size_t)(kb * panels)];
+    for (int64_t q = q0; q < q1; q++) {
+      uint8_t expect = 0;
+      if (st[q].load(std::memory_order_acquire) == 0 && st[q].compare_exchange_strong(expect, 1)) {
+        isa.packB(P, kb * kc, q, q + 1, packedB.get());
+        st[q].store(2, std::memory_order_release);
+      }
+    }
+    for (int64_t q = q0; q < q1; q++)
+      while (st[q].load(std::memory_order_acquire) != 2) std::this_thread::yield();
+  };
+
+  const int64_t tilesPerItem = ceilDiv(mTiles, mItems);
+  std::vector<Scratch> aBlocks;
+  for (int t = 0; t < threads; t++) aBlocks.push_back(scratch((size_t)(tilesPerItem * mr * kc)));
   parallelFor(threads, mItems * nItems, [&](int64_t it, int tid) {
     const int64_t a = it / nItems, b = it % nItems;
     const int64_t m0 = a * mTiles / mItems * mr, m1 = std::min(P.M, (a + 1) * mTiles / mItems * mr);
-    const int64_t n0 = b * panels / nItems * nr, n1 = std::min(P.N, (b + 1) * panels / nItems * nr);
-    if (m0 < m1 && n0 < n1) isa.block(P, packedB.get(), m0, m1, n0, n1, aPanels[tid].get());
+    const int64_t q0 = b * panels / nItems, q1 = (b + 1) * panels / nItems;
+    const int64_t n0 = q0 * nr, n1 = std::min(P.N, q1 * nr);
+    if (m0 >= m1 || n0 >= n1) return;
+    for (int64_t kb = 0; kb < kBlocks; kb++) {
+      ensurePacked(kb, q0, q1);
+      isa.block(P, packedB.get(), kb * kc, m0, m1, n0, n1, aBlocks[tid].get());
+    }
   });
 }
 

@@ -10,7 +10,10 @@ namespace {
 
 struct Avx512 {
   static constexpr int MR = 14, NR = 32;
-  static constexpr int64_t KC = 256, NCMAX = 1024;
+#ifndef GEMM_KC512
+#define GEMM_KC512 256
+#endif
+  static constexpr int64_t KC = GEMM_KC512, NCMAX = 1024;
 
   static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
                     int mr, int nr, float alpha, float beta) {

@@ -19,85 +19,96 @@ namespace {
 
 inline int64_t minI(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// op(A)(i, k) rows [i0, i0+mr) and columns [p0, p0+kc) into dst[k*MR + r]; rows past mr are 0.
+// op(A) rows [m0, m1), columns [p0, p0+kc) into consecutive micro-panels of [kc, MR]
+// (dst + t*kc*MR holds rows m0 + t*MR ...; rows past m1 are 0). Done for a whole row range
+// at once so every cache line of A is used completely while it is loaded.
 template <int MR>
-inline void packA(const Problem& P, int64_t i0, int mr, int64_t p0, int64_t kc, float* __restrict dst) {
-  if (P.transA) {  // A is [K, M]: one short contiguous run per k
-    const float* s = P.A + p0 * P.lda + i0;
-    for (int64_t k = 0; k < kc; k++, s += P.lda, dst += MR) {
-      for (int r = 0; r < mr; r++) dst[r] = s[r];
-      for (int r = mr; r < MR; r++) dst[r] = 0.f;
+void packA(const Problem& P, int64_t m0, int64_t m1, int64_t p0, int64_t kc, float* __restrict dst) {
+  const int64_t tiles = (m1 - m0 + MR - 1) / MR;
+  if (P.transA) {  // A is [K, M]: row k holds a contiguous run of the row range
+    const float* s = P.A + p0 * P.lda + m0;
+    const int64_t full = (m1 - m0) / MR, rest = (m1 - m0) % MR;
+    for (int64_t k = 0; k < kc; k++, s += P.lda) {
+      float* d = dst + k * MR;
+      for (int64_t t = 0; t < full; t++)
+        for (int r = 0; r < MR; r++) d[t * kc * MR + r] = s[t * MR + r];
+      if (rest) {
+        float* dt = d + full * kc * MR;
+        for (int r = 0; r < rest; r++) dt[r] = s[full * MR + r];
+        for (int r = (int)rest; r < MR; r++) dt[r] = 0.f;
+      }
     }
     return;
   }
-  // A is [M, K]: MR row streams read in step.
-  const float* rows[MR];
-  for (int r = 0; r < MR; r++) rows[r] = P.A + (i0 + (r < mr ? r : 0)) * P.lda + p0;
-  if (mr == MR) {
-    for (int64_t k = 0; k < kc; k++, dst += MR)
-      for (int r = 0; r < MR; r++) dst[r] = rows[r][k];
-  } else {
-    for (int64_t k = 0; k < kc; k++, dst += MR) {
-      for (int r = 0; r < mr; r++) dst[r] = rows[r][k];
-      for (int r = mr; r < MR; r++) dst[r] = 0.f;
+  // A is [M, K]: MR row streams read in step per micro-panel.
+  for (int64_t t = 0; t < tiles; t++, dst += kc * MR) {
+    const int64_t i0 = m0 + t * MR;
+    const int mr = (int)minI(MR, m1 - i0);
+    const float* rows[MR];
+    for (int r = 0; r < MR; r++) rows[r] = P.A + (i0 + (r < mr ? r : 0)) * P.lda + p0;
+    float* d = dst;
+    if (mr == MR) {
+      for (int64_t k = 0; k < kc; k++, d += MR)
+        for (int r = 0; r < MR; r++) d[r] = rows[r][k];
+    } else {
+      for (int64_t k = 0; k < kc; k++, d += MR) {
+        for (int r = 0; r < mr; r++) d[r] = rows[r][k];
+        for (int r = mr; r < MR; r++) d[r] = 0.f;
+      }
     }
   }
 }
 
-// Panels [q0, q1) of every K block (layout in gemm_kernels.h).
+// Panels [q0, q1) of the K block starting at p0 (layout in gemm_kernels.h).
 template <class Kern>
-void packBImpl(const Problem& P, int64_t q0, int64_t q1, float* packedB) {
+void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* packedB) {
   constexpr int NR = Kern::NR;
   const int64_t Npad = (P.N + NR - 1) / NR * NR;
-  for (int64_t p0 = 0; p0 < P.K; p0 += Kern::KC) {
-    const int64_t kc = minI(Kern::KC, P.K - p0);
-    for (int64_t q = q0; q < q1; q++) {
-      const int64_t j0 = q * NR;
-      const int nr = (int)minI(NR, P.N - j0);
-      float* __restrict d = packedB + p0 * Npad + q * kc * NR;
-      if (!P.transB) {  // B is [K, N]: a contiguous run per k
-        const float* s = P.B + p0 * P.ldb + j0;
-        for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
-          for (int j = 0; j < nr; j++) d[j] = s[j];
+  const int64_t kc = minI(Kern::KC, P.K - p0);
+  for (int64_t q = q0; q < q1; q++) {
+    const int64_t j0 = q * NR;
+    const int nr = (int)minI(NR, P.N - j0);
+    float* __restrict d = packedB + p0 * Npad + q * kc * NR;
+    if (!P.transB) {  // B is [K, N]: a contiguous run per k
+      const float* s = P.B + p0 * P.ldb + j0;
+      for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
+        for (int j = 0; j < nr; j++) d[j] = s[j];
+        for (int j = nr; j < NR; j++) d[j] = 0.f;
+      }
+    } else {  // B is [N, K]: NR row streams read in step (a transpose)
+      const float* rows[NR];
+      for (int j = 0; j < NR; j++) rows[j] = P.B + (j0 + (j < nr ? j : 0)) * P.ldb + p0;
+      if (nr == NR) {
+        for (int64_t k = 0; k < kc; k++, d += NR)
+          for (int j = 0; j < NR; j++) d[j] = rows[j][k];
+      } else {
+        for (int64_t k = 0; k < kc; k++, d += NR) {
+          for (int j = 0; j < nr; j++) d[j] = rows[j][k];
           for (int j = nr; j < NR; j++) d[j] = 0.f;
-        }
-      } else {  // B is [N, K]: NR row streams read in step (a transpose)
-        const float* rows[NR];
-        for (int j = 0; j < NR; j++) rows[j] = P.B + (j0 + (j < nr ? j : 0)) * P.ldb + p0;
-        if (nr == NR) {
-          for (int64_t k = 0; k < kc; k++, d += NR)
-            for (int j = 0; j < NR; j++) d[j] = rows[j][k];
-        } else {
-          for (int64_t k = 0; k < kc; k++, d += NR) {
-            for (int j = 0; j < nr; j++) d[j] = rows[j][k];
-            for (int j = nr; j < NR; j++) d[j] = 0.f;
-          }
         }
       }
     }
   }
 }
 
-// C[m0:m1, n0:n1] over all of K. Loop order (BLIS with the roles of A and B swapped, since
-// C is row-major and the vector dimension is N): K block → MR rows of A packed once into
-// an L1-resident micro-panel → every NR panel of the (L2-resident) B block.
+// One K block of C[m0:m1, n0:n1]. Loop order (BLIS with the roles of A and B swapped, since
+// C is row-major and the vector dimension is N): the row range of A is packed (L2), then
+// each A micro-panel (pulled into L1 on first use) meets every NR panel of the B block.
 template <class Kern>
-void blockImpl(const Problem& P, const float* packedB, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
-               float* aPanel) {
+void blockImpl(const Problem& P, const float* packedB, int64_t p0, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+               float* aBlock) {
   constexpr int MR = Kern::MR, NR = Kern::NR;
   const int64_t Npad = (P.N + NR - 1) / NR * NR;
-  for (int64_t p0 = 0; p0 < P.K; p0 += Kern::KC) {
-    const int64_t kc = minI(Kern::KC, P.K - p0);
-    const float beta = p0 == 0 ? P.beta : 1.f;
-    const float* bBlock = packedB + p0 * Npad;
-    for (int64_t i = m0; i < m1; i += MR) {
-      const int mr = (int)minI(MR, m1 - i);
-      packA<MR>(P, i, mr, p0, kc, aPanel);
-      float* cRow = P.C + i * P.ldc;
-      for (int64_t j = n0; j < n1; j += NR) {
-        const int nr = (int)minI(NR, n1 - j);
-        Kern::micro(kc, aPanel, bBlock + (j / NR) * kc * NR, cRow + j, P.ldc, mr, nr, P.alpha, beta);
-      }
+  const int64_t kc = minI(Kern::KC, P.K - p0);
+  const float beta = p0 == 0 ? P.beta : 1.f;
+  const float* bBlock = packedB + p0 * Npad;
+  packA<MR>(P, m0, m1, p0, kc, aBlock);
+  for (int64_t i = m0; i < m1; i += MR, aBlock += kc * MR) {
+    const int mr = (int)minI(MR, m1 - i);
+    float* cRow = P.C + i * P.ldc;
+    for (int64_t j = n0; j < n1; j += NR) {
+      const int nr = (int)minI(NR, n1 - j);
+      Kern::micro(kc, aBlock, bBlock + (j / NR) * kc * NR, cRow + j, P.ldc, mr, nr, P.alpha, beta);
     }
   }
 }

@@ -28,16 +28,17 @@ struct Problem {
 struct Isa {
   const char* name;
   int mr, nr;     // register tile: mr rows of C by nr columns
-  int64_t kc;     // K block (the packed A micro-panel [kc, mr] stays in L1)
+  int64_t kc;     // K block (a packed A micro-panel [kc, mr] stays in L1)
   int64_t ncMax;  // widest column range one work item covers (its B block stays in L2)
-  // Packs B panels [q0, q1) of every K block into packedB.
-  void (*packB)(const Problem& p, int64_t q0, int64_t q1, float* packedB);
-  // C[m0:m1, n0:n1] = alpha·op(A)·op(B) + beta·C over all of K; n0 is a multiple of nr.
-  // aPanel: scratch of mr * kc floats, 64-byte aligned.
-  void (*block)(const Problem& p, const float* packedB, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
-                float* aPanel);
-  // Unpacked path for a few rows (decode): C[:, n0:n1] for all M rows (M ≤ smallRows).
-  // aRows: scratch of smallRows * K floats.
+  // Packs panels [q0, q1) of the K block starting at p0 into packedB (whole-buffer base).
+  void (*packB)(const Problem& p, int64_t p0, int64_t q0, int64_t q1, float* packedB);
+  // One K block [p0, p0 + kc) of C[m0:m1, n0:n1] (n0 a multiple of nr): C = alpha·op(A)·op(B)
+  // + beta·C for the first block, C += alpha·op(A)·op(B) after. aBlock: scratch for the packed
+  // rows, ceil((m1 - m0) / mr) * mr * kc floats, 64-byte aligned.
+  void (*block)(const Problem& p, const float* packedB, int64_t p0, int64_t m0, int64_t m1, int64_t n0,
+                int64_t n1, float* aBlock);
+  // Unpacked path for a few rows (decode): C[:, n0:n1] for all M rows (M ≤ kSmallRows).
+  // aRows: scratch of kSmallRows * K floats.
   void (*small)(const Problem& p, int64_t n0, int64_t n1, float* aRows);
 };
 
