@@ -94,5 +94,5 @@ export function lossChart(lines: readonly MetricsLine[]): ChartConfiguration | n
 export function klChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
   const kl = lines.filter((l) => l.stage === 'warmup' || l.stage === 'sparse');
   if (kl.length === 0) return null;
-  return seriesChart(kl, (l) => l.kl_loss, 'Indexer KL divergence', 'KL(summed main attention ‖ indexer distribution), mean over layers and positions', 'KL (nats)');
+  return seriesChart(kl, (l) => l.kl_loss, 'Indexer KL divergence', 'KL(summed main attention ‖ indexer), mean over layers and positions; sparse stage: over the selected top-k keys', 'KL (nats)');
 }

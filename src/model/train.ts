@@ -329,6 +329,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Render loss.png / kl.png at the end (default true). */
   charts?: boolean;
+  /** Checkpoint and stop on SIGINT / SIGTERM (default true). */
+  handleSignals?: boolean;
 }
 
 export interface TrainResult {
@@ -426,74 +428,89 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}% (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
   };
 
-  let windowTokens = 0;
-  let windowStart = performance.now();
-  while (pos.stage < cfg.stages.length && !stopped) {
-    const si = pos.stage;
-    const st = cfg.stages[si]!;
-    const stream = new BatchStream({
-      seed: mixSeed(1_000_000 + cfg.seed, si),
-      lengths: st.lengths,
-      mixture: st.mixture,
-      batch: st.batch ?? cfg.batch,
-      promptWeight: cfg.prompt_weight,
-      answerWeight: cfg.answer_weight,
-    }, `stages[${si}]`);
-    if (pos.stage_step === 0) {
-      m.fill(0);
-      v.fill(0);
-    }
-    const sched = { lr: st.lr, minLr: st.min_lr, warmupSteps: st.warmup_steps, steps: st.steps };
-    const group = STAGE_GROUP[st.stage];
-    const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
-    while (pos.stage_step < st.steps) {
-      const stepStart = performance.now();
-      const b = stream.batch(pos.stage_step);
-      const lr = learningRate(sched, pos.stage_step);
-      const r = model.lossAndGrad({ tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length, stage: st.stage, topk, threads, grad });
-      if (!Number.isFinite(r.loss))
-        throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${out} is intact — lower lr or raise clip and --resume`, { file: out });
-      const { gradNorm } = model.adamw({
-        grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip, group, threads,
-      });
-      pos.step++;
-      pos.stage_step++;
-      pos.tokens += b.realTokens;
-      windowTokens += b.realTokens;
-      const now = performance.now();
-      const elapsed = elapsed0 + (now - t0) / 1000;
-      const sessionSteps = pos.step - stepsAtStart;
-      const line: MetricsLine = {
-        step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
-        tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: elapsed, length: b.length,
-      };
-      if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) {
-        const rate = windowTokens / Math.max(1e-9, (now - windowStart) / 1000);
-        const eta = ((now - t0) / 1000 / sessionSteps) * (total - pos.step);
-        log(`step ${pos.step}/${total} ${st.stage} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
-        windowTokens = 0;
-        windowStart = now;
+  // Ctrl-C / SIGTERM: checkpoint after the current step and stop (a second signal exits at once).
+  // The loop yields to the event loop once per step so the handler gets to run.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${sig}: stopping after this step (checkpoint in ${out}); again to exit at once`);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  if (opts.handleSignals !== false) for (const sg of signals) process.on(sg, onSignal);
+  try {
+    let windowTokens = 0;
+    let windowStart = performance.now();
+    while (pos.stage < cfg.stages.length && !stopped) {
+      const si = pos.stage;
+      const st = cfg.stages[si]!;
+      const stream = new BatchStream({
+        seed: mixSeed(1_000_000 + cfg.seed, si),
+        lengths: st.lengths,
+        mixture: st.mixture,
+        batch: st.batch ?? cfg.batch,
+        promptWeight: cfg.prompt_weight,
+        answerWeight: cfg.answer_weight,
+      }, `stages[${si}]`);
+      if (pos.stage_step === 0) {
+        m.fill(0);
+        v.fill(0);
       }
-      appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-      if (pos.stage_step === st.steps) break; // the stage-end checkpoint below covers this step
-      const timeUp = opts.maxMinutes !== undefined && (now - t0) / 60000 >= opts.maxMinutes;
-      const stepUp = opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep;
-      if (pos.step % cfg.checkpoint_every === 0 || timeUp || stepUp) checkpoint();
-      if (cfg.eval_every > 0 && pos.step % cfg.eval_every === 0) evaluate(si);
-      if (timeUp || stepUp) {
-        stopped = true;
-        break;
+      const sched = { lr: st.lr, minLr: st.min_lr, warmupSteps: st.warmup_steps, steps: st.steps };
+      const group = STAGE_GROUP[st.stage];
+      const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
+      while (pos.stage_step < st.steps) {
+        const stepStart = performance.now();
+        const b = stream.batch(pos.stage_step);
+        const lr = learningRate(sched, pos.stage_step);
+        const r = model.lossAndGrad({ tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length, stage: st.stage, topk, threads, grad });
+        if (!Number.isFinite(r.loss))
+          throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${out} is intact — lower lr or raise clip and --resume`, { file: out });
+        const { gradNorm } = model.adamw({
+          grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip, group, threads,
+        });
+        pos.step++;
+        pos.stage_step++;
+        pos.tokens += b.realTokens;
+        windowTokens += b.realTokens;
+        const now = performance.now();
+        const elapsed = elapsed0 + (now - t0) / 1000;
+        const sessionSteps = pos.step - stepsAtStart;
+        const line: MetricsLine = {
+          step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
+          tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: elapsed, length: b.length,
+        };
+        if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) {
+          const rate = windowTokens / Math.max(1e-9, (now - windowStart) / 1000);
+          const eta = ((now - t0) / 1000 / sessionSteps) * (total - pos.step);
+          log(`step ${pos.step}/${total} ${st.stage} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
+          windowTokens = 0;
+          windowStart = now;
+        }
+        appendFileSync(metricsFile, JSON.stringify(line) + '\n');
+        if (pos.stage_step === st.steps) break; // the stage-end checkpoint below covers this step
+        const timeUp = opts.maxMinutes !== undefined && (now - t0) / 60000 >= opts.maxMinutes;
+        await new Promise<void>((r) => setImmediate(r));
+        const stepUp = (opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep) || interrupted;
+        if (pos.step % cfg.checkpoint_every === 0 || timeUp || stepUp) checkpoint();
+        if (cfg.eval_every > 0 && pos.step % cfg.eval_every === 0) evaluate(si);
+        if (timeUp || stepUp) {
+          stopped = true;
+          break;
+        }
       }
+      if (stopped) break;
+      // stage finished: move the position to the next stage, then checkpoint
+      pos.stage++;
+      pos.stage_step = 0;
+      checkpoint();
+      if (cfg.eval_every > 0) evaluate(si);
+      const timeUp = opts.maxMinutes !== undefined && (performance.now() - t0) / 60000 >= opts.maxMinutes;
+      const stepUp = (opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep) || interrupted;
+      if (timeUp || stepUp) stopped = true;
     }
-    if (stopped) break;
-    // stage finished: move the position to the next stage, then checkpoint
-    pos.stage++;
-    pos.stage_step = 0;
-    checkpoint();
-    if (cfg.eval_every > 0) evaluate(si);
-    const timeUp = opts.maxMinutes !== undefined && (performance.now() - t0) / 60000 >= opts.maxMinutes;
-    const stepUp = opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep;
-    if (timeUp || stepUp) stopped = true;
+  } finally {
+    for (const sg of signals) process.off(sg, onSignal);
   }
   const finished = pos.stage >= cfg.stages.length;
   if (finished && opts.charts !== false) {

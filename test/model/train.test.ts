@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { DsabenchError } from '../../src/errors.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { parseTrainConfig, readMetrics, readTrainConfig } from '../../src/model/train.js';
 import { QUICK_TRAIN_CONFIG } from '../../src/cli/train.js';
+import { packagePath } from '../../src/util/package.js';
 import { nativeModelAvailable } from './train-fake.js';
 
 const skip = nativeModelAvailable() ? false : 'native model not built (build/Release/dsa_engine.node without modelLayout)';
@@ -66,6 +68,56 @@ test('stopped at a step and resumed == trained straight through (bitwise)', { sk
   const lb = readMetrics(join(b, 'metrics.jsonl')).steps;
   assert.deepEqual(lb.map((l) => l.step), la.map((l) => l.step));
   assert.deepEqual(lb.map((l) => l.loss), la.map((l) => l.loss));
+});
+
+/** Runs `dsabench train --quick` in a child process and sends `signal` once step `atStep` is logged. */
+function trainAndSignal(out: string, signal: NodeJS.Signals, atStep: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [packagePath('bin', 'dsabench.js'), 'train', '--quick', '--out', out, '--threads', '1', '--no-charts'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && new RegExp(`step ${atStep}/`).test(stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => resolveRun({ code, signal: sig, stderr }));
+  });
+}
+
+async function assertSameAsStraight(b: string): Promise<void> {
+  const a = await straightRun();
+  const pa = loadModel(a).params;
+  const pb = loadModel(b).params;
+  assert.equal(Buffer.compare(Buffer.from(pa.buffer), Buffer.from(pb.buffer)), 0, 'identical parameters');
+  const la = readMetrics(join(a, 'metrics.jsonl')).steps;
+  const lb = readMetrics(join(b, 'metrics.jsonl')).steps;
+  assert.deepEqual(lb.map((l) => [l.step, l.loss]), la.map((l) => [l.step, l.loss]));
+}
+
+test('SIGKILL mid-run: --resume continues from the last checkpoint to the same model', { skip }, async () => {
+  const out = tmp();
+  const r = await trainAndSignal(out, 'SIGKILL', 25);
+  assert.equal(r.signal, 'SIGKILL');
+  const at = Number(loadModel(out).metadata['step']);
+  assert.ok(at >= 20 && at < 50, `last checkpoint at step ${at}`);
+  assert.equal(await cli('--quick', '--out', out, '--threads', '1', '--resume', '--no-charts'), 0);
+  await assertSameAsStraight(out);
+});
+
+test('SIGINT checkpoints after the current step and exits cleanly; --resume finishes', { skip }, async () => {
+  const out = tmp();
+  const r = await trainAndSignal(out, 'SIGINT', 10);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /SIGINT: stopping after this step/);
+  assert.match(r.stderr, /continue with --resume/);
+  const at = Number(loadModel(out).metadata['step']);
+  assert.ok(at >= 10 && at < 50, `checkpoint at step ${at}`);
+  assert.equal(await cli('--quick', '--out', out, '--threads', '1', '--resume', '--no-charts'), 0);
+  await assertSameAsStraight(out);
 });
 
 test('an existing checkpoint needs --resume or --force; --resume needs a checkpoint', { skip }, async () => {
