@@ -6,6 +6,7 @@
  *   replay:<file.jsonl>          recorded outputs ({id, output} or samples.jsonl lines)
  *   openai:<model>               OpenAI-compatible chat completions (base URL from config/env)
  *   openai:<model>@<baseURL>     … at an explicit base URL
+ *   native[:<model>?attention=…]  the built-in DSA model on the native engine (src/providers/native.ts)
  *
  * Other parts register extra kinds (e.g. the native engine) in `PROVIDER_FACTORIES`.
  */
@@ -30,6 +31,8 @@ export const ACCEPTED_SPECS = [
   'replay:<file.jsonl>',
   'openai:<model>',
   'openai:<model>@<baseURL>',
+  'native',
+  'native:<model>[?attention=dense|sparse&topk=N&threads=N]',
 ] as const;
 
 function specError(spec: string, why: string): DsabenchError {
@@ -41,7 +44,7 @@ function specError(spec: string, why: string): DsabenchError {
   );
 }
 
-const BUILTIN_KINDS = new Set(['oracle', 'nop', 'replay', 'openai']);
+const BUILTIN_KINDS = new Set(['oracle', 'nop', 'replay', 'openai', 'native']);
 
 export const PROVIDER_FACTORIES: Record<string, ProviderFactory> = {
   oracle: (rest) => {
@@ -61,6 +64,10 @@ export const PROVIDER_FACTORIES: Record<string, ProviderFactory> = {
     const parsed = parseOpenAiSpec(rest);
     if (typeof parsed === 'string') throw specError(`openai:${rest}`, parsed);
     return createOpenAiProvider(parsed.model, parsed.baseUrl, options);
+  },
+  native: async (rest, options) => {
+    const { createNativeProvider } = await import('./native.js');
+    return createNativeProvider(rest, options);
   },
 };
 
