@@ -1,5 +1,6 @@
 // AVX-512 sgemm kernel set: a 14x32 register tile (28 zmm accumulators, two B vectors and
-// one broadcast of A per k step). Built with -mavx512f -mfma only; chosen at runtime by gemm.cc.
+// one broadcast of A per k step; a last panel of ≤ 16 columns runs a 14x16 tile). Built
+// with -mavx512f -mfma only; chosen at runtime by gemm.cc.
 #include <immintrin.h>
 
 #include "gemm_impl.h"
@@ -10,24 +11,24 @@ namespace {
 
 struct Avx512 {
   static constexpr int MR = 14, NR = 32;
-#ifndef GEMM_KC512
-#define GEMM_KC512 256
-#endif
-  static constexpr int64_t KC = GEMM_KC512, NCMAX = 1024;
+  static constexpr int64_t KC = 256, NCMAX = 1024;
 
-  static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
-                    int mr, int nr, float alpha, float beta) {
+  // W = 2: both 16-wide halves of the panel; W = 1: only the first (a last panel of ≤ 16 columns).
+  template <int W>
+  static void tile(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
+                   int mr, int nr, float alpha, float beta) {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
     for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
 #pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++) {
-      const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+      const __m512 b0 = _mm512_load_ps(pb);
+      const __m512 b1 = W == 2 ? _mm512_load_ps(pb + 16) : b0;
 #pragma GCC unroll 14
       for (int r = 0; r < MR; r++) {
         const __m512 a = _mm512_set1_ps(pa[r]);
         c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
-        c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
+        if (W == 2) c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
       }
       pa += MR;
       pb += NR;
@@ -41,7 +42,7 @@ struct Avx512 {
         if (r >= mr) break;
         float* c = C + r * ldc;
         _mm512_mask_storeu_ps(c, m0, _mm512_mul_ps(va, c0[r]));
-        _mm512_mask_storeu_ps(c + 16, m1, _mm512_mul_ps(va, c1[r]));
+        if (W == 2) _mm512_mask_storeu_ps(c + 16, m1, _mm512_mul_ps(va, c1[r]));
       }
     } else {
       const __m512 vb = _mm512_set1_ps(beta);
@@ -49,11 +50,20 @@ struct Avx512 {
       for (int r = 0; r < MR; r++) {
         if (r >= mr) break;
         float* c = C + r * ldc;
-        const __m512 x0 = _mm512_maskz_loadu_ps(m0, c), x1 = _mm512_maskz_loadu_ps(m1, c + 16);
+        const __m512 x0 = _mm512_maskz_loadu_ps(m0, c);
         _mm512_mask_storeu_ps(c, m0, _mm512_fmadd_ps(va, c0[r], _mm512_mul_ps(vb, x0)));
-        _mm512_mask_storeu_ps(c + 16, m1, _mm512_fmadd_ps(va, c1[r], _mm512_mul_ps(vb, x1)));
+        if (W == 2) {
+          const __m512 x1 = _mm512_maskz_loadu_ps(m1, c + 16);
+          _mm512_mask_storeu_ps(c + 16, m1, _mm512_fmadd_ps(va, c1[r], _mm512_mul_ps(vb, x1)));
+        }
       }
     }
+  }
+
+  static void micro(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, int mr, int nr,
+                    float alpha, float beta) {
+    if (nr > 16) tile<2>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
+    else tile<1>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
   }
 };
 
