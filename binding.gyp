@@ -59,7 +59,11 @@
         "native/src/bindings.cc",
         "native/src/ops.cc",
         "native/src/gemm.cc",
-        "native/src/gemm_binding.cc"
+        "native/src/gemm_binding.cc",
+        "native/src/model/model_core.cc",
+        "native/src/model/model_train.cc",
+        "native/src/model/model_infer.cc",
+        "native/src/model/model_binding.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
