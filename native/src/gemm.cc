@@ -82,10 +82,11 @@ void run(const Isa& isa, const Problem& P, int threads) {
   const int64_t mTiles = ceilDiv(P.M, mr);
 
   // Work grid: row items of whole MR tiles (~24 tiles, so a packed B block is reused by
-  // many A micro-panels), column items of whole NR panels at most ncMax wide (the B block of
-  // one K block stays in L2). With threads the item count is a multiple of the thread count
-  // (tiles and panels are dealt out evenly, so items are near equal); few rows → split columns.
-  int64_t mItems = ceilDiv(mTiles, 24);
+  // many A micro-panels; 48 for a deep K with few rows, the weight-gradient shape, so it is
+  // one item), column items of whole NR panels at most ncMax wide (the B block of one K block
+  // stays in L2). With threads the item count is a multiple of the thread count (tiles and
+  // panels are dealt out evenly, so items are near equal); few rows → split columns.
+  int64_t mItems = ceilDiv(mTiles, kBlocks > 4 && mTiles <= 48 ? 48 : 24);
   int64_t nItems = ceilDiv(panels, isa.ncMax / nr);
   if (threads > 1) {
     if (mItems >= threads) {
@@ -98,23 +99,38 @@ void run(const Isa& isa, const Problem& P, int threads) {
     }
   }
 
-  // op(B) is packed lazily, one (K block, panel) at a time, by whichever thread needs it
-  // first (state 0 → 1 packing → 2 ready), so a block is packed right before its first use
-  // (still in cache) and each panel exactly once per call.
-  Scratch packedB = scratch((size_t)P.K * (size_t)(panels * nr));
-  std::unique_ptr<std::atomic<uint8_t>[]> ready(new std::atomic<uint8_t>[(size_t)(kBlocks * panels)]);
-  for (int64_t i = 0; i < kBlocks * panels; i++) ready[i].store(0, std::memory_order_relaxed);
-  auto ensurePacked = [&](int64_t kb, int64_t q0, int64_t q1) {
+  // One row item: each panel serves exactly one item, so the B buffer holds a single K block
+  // that each item repacks in place (its own panel run) before using it — it never leaves L2.
+  // Several row items: all of op(B) is kept, packed lazily one (K block, panel) at a time by
+  // whichever thread needs it first (state 0 → 1 packing → 2 ready), right before first use.
+  const bool oneBlock = mItems == 1;
+  const int64_t Npad = panels * nr;
+  Scratch packedB = scratch((size_t)(oneBlock ? std::min(kc, P.K) : P.K) * (size_t)Npad);
+  std::unique_ptr<std::atomic<uint8_t>[]> ready;
+  if (!oneBlock) {
+    ready.reset(new std::atomic<uint8_t>[(size_t)(kBlocks * panels)]);
+    for (int64_t i = 0; i < kBlocks * panels; i++) ready[i].store(0, std::memory_order_relaxed);
+  }
+  // Panels [q0, q1) of K block kb, packed and ready; returns where panel q0 lives.
+  auto panelsOf = [&](int64_t kb, int64_t q0, int64_t q1) -> const float* {
+    const int64_t kcCur = std::min(kc, P.K - kb * kc);
+    if (oneBlock) {
+      float* dst = packedB.get() + q0 * kc * nr;  // full-kc stride: item runs never overlap
+      isa.packB(P, kb * kc, q0, q1, dst);
+      return dst;
+    }
+    float* base = packedB.get() + kb * kc * Npad;
     std::atomic<uint8_t>* st = &ready[(size_t)(kb * panels)];
     for (int64_t q = q0; q < q1; q++) {
       uint8_t expect = 0;
       if (st[q].load(std::memory_order_acquire) == 0 && st[q].compare_exchange_strong(expect, 1)) {
-        isa.packB(P, kb * kc, q, q + 1, packedB.get());
+        isa.packB(P, kb * kc, q, q + 1, base + q * kcCur * nr);
         st[q].store(2, std::memory_order_release);
       }
     }
     for (int64_t q = q0; q < q1; q++)
       while (st[q].load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    return base + q0 * kcCur * nr;
   };
 
   const int64_t tilesPerItem = ceilDiv(mTiles, mItems);
@@ -126,10 +142,8 @@ void run(const Isa& isa, const Problem& P, int threads) {
     const int64_t q0 = b * panels / nItems, q1 = (b + 1) * panels / nItems;
     const int64_t n0 = q0 * nr, n1 = std::min(P.N, q1 * nr);
     if (m0 >= m1 || n0 >= n1) return;
-    for (int64_t kb = 0; kb < kBlocks; kb++) {
-      ensurePacked(kb, q0, q1);
-      isa.block(P, packedB.get(), kb * kc, m0, m1, n0, n1, aBlocks[tid].get());
-    }
+    for (int64_t kb = 0; kb < kBlocks; kb++)
+      isa.block(P, panelsOf(kb, q0, q1), kb * kc, m0, m1, n0, n1, aBlocks[tid].get());
   });
 }
 

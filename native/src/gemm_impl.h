@@ -59,16 +59,15 @@ void packA(const Problem& P, int64_t m0, int64_t m1, int64_t p0, int64_t kc, flo
   }
 }
 
-// Panels [q0, q1) of the K block starting at p0 (layout in gemm_kernels.h).
+// Panels [q0, q1) of the K block starting at p0, panel q at dst + (q - q0)·kc·NR.
 template <class Kern>
-void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* packedB) {
+void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* dst) {
   constexpr int NR = Kern::NR;
-  const int64_t Npad = (P.N + NR - 1) / NR * NR;
   const int64_t kc = minI(Kern::KC, P.K - p0);
   for (int64_t q = q0; q < q1; q++) {
     const int64_t j0 = q * NR;
     const int nr = (int)minI(NR, P.N - j0);
-    float* __restrict d = packedB + p0 * Npad + q * kc * NR;
+    float* __restrict d = dst + (q - q0) * kc * NR;
     if (!P.transB) {  // B is [K, N]: a contiguous run per k
       const float* s = P.B + p0 * P.ldb + j0;
       for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
@@ -95,20 +94,18 @@ void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* pack
 // C is row-major and the vector dimension is N): the row range of A is packed (L2), then
 // each A micro-panel (pulled into L1 on first use) meets every NR panel of the B block.
 template <class Kern>
-void blockImpl(const Problem& P, const float* packedB, int64_t p0, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+void blockImpl(const Problem& P, const float* bPanels, int64_t p0, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                float* aBlock) {
   constexpr int MR = Kern::MR, NR = Kern::NR;
-  const int64_t Npad = (P.N + NR - 1) / NR * NR;
   const int64_t kc = minI(Kern::KC, P.K - p0);
   const float beta = p0 == 0 ? P.beta : 1.f;
-  const float* bBlock = packedB + p0 * Npad;
   packA<MR>(P, m0, m1, p0, kc, aBlock);
   for (int64_t i = m0; i < m1; i += MR, aBlock += kc * MR) {
     const int mr = (int)minI(MR, m1 - i);
     float* cRow = P.C + i * P.ldc;
     for (int64_t j = n0; j < n1; j += NR) {
       const int nr = (int)minI(NR, n1 - j);
-      Kern::micro(kc, aBlock, bBlock + (j / NR) * kc * NR, cRow + j, P.ldc, mr, nr, P.alpha, beta);
+      Kern::micro(kc, aBlock, bPanels + ((j - n0) / NR) * kc * NR, cRow + j, P.ldc, mr, nr, P.alpha, beta);
     }
   }
 }

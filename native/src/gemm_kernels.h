@@ -22,20 +22,21 @@ struct Problem {
   int64_t ldc = 0;
 };
 
-// A kernel set. Packed B layout (shared by every thread of one call): K is cut into blocks
-// of kc rows; block p0 starts at packedB + p0 * Npad (Npad = N rounded up to nr) and holds
-// Npad / nr panels of [kcCur, nr] floats, panel q at offset q * kcCur * nr, zero padded past N.
+// A kernel set. Packed B: K is cut into blocks of kc rows; a block's columns are cut into
+// panels of nr, each stored as [kcCur, nr] floats (zero padded past N); the driver decides
+// where panels live and passes pointers to consecutive runs of them.
 struct Isa {
   const char* name;
   int mr, nr;     // register tile: mr rows of C by nr columns
   int64_t kc;     // K block (a packed A micro-panel [kc, mr] stays in L1)
   int64_t ncMax;  // widest column range one work item covers (its B block stays in L2)
-  // Packs panels [q0, q1) of the K block starting at p0 into packedB (whole-buffer base).
-  void (*packB)(const Problem& p, int64_t p0, int64_t q0, int64_t q1, float* packedB);
-  // One K block [p0, p0 + kc) of C[m0:m1, n0:n1] (n0 a multiple of nr): C = alpha·op(A)·op(B)
+  // Packs panels [q0, q1) of the K block starting at p0; panel q at dst + (q - q0)·kcCur·nr.
+  void (*packB)(const Problem& p, int64_t p0, int64_t q0, int64_t q1, float* dst);
+  // One K block [p0, p0 + kc) of C[m0:m1, n0:n1] (n0 a multiple of nr; bPanels: its packed
+  // panels, the one of column j at bPanels + (j - n0) / nr · kcCur·nr): C = alpha·op(A)·op(B)
   // + beta·C for the first block, C += alpha·op(A)·op(B) after. aBlock: scratch for the packed
   // rows, ceil((m1 - m0) / mr) * mr * kc floats, 64-byte aligned.
-  void (*block)(const Problem& p, const float* packedB, int64_t p0, int64_t m0, int64_t m1, int64_t n0,
+  void (*block)(const Problem& p, const float* bPanels, int64_t p0, int64_t m0, int64_t m1, int64_t n0,
                 int64_t n1, float* aBlock);
   // Unpacked path for a few rows (decode): C[:, n0:n1] for all M rows (M ≤ kSmallRows).
   // aRows: scratch of kSmallRows * K floats.

@@ -86,11 +86,15 @@ test('random edge shapes, all transpose combinations, alpha/beta, strides, 1-2 t
 });
 
 test('shapes large enough to split over threads, several K blocks and column panels', () => {
+  // Each has M·N·K ≥ 8e6, above which sgemm starts threads: one row item split over columns
+  // (B repacked per K block in place), several row items sharing lazily packed B panels, and
+  // the few-rows path split over columns.
   const shapes: Array<Omit<Case, 'transA' | 'transB'>> = [
-    { M: 130, N: 97, K: 530, alpha: 1, beta: 0, pad: 0, threads: 2 },
-    { M: 45, N: 300, K: 260, alpha: 0.5, beta: 1, pad: 5, threads: 2 },
-    { M: 300, N: 40, K: 170, alpha: 1, beta: -1, pad: 1, threads: 3 },
-    { M: 3, N: 700, K: 1000, alpha: 1, beta: 0.5, pad: 2, threads: 2 },  // few-rows path, split over columns
+    { M: 130, N: 97, K: 700, alpha: 1, beta: 0, pad: 0, threads: 2 },
+    { M: 45, N: 300, K: 600, alpha: 0.5, beta: 1, pad: 5, threads: 2 },
+    { M: 700, N: 40, K: 300, alpha: 1, beta: -1, pad: 1, threads: 3 },
+    { M: 400, N: 150, K: 300, alpha: 1, beta: 0, pad: 0, threads: 2 },
+    { M: 3, N: 700, K: 4000, alpha: 1, beta: 0.5, pad: 2, threads: 2 },
     { M: 1, N: 513, K: 77, alpha: -1, beta: 0, pad: 0, threads: 1 },
   ];
   let n = 0;
