@@ -19,6 +19,7 @@ const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
   () => import('./gate.js').then((m) => m.default),
   () => import('./engine.js').then((m) => m.default),
   () => import('./bench.js').then((m) => m.default),
+  () => import('./serve.js').then((m) => m.default),
   () => import('./train.js').then((m) => m.default),
 ];
 

@@ -1,0 +1,220 @@
+/**
+ * `dsabench serve`'s HTTP server (node:http): an OpenAI-compatible API over a ChatEngine.
+ *
+ *   POST /v1/chat/completions   JSON, or SSE with `stream: true` (one chunk per piece of
+ *                               text as the model produces it, a final chunk with
+ *                               finish_reason, a usage chunk with stream_options.include_usage,
+ *                               then `data: [DONE]`)
+ *   GET  /v1/models             the served model;  GET /v1/models/<id>
+ *   GET  /health                {"status":"ok"}
+ *
+ * A streamed response's headers are sent with its first piece of text, so a request that
+ * fails before producing any (prompt past the context) still gets a proper 400/500 JSON
+ * error; a failure after that ends the stream with an `error` chunk and no [DONE]. A client
+ * that disconnects cancels its generation.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GenerateRequest } from '../model/generate.js';
+import type { Completion } from '../types.js';
+import { apiError, chunkBody, completionBody, errorBody, generationError, parseChatRequest, usageChunkBody, type ApiError, type ResponseMeta } from './openai-api.js';
+
+/** What the server generates with (NativeProvider implements it; tests may pass others). */
+export interface ChatEngine {
+  /** The model name clients use (listed by /v1/models). */
+  readonly model: string;
+  generate(request: GenerateRequest, hooks: { onDelta?: (text: string) => void; signal?: AbortSignal }): Promise<Completion>;
+}
+
+export interface ServeOptions {
+  engine: ChatEngine;
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  /** Other names the model answers to (e.g. the provider spec). */
+  aliases?: readonly string[];
+  /** Largest request body accepted (default 32 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  server: Server;
+  /** Base URL of the API, e.g. http://127.0.0.1:8000/v1 */
+  url: string;
+  port: number;
+  /** Stops accepting, cancels in-flight generations, closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+class BodyError extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, e: ApiError, headers: Record<string, string> = {}): void {
+  sendJson(res, e.status, errorBody(e), headers);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyError(apiError(413, `request body larger than ${limit} bytes`)));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const engine = opts.engine;
+  const names = [engine.model, ...(opts.aliases ?? []).filter((a) => a !== engine.model)];
+  const limit = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+  const started = Math.floor(Date.now() / 1000);
+  const active = new Set<AbortController>();
+
+  const modelObj = { id: engine.model, object: 'model', created: started, owned_by: 'dsabench' };
+
+  /** A generation cancelled by close(): end what the client still listens to. */
+  function shutDown(res: ServerResponse): void {
+    if (res.destroyed || res.writableEnded) return;
+    if (res.headersSent) res.end();
+    else sendError(res, apiError(503, 'server shutting down'), { connection: 'close' });
+  }
+
+  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw: string;
+    try {
+      raw = await readBody(req, limit);
+    } catch (e) {
+      if (e instanceof BodyError) sendError(res, e.apiError, { connection: 'close' });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch (e) {
+      sendError(res, apiError(400, `request body is not valid JSON: ${(e as Error).message}`));
+      return;
+    }
+    const parsed = parseChatRequest(body, names);
+    if ('status' in parsed) {
+      sendError(res, parsed);
+      return;
+    }
+    const meta: ResponseMeta = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: parsed.model };
+    const ctrl = new AbortController();
+    active.add(ctrl);
+    // The response closing before we finish means the client went away: stop generating.
+    res.on('close', () => {
+      if (!res.writableFinished) ctrl.abort();
+    });
+    try {
+      if (!parsed.stream) {
+        const c = await engine.generate(parsed.request, { signal: ctrl.signal });
+        if (ctrl.signal.aborted) return shutDown(res);
+        if (c.error !== null) sendError(res, generationError(c));
+        else sendJson(res, 200, completionBody(meta, c));
+        return;
+      }
+      let headersSent = false;
+      const write = (obj: unknown): void => {
+        if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(obj)}\n\n`);
+      };
+      const open = (): void => {
+        if (headersSent) return;
+        headersSent = true;
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.flushHeaders();
+        write(chunkBody(meta, { role: 'assistant', content: '' }, null, parsed.includeUsage));
+      };
+      const c = await engine.generate(parsed.request, {
+        signal: ctrl.signal,
+        onDelta: (text) => {
+          open();
+          write(chunkBody(meta, { content: text }, null, parsed.includeUsage));
+        },
+      });
+      if (ctrl.signal.aborted) return shutDown(res);
+      if (c.error !== null) {
+        if (!headersSent) {
+          sendError(res, generationError(c));
+        } else {
+          write(errorBody(generationError(c)));
+          res.end();
+        }
+        return;
+      }
+      open();
+      write(chunkBody(meta, {}, c.finish_reason ?? 'stop', parsed.includeUsage));
+      if (parsed.includeUsage) write(usageChunkBody(meta, c));
+      res.end('data: [DONE]\n\n');
+    } finally {
+      active.delete(ctrl);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const route = (method: string, handler: () => void | Promise<void>): void => {
+      if (req.method !== method) {
+        sendError(res, apiError(405, `method ${req.method} not allowed on ${path} (use ${method})`), { allow: method });
+        return;
+      }
+      Promise.resolve(handler()).catch((e: unknown) => {
+        if (!res.headersSent) sendError(res, apiError(500, `internal error: ${e instanceof Error ? e.message : String(e)}`));
+        else res.destroy();
+      });
+    };
+    if (path === '/v1/chat/completions') return route('POST', () => chat(req, res));
+    if (path === '/v1/models') return route('GET', () => sendJson(res, 200, { object: 'list', data: [modelObj] }));
+    if (path.startsWith('/v1/models/')) {
+      const id = decodeURIComponent(path.slice('/v1/models/'.length));
+      return route('GET', () => (names.includes(id) ? sendJson(res, 200, { ...modelObj, id }) : sendError(res, apiError(404, `The model \`${id}\` does not exist`, 'model', 'model_not_found'))));
+    }
+    if (path === '/health') return route('GET', () => sendJson(res, 200, { status: 'ok' }));
+    sendError(res, apiError(404, `unknown route ${req.method} ${path} (this server answers POST /v1/chat/completions, GET /v1/models)`, null, 'unknown_url'));
+  });
+  server.keepAliveTimeout = 5000;
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8000, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      const addr = server.address() as AddressInfo;
+      const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      let closing: Promise<void> | null = null;
+      resolve({
+        server,
+        port: addr.port,
+        url: `http://${host}:${addr.port}/v1`,
+        close: () => {
+          closing ??= new Promise<void>((done) => {
+            for (const c of active) c.abort();
+            server.close(() => done());
+            server.closeIdleConnections();
+            // In-flight streams end when their generation sees the abort; cut what remains.
+            setTimeout(() => server.closeAllConnections(), 1000).unref();
+          });
+          return closing;
+        },
+      });
+    });
+  });
+}

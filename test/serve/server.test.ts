@@ -1,0 +1,125 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { encodeChat } from '../../src/model/tokens.js';
+import { createOpenAiProvider } from '../../src/providers/openai.js';
+import { NativeProvider } from '../../src/providers/native.js';
+import { startServer, type RunningServer } from '../../src/serve/server.js';
+import type { CompletionRequest } from '../../src/types.js';
+
+const loader = new URL('../helpers/fake-model-loader.js', import.meta.url).href;
+let provider: NativeProvider;
+let server: RunningServer;
+
+before(async () => {
+  provider = new NativeProvider({ spec: { model: 'echo-slow', attention: 'sparse', topk: 16, threads: 1 }, dir: 'echo-slow', loader, workers: 2 });
+  server = await startServer({ engine: { model: 'dsa-test', generate: (r, h) => provider.generate(r, h) }, port: 0, aliases: [provider.id] });
+});
+after(async () => {
+  await server.close();
+  await provider.close();
+});
+
+function req(text: string, settings: CompletionRequest['settings'] = {}): CompletionRequest {
+  return { messages: [{ role: 'user', content: text }], settings, item: { id: 'x', input: {}, target: '' }, suite: 's', attempt: 0 };
+}
+
+const post = (body: unknown): Promise<Response> =>
+  fetch(`${server.url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('dsabench serve (fake model in the worker pool, real loopback HTTP)', () => {
+  it('the openai provider streams from it: text, usage, per-token timings', async () => {
+    const client = createOpenAiProvider('dsa-test', server.url, { env: {} });
+    const c = await client.complete(req('hello world'));
+    assert.equal(c.error, null);
+    assert.equal(c.text, 'echo: hello world');
+    assert.equal(c.finish_reason, 'stop');
+    const p = encodeChat([{ role: 'user', content: 'hello world' }]).length;
+    assert.deepEqual(c.usage, { prompt_tokens: p, completion_tokens: 18, total_tokens: p + 18 });
+    // One SSE event per token: the client saw 17 content chunks (16 gaps), 2 ms apart at least.
+    assert.equal(c.timings.itl_ms!.length, 16);
+    assert.ok(c.timings.ttft_ms! > 0 && c.timings.e2e_ms - c.timings.ttft_ms! >= 16 * 1.5, JSON.stringify(c.timings));
+    const s = await client.complete(req('hello world', { stop: ['wor'], max_tokens: 50, temperature: 0 }));
+    assert.deepEqual([s.text, s.finish_reason], ['echo: hello ', 'stop']);
+    const l = await client.complete(req('hello world', { max_tokens: 3 }));
+    assert.deepEqual([l.text, l.finish_reason, l.usage?.completion_tokens], ['ech', 'length', 3]);
+  });
+
+  it('non-streaming through the openai provider, and by the provider id as model name', async () => {
+    const client = createOpenAiProvider(provider.id, server.url, { env: {}, config: { stream: false } });
+    const c = await client.complete(req('abc'));
+    assert.equal(c.error, null);
+    assert.equal(c.text, 'echo: abc');
+    assert.equal(c.usage!.completion_tokens, 10);
+    const raw = (await (await post({ model: 'dsa-test', messages: [{ role: 'user', content: 'q' }] })).json()) as Record<string, unknown>;
+    assert.equal(raw['object'], 'chat.completion');
+    assert.equal(raw['model'], 'dsa-test');
+    assert.match(String(raw['id']), /^chatcmpl-/);
+    assert.deepEqual((raw['choices'] as unknown[])[0], { index: 0, message: { role: 'assistant', content: 'echo: q' }, logprobs: null, finish_reason: 'stop' });
+  });
+
+  it('SSE wire format: role chunk, deltas, finish chunk, usage chunk, [DONE]', async () => {
+    const res = await post({ model: 'dsa-test', messages: [{ role: 'user', content: 'ab' }], stream: true, stream_options: { include_usage: true } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /text\/event-stream/);
+    const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => e.replace(/^data: /, ''));
+    assert.equal(events.at(-1), '[DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as { choices: Array<{ delta: { content?: string; role?: string }; finish_reason: string | null }>; usage: unknown });
+    assert.deepEqual(chunks[0]!.choices[0]!.delta, { role: 'assistant', content: '' });
+    const text = chunks.flatMap((c) => c.choices.map((x) => x.delta.content ?? '')).join('');
+    assert.equal(text, 'echo: ab');
+    assert.equal(chunks.filter((c) => c.choices[0]?.delta.content).length, 8);
+    const fin = chunks.at(-2)!;
+    assert.equal(fin.choices[0]!.finish_reason, 'stop');
+    assert.equal(fin.usage, null);
+    const u = chunks.at(-1)!;
+    assert.deepEqual(u.choices, []);
+    assert.equal((u.usage as { completion_tokens: number }).completion_tokens, 9);
+  });
+
+  it('errors: 400 naming the field, bad JSON, context overflow, 404 route and model, 405, /v1/models', async () => {
+    const r1 = await post({ model: 'dsa-test', messages: [{ role: 'user', content: 'x' }], temperature: 9 });
+    assert.equal(r1.status, 400);
+    const e1 = (await r1.json()) as { error: { param: string; type: string; message: string } };
+    assert.equal(e1.error.param, 'temperature');
+    assert.equal(e1.error.type, 'invalid_request_error');
+    assert.equal((await post('{nope')).status, 400);
+    const r2 = await post({ model: 'dsa-test', messages: [{ role: 'user', content: 'x'.repeat(5000) }], stream: true });
+    assert.equal(r2.status, 400);
+    assert.equal(((await r2.json()) as { error: { code: string } }).error.code, 'context_length_exceeded');
+    const r3 = await post({ model: 'other', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(r3.status, 404);
+    assert.equal(((await r3.json()) as { error: { code: string } }).error.code, 'model_not_found');
+    const r4 = await fetch(`${server.url}/completions`, { method: 'POST', body: '{}' });
+    assert.equal(r4.status, 404);
+    assert.ok(((await r4.json()) as { error: { message: string } }).error.message.includes('unknown route'));
+    const r5 = await fetch(`${server.url}/chat/completions`);
+    assert.equal(r5.status, 405);
+    await r5.body?.cancel();
+    const models = (await (await fetch(`${server.url}/models`)).json()) as { object: string; data: Array<{ id: string; object: string }> };
+    assert.equal(models.object, 'list');
+    assert.deepEqual(models.data.map((m) => [m.id, m.object]), [['dsa-test', 'model']]);
+    // A failed context-overflow request through the client is an error value, not retried.
+    const client = createOpenAiProvider('dsa-test', server.url, { env: {}, config: { max_retries: 0 } });
+    assert.match((await client.complete(req('y'.repeat(5000)))).error!, /HTTP 400.*context/);
+  });
+
+  it('a client that disconnects cancels its generation', async () => {
+    assert.equal(provider.workers, 2);
+    // Occupy both workers with long streams (1500 tokens × 2 ms each), then hang up.
+    const ctrls = [new AbortController(), new AbortController()];
+    await Promise.all(ctrls.map(async (ctrl) => {
+      const res = await fetch(`${server.url}/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctrl.signal,
+        body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'z'.repeat(1500) }], stream: true, max_tokens: 2000 }),
+      });
+      await res.body!.getReader().read();
+    }));
+    const t0 = performance.now();
+    for (const c of ctrls) c.abort();
+    // Without cancellation the next requests would wait about 3 s for a worker.
+    const client = createOpenAiProvider('dsa-test', server.url, { env: {} });
+    const [a, b] = await Promise.all([client.complete(req('1')), client.complete(req('2'))]);
+    assert.deepEqual([a.text, b.text], ['echo: 1', 'echo: 2']);
+    assert.ok(performance.now() - t0 < 1500, `${performance.now() - t0} ms`);
+  });
+});
