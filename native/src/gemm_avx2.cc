@@ -11,6 +11,7 @@ namespace {
 struct Avx2 {
   static constexpr int MR = 6, NR = 16;
   static constexpr int64_t KC = 256, NCMAX = 512;
+  static constexpr bool DIRECT = false;
 
   static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
                     int mr, int nr, float alpha, float beta) {

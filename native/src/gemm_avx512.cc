@@ -13,24 +13,33 @@ struct Avx512 {
   static constexpr int MR = 14, NR = 32;
   static constexpr int64_t KC = 256, NCMAX = 1024;
 
+  static constexpr bool DIRECT = true;
+
   // W = 2: both 16-wide halves of the panel; W = 1: only the first (a last panel of ≤ 16 columns).
-  template <int W>
-  static void tile(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
-                   int mr, int nr, float alpha, float beta) {
+  // A = PACKED: pa is a packed micro-panel [kc, MR]; ROWS: op(A)(r, k) = pa[r·lda + k]
+  // (untransposed A read in place, MR row streams).
+  enum Layout { PACKED, ROWS };
+  template <int W, Layout A>
+  static void tile(int64_t kc, const float* __restrict pa, int64_t lda, const float* __restrict pb, float* C,
+                   int64_t ldc, int mr, int nr, float alpha, float beta) {
     __m512 c0[MR], c1[MR];
+    const float* rows[MR];
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+    for (int r = 0; r < MR; r++) {
+      c0[r] = c1[r] = _mm512_setzero_ps();
+      rows[r] = pa + r * lda;
+    }
 #pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++) {
       const __m512 b0 = _mm512_load_ps(pb);
       const __m512 b1 = W == 2 ? _mm512_load_ps(pb + 16) : b0;
 #pragma GCC unroll 14
       for (int r = 0; r < MR; r++) {
-        const __m512 a = _mm512_set1_ps(pa[r]);
+        const __m512 a = _mm512_set1_ps(A == ROWS ? rows[r][k] : pa[r]);
         c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
         if (W == 2) c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
       }
-      pa += MR;
+      if (A == PACKED) pa += MR;
       pb += NR;
     }
     const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1);
@@ -62,8 +71,15 @@ struct Avx512 {
 
   static void micro(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, int mr, int nr,
                     float alpha, float beta) {
-    if (nr > 16) tile<2>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
-    else tile<1>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
+    if (nr > 16) tile<2, PACKED>(kc, pa, 0, pb, C, ldc, mr, nr, alpha, beta);
+    else tile<1, PACKED>(kc, pa, 0, pb, C, ldc, mr, nr, alpha, beta);
+  }
+
+  // A full MR-row tile of untransposed A read in place: a = &A(i, p0), rows lda apart.
+  static void microDirect(int64_t kc, const float* a, int64_t lda, const float* pb, float* C, int64_t ldc, int nr,
+                          float alpha, float beta) {
+    if (nr > 16) tile<2, ROWS>(kc, a, lda, pb, C, ldc, MR, nr, alpha, beta);
+    else tile<1, ROWS>(kc, a, lda, pb, C, ldc, MR, nr, alpha, beta);
   }
 };
 

@@ -7,6 +7,8 @@
 // int64_t KC, NCMAX; static void micro(kc, pa, pb, C, ldc, mr, nr, alpha, beta); }` where
 // micro computes C[0:mr, 0:nr] = alpha · Σ_k pa[k*MR + r] · pb[k*NR + j] + beta · C
 // (beta == 0: C is not read), pa a packed A micro-panel [kc, MR], pb a packed B panel [kc, NR].
+// With DIRECT = true it also has microDirect(kc, a, lda, pb, C, ldc, nr, alpha, beta) for a
+// full MR-row tile of untransposed A read in place (a = &A(i, p0), rows lda apart).
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -99,6 +101,23 @@ void blockImpl(const Problem& P, const float* bPanels, int64_t p0, int64_t m0, i
   constexpr int MR = Kern::MR, NR = Kern::NR;
   const int64_t kc = minI(Kern::KC, P.K - p0);
   const float beta = p0 == 0 ? P.beta : 1.f;
+  if constexpr (Kern::DIRECT) {
+    // Untransposed A: full tiles broadcast straight from MR rows of A (each tile's rows stay
+    // in L1 across the panels), which measured as fast as packing for wide N and up to 1.6x
+    // faster for narrow N, where a packed panel would serve only one or two tiles.
+    // Transposed A is still packed (in place it is MR floats per cache line fetched, at stride lda).
+    if (!P.transA) {
+      const int64_t full = m0 + (m1 - m0) / MR * MR;
+      for (int64_t i = m0; i < full; i += MR) {
+        const float* a = P.A + i * P.lda + p0;
+        for (int64_t j = n0; j < n1; j += NR)
+          Kern::microDirect(kc, a, P.lda, bPanels + ((j - n0) / NR) * kc * NR, P.C + i * P.ldc + j, P.ldc,
+                            (int)minI(NR, n1 - j), P.alpha, beta);
+      }
+      m0 = full;
+      if (m0 >= m1) return;
+    }
+  }
   packA<MR>(P, m0, m1, p0, kc, aBlock);
   for (int64_t i = m0; i < m1; i += MR, aBlock += kc * MR) {
     const int mr = (int)minI(MR, m1 - i);
