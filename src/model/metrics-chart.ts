@@ -10,17 +10,14 @@ import type { MetricsLine } from './train.js';
 
 const STAGE_COLOUR: Record<string, number> = { pretrain: 0, warmup: 1, sparse: 2 };
 
-/** Exponential moving average restarted at each stage (bias-corrected, so it starts at the data). */
-function ema(ys: readonly number[], alpha: number): number[] {
-  const out: number[] = [];
-  let acc = 0;
-  let w = 0;
-  for (const y of ys) {
-    acc = (1 - alpha) * acc + alpha * y;
-    w = (1 - alpha) * w + alpha;
-    out.push(acc / w);
-  }
-  return out;
+/** Centred moving average over ±h points (fewer at the ends): smooths without lagging. */
+function smooth(ys: readonly number[], h: number): number[] {
+  const pre = [0];
+  for (const y of ys) pre.push(pre[pre.length - 1]! + y);
+  return ys.map((_, i) => {
+    const lo = Math.max(0, i - h), hi = Math.min(ys.length, i + h + 1);
+    return (pre[hi]! - pre[lo]!) / (hi - lo);
+  });
 }
 
 function byStage(lines: readonly MetricsLine[]): Array<{ stage: string; lines: MetricsLine[] }> {
@@ -41,8 +38,6 @@ function seriesChart(
   yTitle: string,
 ): ChartConfiguration {
   const datasets: ChartConfiguration<'scatter'>['data']['datasets'] = [];
-  const n = lines.length;
-  const alpha = Math.min(0.5, Math.max(0.02, 20 / Math.max(1, n)));
   for (const g of byStage(lines)) {
     const c = colour(STAGE_COLOUR[g.stage] ?? 3);
     const ys = g.lines.map(value);
@@ -55,7 +50,7 @@ function seriesChart(
       borderWidth: 1,
       pointRadius: 0,
     });
-    const sm = ema(ys, alpha);
+    const sm = smooth(ys, Math.max(ys.length >= 30 ? 3 : 0, Math.floor(ys.length / 60)));
     datasets.push({
       label: `${g.stage} (smoothed)`,
       data: g.lines.map((l, i) => ({ x: l.step, y: sm[i]! })),

@@ -397,6 +397,8 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
 
   const grad = new Float32Array(n);
   const total = cfg.stages.reduce((s, st) => s + st.steps, 0);
+  log(`model: ${(n / 1e6).toFixed(2)}M parameters (${config.num_hidden_layers} layers, hidden ${config.hidden_size}); ` +
+    `stages: ${cfg.stages.map((st) => `${st.stage} ${st.steps}`).join(' → ')} (${total} steps, batch ${cfg.batch}, ${threads} thread${threads > 1 ? 's' : ''}); out: ${out}`);
   const t0 = performance.now();
   const elapsed0 = pos.elapsed_s;
   const stepsAtStart = pos.step;
