@@ -13,7 +13,7 @@
  * error; a failure after that ends the stream with an `error` chunk and no [DONE]. A client
  * that disconnects cancels its generation.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GenerateRequest } from '../model/generate.js';
@@ -117,6 +117,8 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
       sendError(res, parsed);
       return;
     }
+    // Without a seed, sampled replies differ between requests (as OpenAI's do).
+    if (parsed.request.seed === undefined && (parsed.request.temperature ?? 0) > 0) parsed.request.seed = randomInt(2 ** 32);
     const meta: ResponseMeta = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: parsed.model };
     const ctrl = new AbortController();
     active.add(ctrl);

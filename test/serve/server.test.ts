@@ -11,7 +11,7 @@ let provider: NativeProvider;
 let server: RunningServer;
 
 before(async () => {
-  provider = new NativeProvider({ spec: { model: 'echo-slow', attention: 'sparse', topk: 16, threads: 1 }, dir: 'echo-slow', loader, workers: 2 });
+  provider = new NativeProvider({ spec: { model: 'echo-slow', attention: 'sparse', topk: 16, threads: 1 }, dir: 'echo-slow', loader, workers: 1 });
   server = await startServer({ engine: { model: 'dsa-test', generate: (r, h) => provider.generate(r, h) }, port: 0, aliases: [provider.id] });
 });
 after(async () => {
@@ -104,18 +104,18 @@ describe('dsabench serve (fake model in the worker pool, real loopback HTTP)', (
   });
 
   it('a client that disconnects cancels its generation', async () => {
-    assert.equal(provider.workers, 2);
-    // Occupy both workers with long streams (1500 tokens × 2 ms each), then hang up.
+    assert.equal(provider.workers, 1);
+    // Occupy the worker with a long stream (1500 tokens × 2 ms), queue a second, then hang up both.
     const ctrls = [new AbortController(), new AbortController()];
-    await Promise.all(ctrls.map(async (ctrl) => {
-      const res = await fetch(`${server.url}/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctrl.signal,
-        body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'z'.repeat(1500) }], stream: true, max_tokens: 2000 }),
-      });
-      await res.body!.getReader().read();
-    }));
+    const streams = ctrls.map((ctrl) => fetch(`${server.url}/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, signal: ctrl.signal,
+      body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'z'.repeat(1500) }], stream: true, max_tokens: 2000 }),
+    }).then((res) => res.body!.getReader().read()));
+    await Promise.race(streams);
+    await new Promise((r) => setTimeout(r, 50));
     const t0 = performance.now();
     for (const c of ctrls) c.abort();
+    await Promise.allSettled(streams);
     // Without cancellation the next requests would wait about 3 s for a worker.
     const client = createOpenAiProvider('dsa-test', server.url, { env: {} });
     const [a, b] = await Promise.all([client.complete(req('1')), client.complete(req('2'))]);
