@@ -23,6 +23,8 @@ namespace {
 
 using Vec = std::vector<float>;
 const float NEG_INF = -std::numeric_limits<float>::infinity();
+// Query rows per causal block: keys past the block's last row are never computed.
+const int64_t ROW_BLOCK = 64;
 
 // Y[N,out] = X[N,in]·Wᵀ (W is [out,in]).
 void linear(const float* X, int64_t N, int64_t in, const float* W, int64_t out, float* Y, int th) {
@@ -225,17 +227,22 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
       float* S = &A.P[bh * L * L];
       const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
       const float* Kb = &A.K[b * L * Dqk];
-      sgemm(false, true, L, L, Dqk, scale, Qbh, Dqk, Kb, Dqk, 0.f, S, L, 1);
       const uint8_t* mb = sparse ? &mask[b * L * L] : nullptr;
-      for (int64_t t = 0; t < L; t++) {
-        float* row = S + t * L;
-        for (int64_t s = t + 1; s < L; s++) row[s] = NEG_INF;
-        if (mb)
-          for (int64_t s = 0; s <= t; s++)
-            if (!mb[t * L + s]) row[s] = NEG_INF;
-        softmaxRow(row, L);
+      // Causal: a block of query rows [t0, t1) only needs keys [0, t1).
+      for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
+        const int64_t t1 = std::min(L, t0 + ROW_BLOCK);
+        sgemm(false, true, t1 - t0, t1, Dqk, scale, Qbh + t0 * Dqk, Dqk, Kb, Dqk, 0.f, S + t0 * L, L, 1);
+        for (int64_t t = t0; t < t1; t++) {
+          float* row = S + t * L;
+          for (int64_t s = t + 1; s < L; s++) row[s] = NEG_INF;
+          if (mb)
+            for (int64_t s = 0; s <= t; s++)
+              if (!mb[t * L + s]) row[s] = NEG_INF;
+          softmaxRow(row, t + 1);
+          for (int64_t s = t + 1; s < L; s++) row[s] = 0.f;
+        }
+        sgemm(false, false, t1 - t0, rkv, t1, 1.f, S + t0 * L, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L + t0) * rkv], rkv, 1);
       }
-      sgemm(false, false, L, rkv, L, 1.f, S, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L) * rkv], rkv, 1);
     });
 
     // Indexer KL against the main attention (summed over heads, L1-normalised) and its backward.
@@ -430,20 +437,24 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
       const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
       const float* dOb = &dOlat[(h * N + b * L) * rkv];
       float* dKb = &dKh[(h * N + b * L) * Dqk];
-      Vec dS(L * L);
-      sgemm(false, true, L, L, rkv, 1.f, dOb, rkv, Kb, Dqk, 0.f, dS.data(), L, 1);
-      for (int64_t t = 0; t < L; t++) {
-        const float* pr = Pm + t * L;
-        float* dr_ = &dS[t * L];
-        double dot = 0;
-        for (int64_t s = 0; s <= t; s++) dot += (double)pr[s] * dr_[s];
-        const float fd = (float)dot;
-        for (int64_t s = 0; s < L; s++) dr_[s] = s <= t ? pr[s] * (dr_[s] - fd) : 0.f;
+      Vec dS(ROW_BLOCK * L);
+      std::fill(dKb, dKb + L * Dqk, 0.f);
+      for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
+        const int64_t t1 = std::min(L, t0 + ROW_BLOCK), nb = t1 - t0;
+        sgemm(false, true, nb, t1, rkv, 1.f, dOb + t0 * rkv, rkv, Kb, Dqk, 0.f, dS.data(), L, 1);
+        for (int64_t t = t0; t < t1; t++) {
+          const float* pr = Pm + t * L;
+          float* dr_ = &dS[(t - t0) * L];
+          double dot = 0;
+          for (int64_t s = 0; s <= t; s++) dot += (double)pr[s] * dr_[s];
+          const float fd = (float)dot;
+          for (int64_t s = 0; s < t1; s++) dr_[s] = s <= t ? pr[s] * (dr_[s] - fd) : 0.f;
+        }
+        sgemm(false, false, nb, Dqk, t1, scale, dS.data(), L, Kb, Dqk, 0.f, &dQ[(h * N + b * L + t0) * Dqk], Dqk, 1);
+        sgemm(true, false, t1, Dqk, nb, scale, dS.data(), L, Qbh + t0 * Dqk, Dqk, 1.f, dKb, Dqk, 1);
+        // value part: dV = Pᵀ·dO into the first rkv columns
+        sgemm(true, false, t1, rkv, nb, 1.f, Pm + t0 * L, L, dOb + t0 * rkv, rkv, 1.f, dKb, Dqk, 1);
       }
-      sgemm(false, false, L, Dqk, L, scale, dS.data(), L, Kb, Dqk, 0.f, &dQ[(h * N + b * L) * Dqk], Dqk, 1);
-      sgemm(true, false, L, Dqk, L, scale, dS.data(), L, Qbh, Dqk, 0.f, dKb, Dqk, 1);
-      // value part: dV = Pᵀ·dO into the first rkv columns
-      sgemm(true, false, L, rkv, L, 1.f, Pm, L, dOb, rkv, 1.f, dKb, Dqk, 1);
     });
     std::fill(dK.begin(), dK.end(), 0.f);
     for (int64_t h = 0; h < H; h++)
