@@ -72,9 +72,18 @@ void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* dst)
     float* __restrict d = dst + (q - q0) * kc * NR;
     if (!P.transB) {  // B is [K, N]: a contiguous run per k
       const float* s = P.B + p0 * P.ldb + j0;
-      for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
-        for (int j = 0; j < nr; j++) d[j] = s[j];
-        for (int j = nr; j < NR; j++) d[j] = 0.f;
+      if (nr == NR) {
+        for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
+          // Rows are ldb apart: prefetch 8 ahead (measured ~5% on deep K, where B comes from memory).
+          __builtin_prefetch(s + 8 * P.ldb);
+          __builtin_prefetch(s + 8 * P.ldb + NR - 1);
+          for (int j = 0; j < NR; j++) d[j] = s[j];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; k++, s += P.ldb, d += NR) {
+          for (int j = 0; j < nr; j++) d[j] = s[j];
+          for (int j = nr; j < NR; j++) d[j] = 0.f;
+        }
       }
     } else {  // B is [N, K]: NR row streams read in step (a transpose)
       const float* rows[NR];
