@@ -21,7 +21,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { parseModelConfig, readModelConfig, type ModelConfig } from './config.js';
 import { createNativeModel, modelLayout, numParams, type NativeModel, type TensorSpec, type TrainStage } from './native.js';
-import { BatchStream, exampleStream, mixSeed, MIXTURE_TASKS, type MixtureTask } from './data.js';
+import { BatchStream, exampleStream, mixSeed, MIXTURE_TASKS, packBatch, type Example, type MixtureTask } from './data.js';
 import { learningRate } from './schedule.js';
 import {
   CONFIG_FILE, loadModel, loadTrainState, saveModel, saveTrainState, STATE_FILE, WEIGHTS_FILE, writeFileAtomic,
@@ -237,7 +237,10 @@ export interface MetricsLine {
 export interface EvalLine {
   step: number;
   stage: TrainStage;
-  eval: { attention: 'dense' | 'sparse'; topk?: number; accuracy: number; examples: number; by_task: Record<string, number> };
+  eval: {
+    attention: 'dense' | 'sparse'; topk?: number; length: number; examples: number;
+    accuracy: number; by_task: Record<string, number>; answer_loss: number; answer_token_accuracy: number;
+  };
 }
 
 function parsePosition(raw: unknown, file: string): TrainPosition {
@@ -277,26 +280,39 @@ export function readMetrics(file: string): { steps: MetricsLine[]; evals: EvalLi
 
 // ---------------------------------------------------------------- held-out accuracy
 
+export interface HeldOut {
+  /** Share of examples whose greedy output contains every answer (string_match_all). */
+  accuracy: number;
+  byTask: Record<string, number>;
+  /** Teacher-forced mean cross-entropy over the answer tokens and <|eos|> (nats). */
+  answerLoss: number;
+  /** Teacher-forced share of answer tokens predicted exactly (argmax). */
+  answerTokenAccuracy: number;
+}
+
 /**
- * Greedy-decodes held-out examples (seeds disjoint from training) and scores them like
- * string_match_all: every answer must appear in the output.
+ * Held-out examples (seeds disjoint from training): greedy decoding scored like
+ * string_match_all, plus the teacher-forced loss and token accuracy on the answers, which
+ * move long before exact answers do.
  */
-export function heldOutAccuracy(
+export function heldOutEval(
   model: NativeModel,
-  opts: { seed: number; lengths: readonly number[]; tasks: readonly MixtureTask[]; examples: number; attention: 'dense' | 'sparse'; topk?: number; threads: number },
-): { accuracy: number; byTask: Record<string, number> } {
+  opts: { seed: number; lengths: readonly number[]; tasks: readonly MixtureTask[]; examples: number; attention: 'dense' | 'sparse'; topk?: number; threads: number; vocab: number },
+): HeldOut {
+  const examples: Example[] = [];
+  for (const ex of exampleStream({ seed: opts.seed, lengths: opts.lengths, tasks: opts.tasks })) {
+    if (examples.length >= opts.examples) break;
+    examples.push(ex);
+  }
   let ok = 0;
   const per: Record<string, [number, number]> = {};
-  let n = 0;
-  for (const ex of exampleStream({ seed: opts.seed, lengths: opts.lengths, tasks: opts.tasks })) {
-    if (n++ >= opts.examples) break;
+  for (const ex of examples) {
     const maxNew = ex.answerTokens.length + 8;
     const sess = model.session({ maxLength: ex.promptTokens.length + maxNew, attention: opts.attention, topk: opts.topk, threads: opts.threads });
     let logits = sess.forward(Int32Array.from(ex.promptTokens));
     const out: number[] = [];
     for (let i = 0; i < maxNew; i++) {
-      let best = 0;
-      for (let v = 1; v < logits.length; v++) if (logits[v]! > logits[best]!) best = v;
+      const best = argmax(logits, 0, logits.length);
       if (best === EOS) break;
       out.push(best);
       if (i + 1 < maxNew) logits = sess.forward(Int32Array.of(best));
@@ -310,7 +326,31 @@ export function heldOutAccuracy(
   }
   const byTask: Record<string, number> = {};
   for (const [k, [a, b]] of Object.entries(per)) byTask[k] = a / b;
-  return { accuracy: ok / Math.max(1, opts.examples), byTask };
+  // teacher-forced answer loss, a few rows at a time (logits are [rows·length·vocab])
+  let nll = 0, right = 0, count = 0;
+  const V = opts.vocab;
+  for (let i = 0; i < examples.length; i += 4) {
+    const b = packBatch(examples.slice(i, i + 4), 0, 0, 1);
+    const lg = model.logits({ tokens: b.tokens, batch: b.batch, length: b.length, attention: opts.attention, topk: opts.topk, threads: opts.threads });
+    for (let j = 0; j < b.tokens.length; j++) {
+      if (b.weights[j] === 0 || b.targets[j]! < 0) continue;
+      const o = j * V;
+      let mx = -Infinity;
+      for (let v = 0; v < V; v++) mx = Math.max(mx, lg[o + v]!);
+      let z = 0;
+      for (let v = 0; v < V; v++) z += Math.exp(lg[o + v]! - mx);
+      nll += Math.log(z) + mx - lg[o + b.targets[j]!]!;
+      if (argmax(lg, o, o + V) - o === b.targets[j]) right++;
+      count++;
+    }
+  }
+  return { accuracy: ok / Math.max(1, examples.length), byTask, answerLoss: nll / Math.max(1, count), answerTokenAccuracy: right / Math.max(1, count) };
+}
+
+function argmax(x: Float32Array, from: number, to: number): number {
+  let best = from;
+  for (let v = from + 1; v < to; v++) if (x[v]! > x[best]!) best = v;
+  return best;
 }
 
 // ---------------------------------------------------------------- the loop
@@ -418,16 +458,19 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     const lengths = [Math.max(...st.lengths)];
     const attention = st.stage === 'sparse' ? 'sparse' : 'dense';
     const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
-    let res: { accuracy: number; byTask: Record<string, number> };
+    let res: HeldOut;
     try {
-      res = heldOutAccuracy(model, { seed: cfg.seed, lengths, tasks, examples: cfg.eval_examples, attention, topk, threads });
+      res = heldOutEval(model, { seed: cfg.seed, lengths, tasks, examples: cfg.eval_examples, attention, topk, threads, vocab: config.vocab_size });
     } catch (e) {
       log(`held-out eval skipped: ${(e as Error).message}`);
       return;
     }
-    const line: EvalLine = { step: pos.step, stage: st.stage, eval: { attention, ...(topk ? { topk } : {}), accuracy: res.accuracy, examples: cfg.eval_examples, by_task: res.byTask } };
+    const line: EvalLine = { step: pos.step, stage: st.stage, eval: {
+        attention, ...(topk ? { topk } : {}), length: lengths[0]!, examples: cfg.eval_examples,
+        accuracy: res.accuracy, by_task: res.byTask, answer_loss: res.answerLoss, answer_token_accuracy: res.answerTokenAccuracy,
+      } };
     appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-    log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}% (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
+    log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}%, answer loss ${res.answerLoss.toFixed(3)}, answer tokens ${(res.answerTokenAccuracy * 100).toFixed(1)}% right (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
   };
 
   // Ctrl-C / SIGTERM: checkpoint after the current step and stop (a second signal exits at once).

@@ -46,6 +46,16 @@ test('quick training: files, falling loss, all three stages logged, loadable mod
   assert.ok(mean(pre.slice(-10)) < mean(pre.slice(0, 10)) - 0.5, `pretrain loss falls: first ${mean(pre.slice(0, 10))} → last ${mean(pre.slice(-10))}`);
   assert.ok(steps.filter((l) => l.stage !== 'pretrain').every((l) => l.kl_loss > 0), 'KL logged in warm-up and sparse');
   for (const l of steps) assert.ok(Number.isFinite(l.grad_norm) && l.tokens_per_s > 0 && l.lr > 0);
+  // held-out evaluation lines: every eval_every steps and at each stage's end
+  const { evals } = readMetrics(join(out, 'metrics.jsonl'));
+  assert.deepEqual(evals.map((e) => e.step), [25, 30, 40, 50]);
+  assert.deepEqual(evals.map((e) => e.eval.attention), ['dense', 'dense', 'dense', 'sparse']);
+  for (const e of evals) {
+    assert.equal(e.eval.examples, 4);
+    assert.ok(e.eval.accuracy >= 0 && e.eval.accuracy <= 1);
+    assert.ok(e.eval.answer_loss > 0 && e.eval.answer_loss < 10, `answer loss ${e.eval.answer_loss}`);
+    assert.ok(e.eval.answer_token_accuracy >= 0 && e.eval.answer_token_accuracy <= 1);
+  }
   const m = loadModel(out);
   assert.equal(m.metadata['step'], String(total));
   assert.deepEqual(m.config, cfg.model);
