@@ -33,11 +33,6 @@ export async function serveAction(o: ServeFlags, log: (line: string) => void = (
   const { createNativeProvider } = await import('../providers/native.js');
   const { startServer } = await import('../serve/server.js');
   const provider = await createNativeProvider(spec === 'native' ? '' : spec.slice('native:'.length), workers === undefined ? {} : { config: { concurrency: workers } });
-  const loadError = await provider.warm();
-  if (loadError) {
-    await provider.close();
-    throw new DsabenchError('E_CHECKPOINT', loadError, { field: 'model' });
-  }
   const name = o.name ?? provider.model;
   let running: Awaited<ReturnType<typeof startServer>>;
   try {

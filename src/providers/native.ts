@@ -180,5 +180,13 @@ export async function createNativeProvider(rest: string, options: ProviderOption
   const workers = options.config?.concurrency;
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
     throw new DsabenchError('E_CONFIG_INVALID', `expected an integer ≥ 1, got ${JSON.stringify(workers)}`, { field: 'provider.concurrency' });
-  return new NativeProvider({ spec, dir, ...(workers !== undefined ? { workers } : {}) });
+  const provider = new NativeProvider({ spec, dir, ...(workers !== undefined ? { workers } : {}) });
+  // Load the weights now (in a worker) so a truncated or mismatched checkpoint stops the
+  // run before it starts, with the loader's message naming the tensor.
+  const loadError = await provider.warm();
+  if (loadError) {
+    await provider.close();
+    throw new DsabenchError('E_CHECKPOINT', loadError, { field: 'provider', file: dir });
+  }
+  return provider;
 }

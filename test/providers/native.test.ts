@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -114,6 +114,17 @@ describe('native provider (real native model, QUICK_CONFIG random init)', { skip
     // A prompt past the context is a failed attempt value, not a crash.
     const long = await dense.complete(req('x'.repeat(QUICK_CONFIG.max_position_embeddings)));
     assert.match(long.error!, /context is 4096 tokens/);
+    // A truncated checkpoint fails at provider creation, naming the file and the tensor.
+    const broken = join(root, 'broken');
+    mkdirSync(broken);
+    copyFileSync(join(dir, 'config.json'), join(broken, 'config.json'));
+    writeFileSync(join(broken, 'model.safetensors'), readFileSync(join(dir, 'model.safetensors')).subarray(0, 20000));
+    await assert.rejects(createProvider(`native:${broken}`), (e: unknown) => {
+      assert.ok(e instanceof DsabenchError);
+      assert.equal(e.code, 'E_CHECKPOINT');
+      assert.match(e.message, /model\.safetensors: .*(embed|layers)\.[\w.]*weight.*truncated/);
+      return true;
+    });
     // The pool still answers afterwards; seeded sampling is reproducible.
     const r1 = await sparse.complete(req('abc', { temperature: 1, seed: 3, max_tokens: 12 }));
     const r2 = await sparse.complete(req('abc', { temperature: 1, seed: 3, max_tokens: 12 }));
