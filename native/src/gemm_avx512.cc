@@ -19,13 +19,14 @@ struct Avx512 {
   // A = PACKED: pa is a packed micro-panel [kc, MR]; ROWS: op(A)(r, k) = pa[r·lda + k]
   // (untransposed A read in place, MR row streams).
   enum Layout { PACKED, ROWS };
-  template <int W, Layout A>
+  // R: rows computed (R < MR for a last tile of R rows, so its FMAs are not wasted).
+  template <int W, Layout A, int R = MR>
   static void tile(int64_t kc, const float* __restrict pa, int64_t lda, const float* __restrict pb, float* C,
                    int64_t ldc, int mr, int nr, float alpha, float beta) {
     __m512 c0[MR], c1[MR];
     const float* rows[MR];
 #pragma GCC unroll 14
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < R; r++) {
       c0[r] = c1[r] = _mm512_setzero_ps();
       rows[r] = pa + r * lda;
     }
@@ -34,7 +35,7 @@ struct Avx512 {
       const __m512 b0 = _mm512_load_ps(pb);
       const __m512 b1 = W == 2 ? _mm512_load_ps(pb + 16) : b0;
 #pragma GCC unroll 14
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < R; r++) {
         const __m512 a = _mm512_set1_ps(A == ROWS ? rows[r][k] : pa[r]);
         c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
         if (W == 2) c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
@@ -47,7 +48,7 @@ struct Avx512 {
     const __m512 va = _mm512_set1_ps(alpha);
     if (beta == 0.f) {
 #pragma GCC unroll 14
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < R; r++) {
         if (r >= mr) break;
         float* c = C + r * ldc;
         _mm512_mask_storeu_ps(c, m0, _mm512_mul_ps(va, c0[r]));
@@ -56,7 +57,7 @@ struct Avx512 {
     } else {
       const __m512 vb = _mm512_set1_ps(beta);
 #pragma GCC unroll 14
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < R; r++) {
         if (r >= mr) break;
         float* c = C + r * ldc;
         const __m512 x0 = _mm512_maskz_loadu_ps(m0, c);
@@ -69,10 +70,20 @@ struct Avx512 {
     }
   }
 
+  // Packed tile of exactly mr rows (R counts down from MR to the matching instantiation).
+  template <int W, int R = MR>
+  static void packedRows(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, int mr, int nr,
+                         float alpha, float beta) {
+    if constexpr (R > 1) {
+      if (mr < R) return packedRows<W, R - 1>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
+    }
+    tile<W, PACKED, R>(kc, pa, 0, pb, C, ldc, mr, nr, alpha, beta);
+  }
+
   static void micro(int64_t kc, const float* pa, const float* pb, float* C, int64_t ldc, int mr, int nr,
                     float alpha, float beta) {
-    if (nr > 16) tile<2, PACKED>(kc, pa, 0, pb, C, ldc, mr, nr, alpha, beta);
-    else tile<1, PACKED>(kc, pa, 0, pb, C, ldc, mr, nr, alpha, beta);
+    if (nr > 16) packedRows<2>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
+    else packedRows<1>(kc, pa, pb, C, ldc, mr, nr, alpha, beta);
   }
 
   // A full MR-row tile of untransposed A read in place: a = &A(i, p0), rows lda apart.
