@@ -27,6 +27,7 @@ struct Scalar {
   static constexpr int MR = 4, NR = 8;
   static constexpr int64_t KC = 256, NCMAX = 512;
   static constexpr bool DIRECT = false;
+  static constexpr bool PACK_BT = false;
 
   static void micro(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* C, int64_t ldc,
                     int mr, int nr, float alpha, float beta) {

@@ -12,6 +12,7 @@ struct Avx2 {
   static constexpr int MR = 6, NR = 16;
   static constexpr int64_t KC = 256, NCMAX = 512;
   static constexpr bool DIRECT = true;
+  static constexpr bool PACK_BT = false;
 
   // A = PACKED: pa is a packed micro-panel [kc, MR]; ROWS: op(A)(r, k) = pa[r·lda + k]
   // (untransposed A read in place, MR row streams).

@@ -14,6 +14,48 @@ struct Avx512 {
   static constexpr int64_t KC = 256, NCMAX = 1024;
 
   static constexpr bool DIRECT = true;
+  static constexpr bool PACK_BT = true;
+
+  // 16x16 transpose in registers: r[i] = row i in, r[i] = column i out.
+  static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 4; g++) {  // r[4g + c]: rows 4g..4g+3 at columns c, c+4, c+8, c+12
+      const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+      const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+      r[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+      r[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+      r[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+      r[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int c = 0; c < 4; c++) {
+      const __m512 tA = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), tB = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+      const __m512 tC = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+      const __m512 tD = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+      t[c] = _mm512_shuffle_f32x4(tA, tC, 0x88);
+      t[c + 8] = _mm512_shuffle_f32x4(tA, tC, 0xdd);
+      t[c + 4] = _mm512_shuffle_f32x4(tB, tD, 0x88);
+      t[c + 12] = _mm512_shuffle_f32x4(tB, tD, 0xdd);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+  }
+
+  // A full panel of transposed B: d[k*NR + j] = src[j*ldb + k] for j < NR, k < kc.
+  static void packBT(const float* src, int64_t ldb, int64_t kc, float* d) {
+    int64_t k0 = 0;
+    for (; k0 + 16 <= kc; k0 += 16)
+      for (int h = 0; h < NR / 16; h++) {
+        __m512 r[16];
+        for (int jj = 0; jj < 16; jj++) r[jj] = _mm512_loadu_ps(src + (16 * h + jj) * ldb + k0);
+        transpose16(r);
+        for (int kk = 0; kk < 16; kk++) _mm512_storeu_ps(d + (k0 + kk) * NR + 16 * h, r[kk]);
+      }
+    for (; k0 < kc; k0++)
+      for (int j = 0; j < NR; j++) d[k0 * NR + j] = src[j * ldb + k0];
+  }
 
   // W = 2: both 16-wide halves of the panel; W = 1: only the first (a last panel of ≤ 16 columns).
   // A = PACKED: pa is a packed micro-panel [kc, MR]; ROWS: op(A)(r, k) = pa[r·lda + k]

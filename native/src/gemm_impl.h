@@ -8,7 +8,8 @@
 // micro computes C[0:mr, 0:nr] = alpha · Σ_k pa[k*MR + r] · pb[k*NR + j] + beta · C
 // (beta == 0: C is not read), pa a packed A micro-panel [kc, MR], pb a packed B panel [kc, NR].
 // With DIRECT = true it also has microDirect(kc, a, lda, pb, C, ldc, nr, alpha, beta) for a
-// full MR-row tile of untransposed A read in place (a = &A(i, p0), rows lda apart).
+// full MR-row tile of untransposed A read in place (a = &A(i, p0), rows lda apart). With
+// PACK_BT = true it has packBT(src, ldb, kc, d) packing a full panel of transposed B.
 #pragma once
 #include <cstdint>
 #include <cstring>
@@ -86,6 +87,12 @@ void packBImpl(const Problem& P, int64_t p0, int64_t q0, int64_t q1, float* dst)
         }
       }
     } else {  // B is [N, K]: NR row streams read in step (a transpose)
+      if constexpr (Kern::PACK_BT) {
+        if (nr == NR) {
+          Kern::packBT(P.B + j0 * P.ldb + p0, P.ldb, kc, d);
+          continue;
+        }
+      }
       const float* rows[NR];
       for (int j = 0; j < NR; j++) rows[j] = P.B + (j0 + (j < nr ? j : 0)) * P.ldb + p0;
       if (nr == NR) {
