@@ -2,8 +2,11 @@
  * The generation pool: built-in model requests on piscina worker threads, each thread holding
  * its own copy of the model (loaded once per spec) and running one request at a time.
  *
- * Size: `workers` threads (default: cores / threads per request, at least 1), so the pool
- * never asks for more cores than there are. `generate` never rejects: a crashed worker, a
+ * Size: `workers` threads (default: cores / threads per request, at least 1). All pools of a
+ * process also share one budget of `availableParallelism()` cores: a request waits until
+ * its `threads` cores are free, so running dense and sparse providers side by side (or
+ * several serve workers) never oversubscribes the CPU and distorts the timings they
+ * measure. `generate` never rejects: a crashed worker, a
  * closed pool or an abort is a Completion with `error`. With `onDelta` the text streams
  * back token by token over a MessagePort (real per-token chunks for `dsabench serve`).
  */
@@ -29,6 +32,61 @@ export interface GenerateHooksAsync {
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
 }
+
+/**
+ * Cores handed out to running generations, process-wide. Weighted and first come, first
+ * served: a request needing more cores than are free blocks later ones (no starvation).
+ */
+class CoreBudget {
+  private free: number;
+  private readonly queue: Array<{ n: number; grant: () => void }> = [];
+
+  constructor(readonly total: number) {
+    this.free = total;
+  }
+
+  /** Resolves to a release function once `n` cores (capped at the total) are free; null if aborted first. */
+  acquire(n: number, signal?: AbortSignal): Promise<(() => void) | null> {
+    const need = Math.min(Math.max(1, n), this.total);
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve(null);
+      const entry = {
+        n: need,
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          let released = false;
+          resolve(() => {
+            if (released) return;
+            released = true;
+            this.free += need;
+            this.drain();
+          });
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.queue.indexOf(entry);
+        if (i >= 0) {
+          this.queue.splice(i, 1);
+          resolve(null);
+          this.drain();
+        }
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(entry);
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.queue[0]!.n <= this.free) {
+      const e = this.queue.shift()!;
+      this.free -= e.n;
+      e.grant();
+    }
+  }
+}
+
+const cores = new CoreBudget(availableParallelism());
 
 export function defaultGenerationWorkers(threads = 1): number {
   return Math.max(1, Math.floor(availableParallelism() / Math.max(1, threads)));
@@ -62,6 +120,9 @@ export class GenerationPool {
   async generate(request: GenerateRequest, hooks: GenerateHooksAsync = {}): Promise<Completion> {
     if (this.closing) return errorCompletion('generation pool closed');
     if (hooks.signal?.aborted) return errorCompletion('aborted');
+    // Waiting for cores is not part of the timings (they start in the worker).
+    const release = await cores.acquire(this.opts.run.threads ?? 1, hooks.signal);
+    if (!release) return errorCompletion('aborted');
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);
     const onAbort = (): void => void Atomics.store(flag, 0, 1);
@@ -90,6 +151,7 @@ export class GenerationPool {
     } catch (e) {
       return errorCompletion(`generation worker failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
+      release();
       hooks.signal?.removeEventListener('abort', onAbort);
     }
   }

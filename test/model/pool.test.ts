@@ -43,3 +43,24 @@ describe('GenerationPool (worker threads, fake model)', () => {
     assert.equal((await bad.generate({ messages: [{ role: 'user', content: 'x' }] })).error, 'generation pool closed');
   });
 });
+
+describe('GenerationPool core budget', () => {
+  it('pools of one process never run more generations at once than there are cores', async () => {
+    const { availableParallelism } = await import('node:os');
+    const n = availableParallelism();
+    // Two pools, each as wide as the machine: together they must still stay within n cores.
+    const a = pool('echo-slow', n);
+    const b = pool('echo-slow', n);
+    const spans: Array<[number, number]> = [];
+    const one = async (p: GenerationPool, i: number): Promise<void> => {
+      let first = 0;
+      const c = await p.generate({ messages: [{ role: 'user', content: `r${i}`.padEnd(20, '.') }] }, { onDelta: () => { first ||= performance.now(); } });
+      spans.push([first, performance.now()]);
+      assert.equal(c.error, null);
+    };
+    await Promise.all([0, 1, 2, 3].flatMap((i) => [one(a, i), one(b, i)]));
+    // Count overlap at each start: how many generations were streaming at that moment.
+    const peak = Math.max(...spans.map(([s]) => spans.filter(([s2, e2]) => s2 <= s && s < e2).length));
+    assert.ok(peak <= n, `peak ${peak} > ${n} cores`);
+  });
+});
