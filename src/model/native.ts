@@ -87,6 +87,19 @@ export interface SessionOptions {
   attention: AttentionMode;
   topk?: number;
   threads?: number;
+  /** Keep the last forward's attention inputs for `captured(layer)` (default false). */
+  capture?: boolean;
+}
+
+/** What the engine's attention saw in a session's last forward, for one layer (MQA form). */
+export interface CapturedAttention {
+  T: number; L: number; qStart: number;
+  H: number; D: number; dv: number; HI: number; DI: number; scale: number;
+  q: Float32Array;   // [T, H, D] (unscaled; the kernel multiplies by scale)
+  kv: Float32Array;  // [L, D], value = first dv dims
+  qI: Float32Array;  // [T, HI, DI]
+  kI: Float32Array;  // [L, DI]
+  w: Float32Array;   // [T, HI]
 }
 
 /** An inference session: a KV cache (MLA latent + RoPE key, and the indexer keys) per layer. */
@@ -98,6 +111,8 @@ export interface NativeSession {
   readonly length: number;
   /** Drops cached tokens from position n on (n ≤ length). */
   truncate(n: number): void;
+  /** The last forward's attention inputs of `layer` (session created with capture: true). */
+  captured?(layer: number): CapturedAttention;
 }
 
 export interface NativeModel {
@@ -142,6 +157,7 @@ export function createNativeModel(config: ModelConfig, params: Float32Array): Na
         forward: (t) => callNative(() => s.forward(t)),
         get length() { return s.length; },
         truncate: (n) => callNative(() => s.truncate(n)),
+        captured: (layer) => callNative(() => s.captured!(layer)),
       };
     },
   };

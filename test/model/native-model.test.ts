@@ -152,3 +152,22 @@ test('bad arguments throw coded errors, never crash', () => {
   assert.throws(() => model.lossAndGrad({ tokens: new Int32Array(4), targets: new Int32Array(4), batch: 1, length: 4, stage: 'bogus' as TrainStage, grad }), (e: Error & { code?: string }) => e.code === 'E_OPTION');
   assert.throws(() => model.session({ maxLength: 10 ** 9, attention: 'dense' }), (e: Error & { code?: string }) => e.code === 'E_OPTION');
 });
+
+test('capture: a session exposes the attention inputs the engine saw (MQA form)', () => {
+  const cfg = QUICK_CONFIG;
+  const params = new Float32Array(numParams(modelLayout(cfg)));
+  const model = createNativeModel(cfg, params);
+  model.initParams(2);
+  const s = model.session({ maxLength: 64, attention: 'dense', capture: true });
+  s.forward(Int32Array.from([256, 258, 72, 105, 259]));
+  s.forward(Int32Array.from([65, 66]));
+  const c = s.captured!(1);
+  const D = cfg.kv_lora_rank + cfg.qk_rope_head_dim;
+  assert.deepEqual([c.T, c.L, c.qStart, c.H, c.D, c.dv], [2, 7, 5, cfg.num_attention_heads, D, cfg.kv_lora_rank]);
+  assert.equal(c.q.length, 2 * cfg.num_attention_heads * D);
+  assert.equal(c.kv.length, 7 * D);
+  assert.equal(c.kI.length, 7 * cfg.index_head_dim);
+  assert.equal(c.w.length, 2 * cfg.index_n_heads);
+  assert.ok(c.kv.some((x) => x !== 0) && c.qI.some((x) => x !== 0));
+  assert.throws(() => model.session({ maxLength: 8, attention: 'dense' }).captured!(0), /nothing captured/);
+});

@@ -104,6 +104,15 @@ class Session {
   void forward(const int32_t* tokens, int64_t T, float* out);
   int64_t length() const { return len_; }
   void truncate(int64_t n);
+  // With capture on, the last forward keeps, per layer, the attention inputs the engine saw:
+  // q [T,H,Dqk] (unscaled), indexer q [T,nI,dI] and weights [T,nI]; the caches hold kv [L,Dqk]
+  // and indexer keys [L,dI]. Used to study sparse attention on the model's real patterns.
+  void setCapture(bool on) { capture_ = on; }
+  struct Captured { std::vector<float> q, iq, iw; int64_t T = 0, qStart = 0; };
+  const Captured& captured(int layer) const { return cap_.at(layer); }
+  const std::vector<float>& kvCache(int layer) const { return kv_.at(layer); }
+  const std::vector<float>& indexKeys(int layer) const { return ik_.at(layer); }
+  bool sparse() const { return sparse_; }
  private:
   Config c_;
   const float* params_;
@@ -112,6 +121,8 @@ class Session {
   int64_t topk_;
   int threads_;
   std::vector<std::vector<float>> kv_, ik_;
+  bool capture_ = false;
+  std::vector<Captured> cap_;
 };
 
 // Shared math helpers (model_ops.cc).

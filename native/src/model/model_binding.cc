@@ -64,6 +64,13 @@ int64_t getInt(const Napi::Object& o, const char* key, bool required, int64_t de
   return (int64_t)d;
 }
 
+bool getBool(const Napi::Object& o, const char* key, bool def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsBoolean()) fail("E_OPTION", std::string(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
 std::string getStr(const Napi::Object& o, const char* key, const std::string& def) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) return def;
@@ -169,7 +176,42 @@ Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Ob
   const bool sparse = attentionOf(o);
   const int64_t topk = getInt(o, "topk", false, h->c.topk, 1, 1 << 24);
   auto s = std::make_shared<Session>(h->c, h->params, maxLen, sparse, topk, threadsOf(o));
+  s->setCapture(getBool(o, "capture", false));
   Napi::Object so = Napi::Object::New(env);
+  so.Set("captured", Napi::Function::New(env, [h, s](const Napi::CallbackInfo& info) {
+    return guarded(info, [&](Napi::Env env) -> Napi::Value {
+      const Config& c = h->c;
+      if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "captured(layer) needs a layer number");
+      const double ld = info[0].As<Napi::Number>().DoubleValue();
+      if (ld != std::floor(ld) || ld < 0 || ld >= c.layers)
+        fail("E_OPTION", "layer must be an integer in 0.." + std::to_string(c.layers - 1));
+      const int layer = (int)ld;
+      const Session::Captured& cp = s->captured(layer);
+      if (cp.T == 0) fail("E_OPTION", "nothing captured: create the session with capture: true and call forward first");
+      const int64_t L = cp.qStart + cp.T;
+      auto copy = [&](const float* p, size_t n) {
+        Napi::Float32Array a = Napi::Float32Array::New(env, n);
+        std::copy(p, p + n, a.Data());
+        return a;
+      };
+      Napi::Object r = Napi::Object::New(env);
+      r.Set("T", Napi::Number::New(env, (double)cp.T));
+      r.Set("L", Napi::Number::New(env, (double)L));
+      r.Set("qStart", Napi::Number::New(env, (double)cp.qStart));
+      r.Set("H", c.H);
+      r.Set("D", c.Dqk());
+      r.Set("dv", c.rkv);
+      r.Set("HI", c.nI);
+      r.Set("DI", c.dI);
+      r.Set("scale", c.scale());
+      r.Set("q", copy(cp.q.data(), cp.q.size()));
+      r.Set("kv", copy(s->kvCache(layer).data(), (size_t)(L * c.Dqk())));
+      r.Set("qI", copy(cp.iq.data(), cp.iq.size()));
+      r.Set("kI", copy(s->indexKeys(layer).data(), (size_t)(L * c.dI)));
+      r.Set("w", copy(cp.iw.data(), cp.iw.size()));
+      return r;
+    });
+  }, "captured"));
   so.Set("forward", Napi::Function::New(env, [h, s](const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
       if (info.Length() < 1) fail("E_OPTION", "forward(tokens) needs an Int32Array");

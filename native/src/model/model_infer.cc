@@ -16,7 +16,7 @@ namespace model {
 
 Session::Session(const Config& c, const float* params, int64_t maxLen, bool sparse, int64_t topk, int threads)
     : c_(c), params_(params), maxLen_(maxLen), sparse_(sparse), topk_(topk > 0 ? topk : c.topk),
-      threads_(std::max(1, threads)), kv_(c.layers), ik_(c.layers) {}
+      threads_(std::max(1, threads)), kv_(c.layers), ik_(c.layers), cap_(c.layers) {}
 
 void Session::truncate(int64_t n) {
   if (n < 0 || n > len_)
@@ -88,7 +88,7 @@ void Session::forward(const int32_t* tokens, int64_t T, float* out) {
     at.q = Q.data(); at.k = kv.data(); at.kd = DType::F32; at.mqa = true;
     at.T = T; at.H = H; at.Hkv = 1; at.L = L; at.Dqk = Dqk; at.Dv = rkv; at.qStart = len_;
     at.scale = c.scale(); at.causal = true; at.threads = th; at.out = Olat.data(); at.lse = lse.data();
-    if (sparse_) {
+    if (sparse_ || capture_) {
       std::vector<float>& ik = ik_[li];
       if ((int64_t)ik.size() < L * dI) ik.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 2 * L)) * dI);
       iq.resize(T * nI * dI); ikRaw.resize(T * dI); iw.resize(T * nI);
@@ -112,8 +112,17 @@ void Session::forward(const int32_t* tokens, int64_t T, float* out) {
       IndexerArgs ix;
       ix.q = iq.data(); ix.k = ik.data(); ix.kd = DType::F32; ix.w = iw.data();
       ix.T = T; ix.HI = nI; ix.DI = dI; ix.L = L; ix.qStart = len_; ix.threads = th;
+      if (capture_) {
+        Captured& cp = cap_[li];
+        cp.q.assign(Q.begin(), Q.end());
+        cp.iq.assign(iq.begin(), iq.end());
+        cp.iw.assign(iw.begin(), iw.end());
+        cp.T = T;
+        cp.qStart = len_;
+      }
       bool skipped = false;
-      dsa(kr, at, ix, topk_, true, nullptr, &skipped);
+      if (sparse_) dsa(kr, at, ix, topk_, true, nullptr, &skipped);
+      else attention(kr, at);
     } else {
       attention(kr, at);
     }
