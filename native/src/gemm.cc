@@ -1,6 +1,8 @@
-// sgemm driver (see gemm.h): picks a kernel set once per call, packs op(B) once into panels
-// shared by all threads, then splits C into (row range × column range) items over threads;
-// each item packs its own A micro-panels (gemm_impl.h). A few rows (decode) skip packing.
+// sgemm driver (see gemm.h): picks the kernel set (the widest this CPU supports, chosen once),
+// splits C into (row range × column range) items dealt over threads, and walks K in blocks:
+// op(B) panels are packed right before first use (shared by all threads, or one L2-resident
+// block repacked in place when there is a single row range); op(A) is packed per item for
+// transposed A, read in place otherwise (gemm_impl.h). Up to 3 rows (decode) skip packing.
 // This unit is built with baseline flags; the AVX2 / AVX-512 kernel sets live in their own
 // units (gemm_avx2.cc, gemm_avx512.cc) and are only called after __builtin_cpu_supports.
 #include "gemm.h"

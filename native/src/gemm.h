@@ -4,8 +4,11 @@
 //
 // Row-major. op(A) = A when !transA (A is [M,K], row stride lda ≥ K) and Aᵀ when transA
 // (A is [K,M], lda ≥ M); likewise B ([K,N] with ldb ≥ N, or [N,K] with ldb ≥ K when transB).
-// beta = 0 ignores C's old contents (NaN in C does not leak). threads > 1 splits the work
-// over that many threads (started and joined inside the call, like every engine op).
+// beta = 0 ignores C's old contents (NaN in C does not leak); alpha = 0 or K = 0 gives
+// C = beta·C without reading A or B. threads > 1 splits the work over that many threads
+// (started and joined inside the call, like every engine op; below ~16 MFLOP it runs inline).
+// Implementation: gemm.cc (driver, dispatch), gemm_impl.h (packing and blocking),
+// gemm_avx512.cc / gemm_avx2.cc (micro-kernels, built with their own -m flags).
 #pragma once
 #include <cstdint>
 
