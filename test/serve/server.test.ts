@@ -122,4 +122,26 @@ describe('dsabench serve (fake model in the worker pool, real loopback HTTP)', (
     assert.deepEqual([a.text, b.text], ['echo: 1', 'echo: 2']);
     assert.ok(performance.now() - t0 < 2500, `${performance.now() - t0} ms`);
   });
+
+  it('close() ends in-flight streams and frees the worker', async () => {
+    const second = await startServer({ engine: { model: 'dsa-test', generate: (r, h) => provider.generate(r, h) }, port: 0 });
+    const res = await fetch(`${second.url}/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'w'.repeat(1500) }], stream: true, max_tokens: 2000 }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const t0 = performance.now();
+    await second.close();
+    let body = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+      if (done) break;
+      body += new TextDecoder().decode(value);
+    }
+    assert.ok(!body.includes('[DONE]'));
+    const c = await createOpenAiProvider('dsa-test', server.url, { env: {} }).complete(req('after'));
+    assert.equal(c.text, 'echo: after');
+    assert.ok(performance.now() - t0 < 2500, `${performance.now() - t0} ms`);
+  });
 });
