@@ -66,7 +66,7 @@ const cmd: CommandModule = {
       .option('--model <spec>', 'native:<model>[?attention=dense|sparse&topk=N&threads=N] (a name under data/models/ or a model directory)', 'native')
       .option('--port <n>', 'TCP port (0 = any free port)', '8000')
       .option('--host <addr>', 'address to listen on', '127.0.0.1')
-      .option('--workers <n>', 'requests generated at once, one worker thread each (default: cores / threads per request)')
+      .option('--workers <n>', 'worker threads, one request each (default: cores / threads per request; all requests together never use more threads than cores)')
       .option('--name <name>', 'model name clients send and /v1/models lists (default: the model spec\'s name)')
       .addHelpText(
         'after',
