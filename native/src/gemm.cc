@@ -139,7 +139,7 @@ void run(const Isa& isa, const Problem& P, int threads) {
 
   const int64_t tilesPerItem = ceilDiv(mTiles, mItems);
   std::vector<Scratch> aBlocks;
-  for (int t = 0; t < threads; t++) aBlocks.push_back(scratch((size_t)(tilesPerItem * mr * kc)));
+  for (int t = 0; t < threads; t++) aBlocks.push_back(scratch((size_t)(tilesPerItem * aTileStride(kc, (int)mr))));
   parallelFor(threads, mItems * nItems, [&](int64_t it, int tid) {
     const int64_t a = it / nItems, b = it % nItems;
     const int64_t m0 = a * mTiles / mItems * mr, m1 = std::min(P.M, (a + 1) * mTiles / mItems * mr);

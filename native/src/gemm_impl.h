@@ -22,21 +22,21 @@ namespace {
 
 inline int64_t minI(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// op(A) rows [m0, m1), columns [p0, p0+kc) into consecutive micro-panels of [kc, MR]
-// (dst + t*kc*MR holds rows m0 + t*MR ...; rows past m1 are 0). Done for a whole row range
-// at once so every cache line of A is used completely while it is loaded.
+// op(A) rows [m0, m1), columns [p0, p0+kc) into micro-panels of [kc, MR]: dst + t·ts
+// (ts = aTileStride(kc, MR)) holds rows m0 + t·MR ...; rows past m1 are 0. Done for a whole
+// row range at once so every cache line of A is used completely while it is loaded.
 template <int MR>
 void packA(const Problem& P, int64_t m0, int64_t m1, int64_t p0, int64_t kc, float* __restrict dst) {
-  const int64_t tiles = (m1 - m0 + MR - 1) / MR;
+  const int64_t tiles = (m1 - m0 + MR - 1) / MR, ts = aTileStride(kc, MR);
   if (P.transA) {  // A is [K, M]: row k holds a contiguous run of the row range
     const float* s = P.A + p0 * P.lda + m0;
     const int64_t full = (m1 - m0) / MR, rest = (m1 - m0) % MR;
     for (int64_t k = 0; k < kc; k++, s += P.lda) {
       float* d = dst + k * MR;
       for (int64_t t = 0; t < full; t++)
-        for (int r = 0; r < MR; r++) d[t * kc * MR + r] = s[t * MR + r];
+        for (int r = 0; r < MR; r++) d[t * ts + r] = s[t * MR + r];
       if (rest) {
-        float* dt = d + full * kc * MR;
+        float* dt = d + full * ts;
         for (int r = 0; r < rest; r++) dt[r] = s[full * MR + r];
         for (int r = (int)rest; r < MR; r++) dt[r] = 0.f;
       }
@@ -44,7 +44,7 @@ void packA(const Problem& P, int64_t m0, int64_t m1, int64_t p0, int64_t kc, flo
     return;
   }
   // A is [M, K]: MR row streams read in step per micro-panel.
-  for (int64_t t = 0; t < tiles; t++, dst += kc * MR) {
+  for (int64_t t = 0; t < tiles; t++, dst += ts) {
     const int64_t i0 = m0 + t * MR;
     const int mr = (int)minI(MR, m1 - i0);
     const float* rows[MR];
@@ -135,7 +135,7 @@ void blockImpl(const Problem& P, const float* bPanels, int64_t p0, int64_t m0, i
     }
   }
   packA<MR>(P, m0, m1, p0, kc, aBlock);
-  for (int64_t i = m0; i < m1; i += MR, aBlock += kc * MR) {
+  for (int64_t i = m0; i < m1; i += MR, aBlock += aTileStride(kc, MR)) {
     const int mr = (int)minI(MR, m1 - i);
     float* cRow = P.C + i * P.ldc;
     for (int64_t j = n0; j < n1; j += NR) {
