@@ -89,13 +89,19 @@ void run(const Isa& isa, const Problem& P, int threads) {
   // many A micro-panels; 48 for a deep K with few rows, the weight-gradient shape, so it is
   // one item), column items of whole NR panels at most ncMax wide (the B block of one K block
   // stays in L2). With threads the item count is a multiple of the thread count (tiles and
-  // panels are dealt out evenly, so items are near equal); few rows → split columns.
-  int64_t mItems = ceilDiv(mTiles, kBlocks > 4 && mTiles <= 48 ? 48 : 24);
+  // panels are dealt out evenly, so items are near equal). One row item and threads: split
+  // the columns (each thread then packs all of A's rows) or, when op(A)'s block is the larger
+  // one (M > N), the rows (each thread packs all of B's block) — whichever duplicates less.
+  const bool deep = kBlocks > 4 && mTiles <= 48;
+  int64_t mItems = ceilDiv(mTiles, deep ? 48 : 24);
   int64_t nItems = ceilDiv(panels, isa.ncMax / nr);
+  bool privateB = mItems == 1;
   if (threads > 1) {
     if (mItems >= threads) {
       mItems = std::min(mTiles, ceilDiv(mItems * nItems, threads) * threads / nItems);
       while (mItems < mTiles && (mItems * nItems) % threads != 0) mItems++;
+    } else if (mItems == 1 && nItems == 1 && P.M > P.N && mTiles >= 2 * threads) {
+      mItems = threads;
     } else {
       int64_t n = std::max(nItems, ceilDiv(threads, mItems));
       while (n < panels && (mItems * n) % threads != 0) n++;
@@ -103,23 +109,27 @@ void run(const Isa& isa, const Problem& P, int threads) {
     }
   }
 
-  // One row item: each panel serves exactly one item, so the B buffer holds a single K block
-  // that each item repacks in place (its own panel run) before using it — it never leaves L2.
-  // Several row items: all of op(B) is kept, packed lazily one (K block, panel) at a time by
-  // whichever thread needs it first (state 0 → 1 packing → 2 ready), right before first use.
-  const bool oneBlock = mItems == 1;
+  // privateB (one row item per thread at most): each item packs its own panel run of the
+  // current K block into its thread's buffer right before using it, so B never leaves L2.
+  // Otherwise all of op(B) is kept, packed lazily one (K block, panel) at a time by whichever
+  // thread needs it first (state 0 → 1 packing → 2 ready), right before first use.
   const int64_t Npad = panels * nr;
-  Scratch packedB = scratch((size_t)(oneBlock ? std::min(kc, P.K) : P.K) * (size_t)Npad);
+  const int64_t runMax = ceilDiv(panels, nItems);  // panels in one item's column range
+  std::vector<Scratch> privB;
+  Scratch packedB;
   std::unique_ptr<std::atomic<uint8_t>[]> ready;
-  if (!oneBlock) {
+  if (privateB) {
+    for (int t = 0; t < threads; t++) privB.push_back(scratch((size_t)(std::min(kc, P.K) * runMax * nr)));
+  } else {
+    packedB = scratch((size_t)P.K * (size_t)Npad);
     ready.reset(new std::atomic<uint8_t>[(size_t)(kBlocks * panels)]);
     for (int64_t i = 0; i < kBlocks * panels; i++) ready[i].store(0, std::memory_order_relaxed);
   }
   // Panels [q0, q1) of K block kb, packed and ready; returns where panel q0 lives.
-  auto panelsOf = [&](int64_t kb, int64_t q0, int64_t q1) -> const float* {
+  auto panelsOf = [&](int64_t kb, int64_t q0, int64_t q1, int tid) -> const float* {
     const int64_t kcCur = std::min(kc, P.K - kb * kc);
-    if (oneBlock) {
-      float* dst = packedB.get() + q0 * kc * nr;  // full-kc stride: item runs never overlap
+    if (privateB) {
+      float* dst = privB[tid].get();
       isa.packB(P, kb * kc, q0, q1, dst);
       return dst;
     }
@@ -147,7 +157,7 @@ void run(const Isa& isa, const Problem& P, int threads) {
     const int64_t n0 = q0 * nr, n1 = std::min(P.N, q1 * nr);
     if (m0 >= m1 || n0 >= n1) return;
     for (int64_t kb = 0; kb < kBlocks; kb++)
-      isa.block(P, panelsOf(kb, q0, q1), kb * kc, m0, m1, n0, n1, aBlocks[tid].get());
+      isa.block(P, panelsOf(kb, q0, q1, tid), kb * kc, m0, m1, n0, n1, aBlocks[tid].get());
   });
 }
 
