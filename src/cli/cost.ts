@@ -17,6 +17,8 @@ import { runStudy, type CostReport } from '../cost/study.js';
 import type { CommandModule } from './command.js';
 
 export const DEFAULT_POSITIONS = '1K,2K,3K,4K,6K,8K,12K,16K,32K,64K,128K';
+/** Positions of `--model` studies when none are given (clipped to the model's context). */
+export const DEFAULT_MODEL_POSITIONS = '512,1K,2K,4K';
 
 /** "1K,2K,128K,5000" → [1024, 2048, 131072, 5000]; K = 1024, M = 1024². */
 export function parsePositions(spec: string, field = 'positions'): number[] {
@@ -68,6 +70,10 @@ export interface CostCliOptions {
   csv?: string;
   measure: boolean;
   schema?: boolean;
+  /** native:<model>: study the built-in model itself (model-study.ts). */
+  model?: string;
+  /** With `model`: --profile was given on purpose (else the model's own profile is used). */
+  profileGiven?: boolean;
 }
 
 export async function costAction(o: CostCliOptions, write: (s: string) => void = (s) => process.stdout.write(s)): Promise<CostReport | null> {
@@ -75,8 +81,8 @@ export async function costAction(o: CostCliOptions, write: (s: string) => void =
     write(JSON.stringify(COST_SCHEMA, null, 2) + '\n');
     return null;
   }
-  const profile = loadProfile(o.profile);
-  const positions = parsePositions(o.positions ?? o.lengths ?? DEFAULT_POSITIONS, o.lengths && !o.positions ? 'lengths' : 'positions');
+  const profile = o.model && !o.profileGiven ? undefined : loadProfile(o.profile);
+  const positions = parsePositions(o.positions ?? o.lengths ?? (o.model ? DEFAULT_MODEL_POSITIONS : DEFAULT_POSITIONS), o.lengths && !o.positions ? 'lengths' : 'positions');
   const modes = parseModes(o.mode);
   const chunk = positiveInt(o.chunk, 'chunk', 16);
   const repeats = positiveInt(o.repeats, 'repeats', 3);
@@ -89,12 +95,34 @@ export async function costAction(o: CostCliOptions, write: (s: string) => void =
     }
   }
   const hardware = o.hardware === 'none' ? undefined : loadHardware(o.hardware);
-  let kValues = DEFAULT_K_VALUES;
+  let kValues = o.model ? DEFAULT_K_VALUES.filter((k) => k <= 512).concat([16, 32]).sort((a, b) => a - b) : DEFAULT_K_VALUES;
   if (o.k !== undefined) kValues = parsePositions(o.k, 'k');
   const engine = o.measure || o.quality ? await loadEngine(threads) : { reason: 'not measured (--no-measure)' };
   const progress = process.stderr.isTTY && o.measure;
+  if (o.model) {
+    const { runModelStudy, formatModelMarkdown } = await import('../cost/model-study.js');
+    const report = await runModelStudy({
+      model: o.model,
+      ...(profile ? { profile } : {}),
+      modes,
+      positions,
+      chunk,
+      repeats,
+      threads,
+      timer: o.measure ? engine.timer : undefined,
+      timerUnavailable: o.measure ? `unsupported: engine not built (${engine.reason ?? 'unknown'})` : 'unsupported: not measured (--no-measure)',
+      pricePerHour,
+      hardware,
+      quality: o.quality ? { ops: engine.ops ?? tsQualityOps(), kValues } : undefined,
+      runs: o.runs,
+      onPoint: progress ? (l) => process.stderr.write(l + '\n') : undefined,
+    });
+    engine.timer?.close?.();
+    writeOutputs(o, report, formatModelMarkdown(report), write);
+    return report;
+  }
   const report = await runStudy({
-    profile,
+    profile: profile ?? loadProfile(o.profile),
     modes,
     positions,
     chunk,
@@ -109,17 +137,22 @@ export async function costAction(o: CostCliOptions, write: (s: string) => void =
     onPoint: progress ? (p) => process.stderr.write(`  ${p.mode} ${p.position} ${p.attention}: ${p.ms_median?.toFixed(3) ?? '–'} ms\n`) : undefined,
   });
   engine.timer?.close?.();
+  writeOutputs(o, report, formatMarkdown(report), write);
+  return report;
+}
+
+/** cost.json / cost.csv / cost.md under --out, --json, --csv, and the tables (or JSON) on stdout. */
+function writeOutputs(o: CostCliOptions, report: CostReport, markdown: string, write: (s: string) => void): void {
   const json = JSON.stringify(report, null, 2) + '\n';
   if (o.out) {
     mkdirSync(o.out, { recursive: true });
     writeFileSync(join(o.out, 'cost.json'), json);
     writeFileSync(join(o.out, 'cost.csv'), formatCsv(report.points));
-    writeFileSync(join(o.out, 'cost.md'), formatMarkdown(report));
+    writeFileSync(join(o.out, 'cost.md'), markdown);
   }
   if (typeof o.json === 'string') writeFileSync(o.json, json);
   if (o.csv) writeFileSync(o.csv, formatCsv(report.points));
-  write(o.json === true ? json : formatMarkdown(report));
-  return report;
+  write(o.json === true ? json : markdown);
 }
 
 const cmd: CommandModule = {
@@ -137,7 +170,8 @@ const cmd: CommandModule = {
       .option('--price-per-hour <usd>', "price of the measuring machine per hour, for measured $/Mtok")
       .option('--hardware <name|file>', 'GPU profile for the roofline projection (h800, h100, h200, b200, a file, or none)', 'h800')
       .option('--runs <dirs...>', 'results/<run-id> directories whose attempts to cost')
-      .option('--quality', 'also measure fidelity (mass recall, output error) vs k on structured synthetic attention')
+      .option('--quality', 'also measure fidelity (mass recall, output error) vs k on structured synthetic attention (with --model: on the model\'s real attention)')
+      .option('--model <spec>', `study the built-in model itself: native:<model> (profile from its config.json, whole-model decode timing dense vs sparse, --quality on its real attention inputs; positions default ${DEFAULT_MODEL_POSITIONS})`)
       .option('--k <list>', 'k values for --quality (default 64,128,…,4096)')
       .option('--out <dir>', 'write cost.json, cost.csv and cost.md there')
       .option('--json [file]', 'write cost.json to FILE, or print it instead of the tables when no FILE')
@@ -153,12 +187,13 @@ Examples:
   $ dsabench cost --profile llama3-8b-dsa --hardware h100 --no-measure --json
   $ dsabench cost --runs results/2026-11-28T10-00-00 --price-per-hour 0.10
   $ dsabench cost --quality --no-measure --k 64,256,1024,4096
+  $ dsabench cost --model native:dsa-mini --quality --mode decode --hardware none --out results/cost-mini
 Cost per token "at position p" is one token whose query sees p cached tokens (one layer for
 ms_median/flops/bytes; model_* adds all layers and the non-attention FLOPs). Projected figures
 come from a roofline model of the GPU, not from a measurement.`,
       )
-      .action(async (opts: CostCliOptions) => {
-        await costAction(opts);
+      .action(async (opts: CostCliOptions, command: Command) => {
+        await costAction({ ...opts, profileGiven: command.getOptionValueSource('profile') !== 'default' });
       });
   },
 };

@@ -6,15 +6,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
-import type { ProviderEntry, RunSettings } from '../runner/run.js';
+import type { ProviderEntry, RunSettings, SuiteRunOptions } from '../runner/run.js';
 import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
 
 /**
- * What `dsabench run` evaluates when no --suite/--provider (and no --config) is given:
- * every built-in suite present under data/suites/, answered by the `oracle` provider
- * (no network). Change `providers` here when a built-in model provider is the default.
+ * The settings `resolveSettings({})` falls back to: every built-in suite present under
+ * data/suites/, answered by the `oracle` provider (no network). `dsabench run` with nothing
+ * runs the default job instead (data/runs/default.json, see src/runner/default-job.ts) and
+ * uses these only when the built-in model is not installed.
  */
 export const DEFAULT_RUN: { suites: 'all-builtin' | string[]; providers: string[] } = {
   suites: 'all-builtin',
@@ -40,9 +41,34 @@ export interface RunFlags {
   json?: boolean;
 }
 
+/** A suite entry of the config file: a spec, adjusted for this run. */
+export interface SuiteEntry {
+  suite: string;
+  generator_options?: Record<string, unknown>;
+  generation?: GenerationSettings;
+  limit?: number;
+}
+
+/** The config's `cost` step: the cost study after the run (same settings as `dsabench cost`). */
+export interface CostStepConfig {
+  model?: string;
+  profile?: string;
+  positions?: string;
+  mode?: string;
+  quality?: boolean;
+  k?: string;
+  repeats?: number;
+  threads?: number;
+  hardware?: string;
+  workload?: boolean;
+}
+
+/** The config's `report` step: true = every format into <run dir>/report/. */
+export type ReportStepConfig = boolean | { formats?: Array<'html' | 'md' | 'csv' | 'json'>; title?: string };
+
 /** The --config file (schemas/config.schema.json). */
 export interface ConfigFile {
-  suites?: string[];
+  suites?: Array<string | SuiteEntry>;
   providers?: Array<string | ProviderEntry>;
   limit?: number;
   repeats?: number;
@@ -54,6 +80,16 @@ export interface ConfigFile {
   unsafe_no_sandbox?: boolean;
   keep_workdirs?: boolean;
   generation?: GenerationSettings;
+  cost?: CostStepConfig;
+  report?: ReportStepConfig;
+}
+
+/** What resolveSettings returns: the run's settings, its folder, and the steps after it. */
+export interface ResolvedRun {
+  settings: RunSettings;
+  out?: string;
+  cost?: CostStepConfig;
+  report?: ReportStepConfig;
 }
 
 export function readConfigFile(file: string): ConfigFile {
@@ -62,9 +98,17 @@ export function readConfigFile(file: string): ConfigFile {
   return validateOrThrow<ConfigFile>('config', raw, 'E_CONFIG_INVALID', { file });
 }
 
-/** Flags over config file over defaults. */
-export function resolveSettings(flags: RunFlags): { settings: RunSettings; out?: string } {
-  const cfg: ConfigFile = flags.config ? readConfigFile(flags.config) : {};
+function entrySpec(e: string | SuiteEntry): string {
+  return typeof e === 'string' ? e : e.suite;
+}
+
+/**
+ * Flags over config file over defaults. `loaded` is a config already read (the default job
+ * passes its own); otherwise --config is read. A --suite naming a config entry keeps its
+ * adjustments (generator_options, generation, limit).
+ */
+export function resolveSettings(flags: RunFlags, loaded?: ConfigFile): ResolvedRun {
+  const cfg: ConfigFile = loaded ?? (flags.config ? readConfigFile(flags.config) : {});
   const providers: ProviderEntry[] = flags.provider
     ? flags.provider.map((spec) => {
         // A provider named on the command line keeps its options from the config file.
@@ -72,13 +116,24 @@ export function resolveSettings(flags: RunFlags): { settings: RunSettings; out?:
         return fromCfg && typeof fromCfg !== 'string' ? fromCfg : { spec };
       })
     : (cfg.providers ?? DEFAULT_RUN.providers).map((p) => (typeof p === 'string' ? { spec: p } : p));
-  let suites = flags.suite ?? cfg.suites;
+  let suites = flags.suite ?? cfg.suites?.map(entrySpec);
   if (!suites) {
     suites = DEFAULT_RUN.suites === 'all-builtin' ? builtinSuiteNames() : DEFAULT_RUN.suites;
     if (suites.length === 0) throw new DsabenchError('E_USAGE', 'no built-in suites installed; give --suite <spec>', { field: 'suite' });
   }
   // Relative suite paths become absolute: --resume may run from another folder.
   suites = suites.map(absoluteSuiteSpec);
+  const suiteOptions: Record<string, SuiteRunOptions> = {};
+  for (const e of cfg.suites ?? []) {
+    if (typeof e === 'string') continue;
+    const spec = absoluteSuiteSpec(e.suite);
+    if (!suites.includes(spec)) continue;
+    const o: SuiteRunOptions = {};
+    if (e.generator_options !== undefined) o.generator_options = e.generator_options;
+    if (e.generation !== undefined) o.generation = e.generation;
+    if (e.limit !== undefined) o.limit = e.limit;
+    if (Object.keys(o).length > 0) suiteOptions[spec] = o;
+  }
   const cacheSetting = flags.cache ?? cfg.cache;
   const settings: RunSettings = {
     ...DEFAULT_SETTINGS,
@@ -96,7 +151,12 @@ export function resolveSettings(flags: RunFlags): { settings: RunSettings; out?:
     keep_workdirs: flags.keepWorkdirs ?? cfg.keep_workdirs ?? false,
   };
   if (cfg.generation) settings.generation = cfg.generation;
+  if (Object.keys(suiteOptions).length > 0) settings.suite_options = suiteOptions;
+  const res: ResolvedRun = { settings };
   const out = flags.out ?? cfg.out;
-  return out === undefined ? { settings } : { settings, out };
+  if (out !== undefined) res.out = out;
+  if (cfg.cost !== undefined) res.cost = cfg.cost;
+  if (cfg.report !== undefined && cfg.report !== false) res.report = cfg.report;
+  return res;
 }
 

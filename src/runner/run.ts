@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { createProvider, type ProviderConfig } from '../providers/index.js';
-import { loadSuite } from '../suites/load.js';
+import { loadSuite, type SuiteOverride } from '../suites/load.js';
 import type { AttemptRecord, GenerationSettings, Provider, RunManifest, RunSummary, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
 import { packageVersion } from '../util/package.js';
@@ -44,6 +44,13 @@ export interface RunSettings {
   unsafe_no_sandbox: boolean;
   keep_workdirs: boolean;
   generation?: GenerationSettings;
+  /** Per-suite adjustments from the run config's suite entries, keyed by suite spec. */
+  suite_options?: Record<string, SuiteRunOptions>;
+}
+
+/** One suite's adjustments for a run: generator options and generation merged over suite.json, first `limit` items. */
+export interface SuiteRunOptions extends SuiteOverride {
+  limit?: number;
 }
 
 export { DEFAULT_SETTINGS } from './defaults.js';
@@ -70,14 +77,17 @@ export interface RunOutcome {
 
 /** The part of the settings that decides what is evaluated (hashed). */
 function whatSettings(s: RunSettings): Record<string, unknown> {
-  return { suites: s.suites, providers: s.providers, limit: s.limit, repeats: s.repeats, seed: s.seed, generation: s.generation ?? null };
+  // suite_options only when given, so runs without it keep their config hash.
+  return { suites: s.suites, providers: s.providers, limit: s.limit, repeats: s.repeats, seed: s.seed, generation: s.generation ?? null, ...(s.suite_options ? { suite_options: s.suite_options } : {}) };
 }
 
-export async function loadSuites(specs: readonly string[], seed: number): Promise<Suite[]> {
+export async function loadSuites(specs: readonly string[], seed: number, suiteOptions: Record<string, SuiteRunOptions> = {}): Promise<Suite[]> {
   const suites: Suite[] = [];
   const names = new Map<string, string>();
   for (const spec of specs) {
-    const s = await loadSuite(spec, { seed });
+    const o = Object.prototype.hasOwnProperty.call(suiteOptions, spec) ? suiteOptions[spec] : undefined;
+    const s = await loadSuite(spec, { seed, ...(o ? { override: o } : {}) });
+    if (o?.limit !== undefined) s.items = s.items.slice(0, o.limit);
     const prev = names.get(s.config.name);
     if (prev !== undefined) throw new DsabenchError('E_USAGE', `suites "${prev}" and "${spec}" have the same name "${s.config.name}"; expected distinct suite names`, { field: 'suite' });
     names.set(s.config.name, spec);
@@ -175,7 +185,7 @@ export async function runEvaluation(
     };
   }
 
-  const suites = await loadSuites(settings.suites, settings.seed);
+  const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
   const prices = loadPrices();
   const providers = await openProviders(settings);
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));

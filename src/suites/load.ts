@@ -17,7 +17,7 @@ import { DsabenchError } from '../errors.js';
 import { scorerNames } from '../scorers/index.js';
 import { SOLVERS, solverNames } from '../solvers/index.js';
 import { templateVariables } from '../solvers/template.js';
-import type { Item, Suite, SuiteConfig } from '../types.js';
+import type { GenerationSettings, Item, Suite, SuiteConfig } from '../types.js';
 import { parseJsonl } from '../util/jsonl.js';
 import { packagePath } from '../util/package.js';
 import { GENERATORS, LOADERS } from './registry.js';
@@ -26,6 +26,28 @@ import { parseJsonFile, validateOrThrow } from './schema.js';
 export interface LoadSuiteOptions {
   /** Seed for generator suites whose suite.json gives none (the run's seed). */
   seed?: number;
+  /** A run's adjustments of this suite (run config suite entries), merged over suite.json. */
+  override?: SuiteOverride;
+}
+
+/** Run-config adjustments of one suite: `generator_options` over generator.options, `generation` over generation. */
+export interface SuiteOverride {
+  generator_options?: Record<string, unknown>;
+  generation?: GenerationSettings;
+}
+
+/** suite.json with a run's override merged in; `file` names where the override came from in errors. */
+export function applySuiteOverride(config: SuiteConfig, o: SuiteOverride | undefined, file?: string): SuiteConfig {
+  if (!o) return config;
+  const out: SuiteConfig = { ...config };
+  if (o.generator_options !== undefined) {
+    if (!config.generator) {
+      throw new DsabenchError('E_CONFIG_INVALID', `suite "${config.name}" has no generator, so generator_options cannot apply (expected a generated suite such as long-context or math)`, { ...(file ? { file } : {}), field: 'generator_options' });
+    }
+    out.generator = { ...config.generator, options: { ...(config.generator.options ?? {}), ...o.generator_options } };
+  }
+  if (o.generation !== undefined) out.generation = { ...(config.generation ?? {}), ...o.generation };
+  return out;
 }
 
 /** Folder of the built-in suites shipped in the package. */
@@ -69,7 +91,7 @@ export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Prom
   const loaderName = colon > 0 ? spec.slice(0, colon) : undefined;
   // `<loader>:<file>`, unless the whole spec is an existing path (a folder named "a:b").
   if (loaderName !== undefined && !existsSync(spec) && /^[A-Za-z][\w-]*$/.test(loaderName)) {
-    return loadFromLoader(spec, loaderName, spec.slice(colon + 1));
+    return loadFromLoader(spec, loaderName, spec.slice(colon + 1), opts);
   }
   const isPathLike = spec.includes('/') || spec.includes('\\') || spec.startsWith('.');
   if (!isPathLike && BARE_NAME.test(spec)) {
@@ -120,7 +142,7 @@ function checkNames(config: SuiteConfig, file: string): void {
 
 async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): Promise<Suite> {
   const suiteFile = join(dir, 'suite.json');
-  const config = readSuiteConfig(suiteFile);
+  const config = applySuiteOverride(readSuiteConfig(suiteFile), opts.override);
   let items: Item[];
   if (config.generator) {
     const gen = GENERATORS[config.generator.name];
@@ -144,7 +166,7 @@ async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): 
   return { config, dir: resolve(dir), spec, items };
 }
 
-async function loadFromLoader(spec: string, loaderName: string, file: string): Promise<Suite> {
+async function loadFromLoader(spec: string, loaderName: string, file: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
   const loader = LOADERS[loaderName];
   if (!loader) {
     throw new DsabenchError('E_SUITE_NOT_FOUND', `unknown loader "${loaderName}" in suite spec "${spec}" (expected one of: ${Object.keys(LOADERS).sort().join(', ') || 'none'})`);
@@ -152,7 +174,7 @@ async function loadFromLoader(spec: string, loaderName: string, file: string): P
   if (!existsSync(file)) throw new DsabenchError('E_FILE_NOT_FOUND', `file not found for loader ${loaderName}`, { file });
   const loaded = await loader(file, {});
   const raw = { name: `${loaderName}:${basename(file)}`, ...loaded.config };
-  const config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` });
+  const config = applySuiteOverride(validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` }), opts.override);
   checkNames(config, file);
   const items = checkItems(loaded.items, config, file);
   return { config, spec, items };
