@@ -27,6 +27,7 @@ import {
   CONFIG_FILE, loadModel, loadTrainState, saveModel, saveTrainState, STATE_FILE, WEIGHTS_FILE, writeFileAtomic,
 } from './checkpoint.js';
 import { decodeTokens, EOS } from './tokens.js';
+import { canonicalJson } from '../util/hash.js';
 
 export interface StageConfig {
   stage: TrainStage;
@@ -408,7 +409,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   let pos: TrainPosition = { step: 0, stage: 0, stage_step: 0, tokens: 0, elapsed_s: 0, seed: cfg.seed };
   if (opts.resume) {
     const loaded = loadModel(out);
-    if (JSON.stringify(loaded.config) !== JSON.stringify(config))
+    if (canonicalJson(loaded.config) !== canonicalJson(config))
       throw new DsabenchError('E_CHECKPOINT', `--resume: ${join(out, CONFIG_FILE)} differs from the training config's model`, { file: join(out, CONFIG_FILE) });
     const st = loadTrainState(out, n);
     pos = parsePosition(st.state, join(out, STATE_FILE));
@@ -423,7 +424,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     log(`resuming ${out} at step ${pos.step} (stage ${pos.stage + 1}/${cfg.stages.length}, step ${pos.stage_step} in it)`);
   } else if (cfg.init) {
     const init = loadModel(cfg.init);
-    if (JSON.stringify(init.config) !== JSON.stringify(config))
+    if (canonicalJson(init.config) !== canonicalJson(config))
       throw new DsabenchError('E_CONFIG_INVALID', `init model ${init.dir} has a different config than the training config's model`, { field: 'init' });
     params = init.params;
     writeFileSync(metricsFile, '');
