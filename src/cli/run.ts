@@ -1,10 +1,16 @@
 /**
  * `dsabench run`: suites × providers × repeats → results/<run-id>/.
  *
+ * With no --suite, --provider, --config or --resume it runs the default job
+ * (data/runs/default.json, src/runner/default-job.ts): the built-in suites on the built-in
+ * model, dense and sparse, then the cost study and the report into the run folder. A config
+ * with `cost` / `report` steps runs them after the evaluation too.
+ *
  * Exit codes: 0 the run completed (whatever the scores); 1 it could not complete, which
  * includes a run stopped by Ctrl-C/SIGTERM (run.json status "interrupted"; continue it with
  * --resume DIR); 2 bad flags, config or suite files.
  */
+import { join, sep } from 'node:path';
 import type { Command } from 'commander';
 import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
@@ -37,8 +43,8 @@ const cmd: CommandModule = {
     program
       .command('run')
       .description('Evaluate providers on suites: items × repeats × providers attempts, scored in a worker pool; writes results/<run-id>/')
-      .option('-s, --suite <spec...>', 'suite: built-in name, folder path, or <loader>:<file> (repeatable; default: every built-in suite)')
-      .option('-p, --provider <spec...>', 'provider: oracle | nop | replay:<file> | openai:<model>[@<baseURL>] (repeatable; default: oracle)')
+      .option('-s, --suite <spec...>', 'suite: built-in name, folder path, or <loader>:<file> (repeatable; default: the default job\'s suites)')
+      .option('-p, --provider <spec...>', 'provider: oracle | nop | replay:<file> | openai:<model>[@<baseURL>] | native[:<model>?attention=dense|sparse] (repeatable)')
       .option('--limit <n>', 'first N items of each suite', intFlag(1))
       .option('--repeats <k>', 'attempts per item and provider (pass@k for k ≤ K)', intFlag(1))
       .option('--concurrency <n>', `model calls in flight at once (default ${DEFAULT_SETTINGS.concurrency})`, intFlag(1))
@@ -56,7 +62,9 @@ const cmd: CommandModule = {
       .option('--json', 'print summary.json to stdout instead of the table')
       .addHelpText('after', `
 Examples:
-  $ dsabench run                                        # every built-in suite, oracle provider, no network
+  $ dsabench run                                        # the default job (below)
+  $ dsabench run --limit 2                              # the default job, first 2 items of each suite
+  $ dsabench run --config data/runs/default.json        # the same job from its file (copy it to change it)
   $ dsabench run --suite example --provider oracle nop --repeats 4
   $ dsabench run -s math -p openai:deepseek-chat --limit 50 --concurrency 16
   $ dsabench run -s ./my-suite -p openai:my-model@http://127.0.0.1:8000/v1
@@ -65,7 +73,15 @@ Examples:
   $ dsabench run --resume results/20261128-110731-3fa2c1
   $ dsabench run --resume results/20261128-110731-3fa2c1 --retry-errors
 
-Results: <dir>/run.json, samples.jsonl, summary.json, results.csv.
+Default job (no --suite/--provider/--config): the built-in suites on the built-in model
+data/models/dsa-mini with dense and with sparse attention (long-context at the model's
+1K byte length, subsets of math/code/terminal, capped replies), then the cost study of the
+model (cost.json, cost.md) and the report (report/report.html, report.md, charts/*.png),
+all in the run folder. DSABENCH_DEFAULT_MODEL=<name|dir> evaluates another model. Without
+the model's weights it falls back to the oracle on every built-in suite (and the report).
+
+Results: <dir>/run.json, samples.jsonl, summary.json, results.csv (+ cost.*, report/ when
+the config has cost/report steps).
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
 the run is marked "interrupted" (exit 1) and --resume <dir> continues it.
 Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or input.`)
@@ -76,7 +92,14 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         if (flags.retryErrors && !flags.resume) throw new DsabenchError('E_USAGE', '--retry-errors needs --resume <dir>', { field: 'retry-errors' });
         // Loaded here, not at the top: `dsabench <other command>` does not pay for the runner.
         const [{ resolveSettings }, { runEvaluation }] = await Promise.all([import('./run-settings.js'), import('../runner/run.js')]);
-        const { settings, out } = resolveSettings(flags);
+        const isDefaultJob = !flags.resume && !flags.suite && !flags.provider && !flags.config;
+        let job: import('../runner/default-job.js').DefaultJob | undefined;
+        if (isDefaultJob) {
+          job = (await import('../runner/default-job.js')).resolveDefaultJob();
+          if (job.notice) process.stderr.write(job.notice + '\n');
+          else if (!flags.quiet) process.stderr.write(`default job: ${job.file} on ${job.model} (dense and sparse), then the cost study and the report\n`);
+        }
+        const { settings, out, cost, report } = resolveSettings(flags, job?.config);
         if (settings.unsafe_no_sandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');
         const stop = new AbortController();
         const abort = new AbortController();
@@ -92,6 +115,7 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
         let outcome: RunOutcome;
+        const t0 = performance.now();
         try {
           outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false } : {}) }, {
             stop: stop.signal,
@@ -105,12 +129,28 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
         }
+        const evalMs = performance.now() - t0;
         if (flags.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
         else process.stdout.write(renderOutcome(outcome) + `results: ${outcome.dir}\n`);
         if (outcome.manifest.status !== 'complete') {
           const done = outcome.resumed + outcome.recorded;
           process.stderr.write(`run interrupted: ${done}/${outcome.total} attempts done; continue with: dsabench run --resume ${outcome.dir}\n`);
           process.exitCode = 1;
+          return;
+        }
+        if (cost || report) {
+          const { runPostSteps } = await import('../runner/default-job.js');
+          const post = await runPostSteps(outcome.dir, { ...(cost ? { cost } : {}), ...(report ? { report } : {}) }, (l) => {
+            if (!flags.quiet) process.stderr.write(l + '\n');
+          });
+          const secs = (ms: number | undefined): string => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);
+          const say = (l: string): void => void (flags.json ? process.stderr : process.stdout).write(l + '\n');
+          say(`evaluation: ${outcome.dir}${secs(evalMs)}`);
+          if (post.cost) say(`cost study: ${join(post.cost, 'cost.md')}, cost.json, cost.csv${secs(post.timings_ms.cost)}`);
+          if (post.reportDir) {
+            const main = (post.report ?? []).filter((f) => !f.includes(`${sep}charts${sep}`));
+            say(`report: ${main.join(', ')} and ${(post.report ?? []).length - main.length} chart(s) in ${join(post.reportDir, 'charts')}${secs(post.timings_ms.report)}`);
+          }
         }
       });
   },

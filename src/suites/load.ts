@@ -42,7 +42,7 @@ export function applySuiteOverride(config: SuiteConfig, o: SuiteOverride | undef
   const out: SuiteConfig = { ...config };
   if (o.generator_options !== undefined) {
     if (!config.generator) {
-      throw new DsabenchError('E_CONFIG_INVALID', `suite "${config.name}" has no generator, so generator_options cannot apply (expected a generated suite such as long-context or math)`, { ...(file ? { file } : {}), field: 'generator_options' });
+      throw new DsabenchError('E_CONFIG_INVALID', `the run config's entry for suite "${config.name}" gives generator_options, but that suite has no generator (expected a generated suite such as long-context or math)`, { ...(file ? { file } : {}), field: 'generator_options' });
     }
     out.generator = { ...config.generator, options: { ...(config.generator.options ?? {}), ...o.generator_options } };
   }
