@@ -10,6 +10,9 @@ import type { ProviderEntry, RunSettings, SuiteRunOptions } from '../runner/run.
 import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
+import type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
+
+export type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
 
 /**
  * The settings `resolveSettings({})` falls back to: every built-in suite present under
@@ -49,22 +52,6 @@ export interface SuiteEntry {
   limit?: number;
 }
 
-/** The config's `cost` step: the cost study after the run (same settings as `dsabench cost`). */
-export interface CostStepConfig {
-  model?: string;
-  profile?: string;
-  positions?: string;
-  mode?: string;
-  quality?: boolean;
-  k?: string;
-  repeats?: number;
-  threads?: number;
-  hardware?: string;
-  workload?: boolean;
-}
-
-/** The config's `report` step: true = every format into <run dir>/report/. */
-export type ReportStepConfig = boolean | { formats?: Array<'html' | 'md' | 'csv' | 'json'>; title?: string };
 
 /** The --config file (schemas/config.schema.json). */
 export interface ConfigFile {
@@ -157,6 +144,8 @@ export function resolveSettings(flags: RunFlags, loaded?: ConfigFile): ResolvedR
   if (out !== undefined) res.out = out;
   if (cfg.cost !== undefined) res.cost = cfg.cost;
   if (cfg.report !== undefined && cfg.report !== false) res.report = cfg.report;
+  // Kept in run.json so --resume runs the steps too (not hashed: they do not change what is evaluated).
+  if (res.cost || res.report) settings.post = { ...(res.cost ? { cost: res.cost } : {}), ...(res.report ? { report: res.report } : {}) };
   return res;
 }
 

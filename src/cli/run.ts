@@ -14,7 +14,7 @@ import { join, sep } from 'node:path';
 import type { Command } from 'commander';
 import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
-import type { RunOutcome } from '../runner/run.js';
+import type { RunOutcome, RunSettings } from '../runner/run.js';
 import type { CommandModule } from './command.js';
 import { intFlag, pct, table } from './flags.js';
 import type { RunFlags } from './run-settings.js';
@@ -138,9 +138,11 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
           process.exitCode = 1;
           return;
         }
-        if (cost || report) {
+        // A resumed run does the steps its run.json stores.
+        const steps = flags.resume ? (outcome.manifest.config as unknown as RunSettings).post : { ...(cost ? { cost } : {}), ...(report ? { report } : {}) };
+        if (steps && (steps.cost || steps.report)) {
           const { runPostSteps } = await import('../runner/default-job.js');
-          const post = await runPostSteps(outcome.dir, { ...(cost ? { cost } : {}), ...(report ? { report } : {}) }, (l) => {
+          const post = await runPostSteps(outcome.dir, steps, (l) => {
             if (!flags.quiet) process.stderr.write(l + '\n');
           });
           const secs = (ms: number | undefined): string => (ms === undefined ? '' : ` (${(ms / 1000).toFixed(1)} s)`);

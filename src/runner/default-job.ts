@@ -16,11 +16,34 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigFile, CostStepConfig, ReportStepConfig } from '../cli/run-settings.js';
+import type { ConfigFile } from '../cli/run-settings.js';
 import { readConfigFile } from '../cli/run-settings.js';
 import { resolveModelDir, WEIGHTS_FILE } from '../model/checkpoint.js';
 import { DEFAULT_NATIVE_MODEL } from '../providers/native.js';
 import { packagePath } from '../util/package.js';
+
+/** The config's `cost` step: the cost study after the run (same settings as `dsabench cost`). */
+export interface CostStepConfig {
+  model?: string;
+  profile?: string;
+  positions?: string;
+  mode?: string;
+  quality?: boolean;
+  k?: string;
+  repeats?: number;
+  threads?: number;
+  hardware?: string;
+  workload?: boolean;
+}
+
+/** The config's `report` step: true = every format into <run dir>/report/. */
+export type ReportStepConfig = boolean | { formats?: Array<'html' | 'md' | 'csv' | 'json'>; title?: string };
+
+/** The steps after a run's evaluation (stored in run.json as config.post). */
+export interface PostSteps {
+  cost?: CostStepConfig;
+  report?: ReportStepConfig;
+}
 
 /** The shipped default job. */
 export function defaultJobFile(): string {
@@ -89,7 +112,7 @@ export interface PostStepsResult {
  * with --runs DIR unless workload is false), then the report into DIR/report/ (as
  * `dsabench report DIR --cost DIR`).
  */
-export async function runPostSteps(dir: string, steps: { cost?: CostStepConfig; report?: ReportStepConfig }, log: (line: string) => void = () => {}): Promise<PostStepsResult> {
+export async function runPostSteps(dir: string, steps: PostSteps, log: (line: string) => void = () => {}): Promise<PostStepsResult> {
   const res: PostStepsResult = { timings_ms: {} };
   if (steps.cost) {
     const c = steps.cost;

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { createProvider, type ProviderConfig } from '../providers/index.js';
 import { loadSuite, type SuiteOverride } from '../suites/load.js';
+import type { PostSteps } from './default-job.js';
 import type { AttemptRecord, GenerationSettings, Provider, RunManifest, RunSummary, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
 import { packageVersion } from '../util/package.js';
@@ -46,6 +47,8 @@ export interface RunSettings {
   generation?: GenerationSettings;
   /** Per-suite adjustments from the run config's suite entries, keyed by suite spec. */
   suite_options?: Record<string, SuiteRunOptions>;
+  /** Steps after the evaluation (config `cost` / `report`; run by the CLI, see default-job.ts). */
+  post?: PostSteps;
 }
 
 /** One suite's adjustments for a run: generator options and generation merged over suite.json, first `limit` items. */

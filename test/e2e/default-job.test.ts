@@ -95,6 +95,16 @@ describe('dsabench run with nothing: the default job', { skip: haveModel ? false
     assert.match(res.stdout, new RegExp(`cost study: ${join(out, 'cost.md').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
     assert.match(res.stdout, /report: .*report\.html/);
     assert.ok(Date.now() - t0 < 60_000);
+
+    // run.json keeps the steps, so --resume does them as well.
+    const manifest = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { config: { post?: { cost?: unknown; report?: unknown } } };
+    assert.ok(manifest.config.post?.cost && manifest.config.post.report);
+    rmSync(join(out, 'report'), { recursive: true });
+    rmSync(join(out, 'cost.json'));
+    const again = await runCli(['run', '--resume', out, '--workers', '1', '-q'], { cwd: root, env: { DSABENCH_DEFAULT_MODEL: model } });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(records(out).length, recs.length);
+    assert.ok(existsSync(join(out, 'cost.json')) && existsSync(join(out, 'report', 'report.html')));
   });
 
   it('falls back to the oracle on every built-in suite (and the report) when the model is not installed', async () => {
