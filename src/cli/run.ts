@@ -97,7 +97,12 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         if (isDefaultJob) {
           job = (await import('../runner/default-job.js')).resolveDefaultJob();
           if (job.notice) process.stderr.write(job.notice + '\n');
-          else if (!flags.quiet) process.stderr.write(`default job: ${job.file} on ${job.model} (dense and sparse), then the cost study and the report\n`);
+          else if (!flags.quiet) {
+            const { describeSuites } = await import('../runner/default-job.js');
+            process.stderr.write(`default job: ${job.file} on ${job.model} (dense and sparse), then the cost study and the report\n`);
+            process.stderr.write('  suites, narrowed to keep the job to minutes on a CPU (copy the file and --config it to change them):\n');
+            for (const l of describeSuites(job.config)) process.stderr.write(`    ${l}\n`);
+          }
         }
         const { settings, out, cost, report } = resolveSettings(flags, job?.config);
         if (settings.unsafe_no_sandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');

@@ -98,6 +98,23 @@ export function resolveDefaultJob(env: NodeJS.ProcessEnv = process.env): Default
   return { config: override ? withModel(cfg, override) : cfg, file, model };
 }
 
+/**
+ * One line per suite entry saying how the job narrows or adjusts it, e.g.
+ *   "code: first 8 items, replies ≤ 256 tokens"
+ *   "long-context: tokenizer=byte lengths=1K depths=5 tasks=(10), replies ≤ 128 tokens"
+ */
+export function describeSuites(cfg: ConfigFile): string[] {
+  const show = (v: unknown): string => (Array.isArray(v) ? (v.length > 3 ? `(${v.length})` : v.map(String).join(',')) : String(v));
+  return (cfg.suites ?? []).map((e) => {
+    if (typeof e === 'string') return `${e}: as shipped`;
+    const parts: string[] = [];
+    if (e.generator_options) parts.push(Object.entries(e.generator_options).map(([k, v]) => `${k}=${show(v)}`).join(' '));
+    if (e.limit !== undefined) parts.push(`first ${e.limit} items`);
+    if (e.generation?.max_tokens !== undefined) parts.push(`replies ≤ ${e.generation.max_tokens} tokens`);
+    return `${e.suite}: ${parts.join(', ') || 'as shipped'}`;
+  });
+}
+
 export interface PostStepsResult {
   /** Folder holding cost.json, cost.csv, cost.md (the run folder). */
   cost?: string;

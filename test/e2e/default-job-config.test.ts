@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readConfigFile, resolveSettings } from '../../src/cli/run-settings.js';
 import { DsabenchError } from '../../src/errors.js';
-import { defaultJobFile, replaceNativeModel, resolveDefaultJob, withModel } from '../../src/runner/default-job.js';
+import { defaultJobFile, describeSuites, replaceNativeModel, resolveDefaultJob, withModel } from '../../src/runner/default-job.js';
 import { loadSuites } from '../../src/runner/run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-default-cfg-'));
@@ -95,6 +95,14 @@ describe('the default job file', () => {
     const [lc] = await loadSuites(['long-context'], 0, settings.suite_options);
     assert.equal(lc!.items.length, 50);
     assert.ok(lc!.items.every((i) => i.metadata!['tokenizer'] === 'byte' && (i.metadata!['prompt_tokens'] as number) + (i.metadata!['answer_budget'] as number) <= 1024));
+    // What the job narrows is said in one line per suite.
+    assert.deepEqual(describeSuites(cfg), [
+      'long-context: tokenizer=byte lengths=1K depths=5 tasks=(10), replies ≤ 128 tokens',
+      'math: per_level=1 competition=false, replies ≤ 128 tokens',
+      'code: first 8 items, replies ≤ 256 tokens',
+      'terminal: first 3 items, replies ≤ 256 tokens',
+      'example: replies ≤ 16 tokens',
+    ]);
     // The same file through --config gives the same settings as the default job.
     const viaFlag = resolveSettings({ config: defaultJobFile() });
     assert.deepEqual(viaFlag.settings, settings);

@@ -44,8 +44,10 @@ describe('dsabench run with nothing: the default job', { skip: haveModel ? false
     saveModel(model, QUICK_CONFIG, layout, params, { step: 0, stage: 'init' });
     const out = join(root, 'run');
     const t0 = Date.now();
-    const res = await runCli(['run', '--limit', '2', '--out', out, '--workers', '1', '-q'], { cwd: root, env: { DSABENCH_DEFAULT_MODEL: model } });
+    const res = await runCli(['run', '--limit', '2', '--out', out, '--workers', '1'], { cwd: root, env: { DSABENCH_DEFAULT_MODEL: model } });
     assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /default job: .*default\.json on .*model \(dense and sparse\)/);
+    assert.match(res.stderr, /code: first 8 items/);
     const job = readConfigFile(defaultJobFile());
     const recs = records(out);
     const dense = `native:${model}?attention=dense`;
