@@ -24,8 +24,10 @@ import { mulberry32 } from '../util/stats.js';
 import { encodeChat, encodeText, EOS } from './tokens.js';
 
 /** Mixture components: every long-context task, `arithmetic` (integer arithmetic and
- *  percentages, levels 1–2) and `math` (every math family, levels 1–3). */
-export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math'] as const;
+ *  percentages, levels 1–2), `math` (every math family, levels 1–3) and `copy` (repeat a
+ *  random string: every answer token is a lookup, which teaches the attention pattern that
+ *  retrieval needs — previous-token + induction heads — with dense supervision). */
+export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math', 'copy'] as const;
 export type MixtureTask = (typeof MIXTURE_TASKS)[number];
 
 export interface Example {
@@ -106,6 +108,7 @@ function finish(task: MixtureTask, prompt: string, answers: string[]): Example {
  */
 export function makeExample(task: MixtureTask, seed: number, length: number): Example | null {
   const rng = mulberry32(seed);
+  if (task === 'copy') return copyExample(rng, length);
   if (task === 'arithmetic' || task === 'math') {
     const { prompt, answers } = mathExample(task, rng);
     const ex = finish(task, prompt, answers);
@@ -121,6 +124,19 @@ export function makeExample(task: MixtureTask, seed: number, length: number): Ex
   const limit = Math.max(fixedLen, Math.floor(room * fill));
   const fitted = fitLayout(byteTokenizer, limit, inst.layout, { field: 'lengths', what: `${task} at ${length} tokens` });
   return finish(task, fitted.prompt, inst.answers);
+}
+
+const COPY_PROMPT = 'Repeat the following text exactly.\n';
+const COPY_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-';
+
+/** A random string (letters, digits, dashes, a space now and then) as long as the row allows × 50–100%. */
+function copyExample(rng: () => number, length: number): Example | null {
+  const room = Math.floor((length + 1 - CHAT_OVERHEAD - COPY_PROMPT.length - 1) / 2);
+  const n = Math.floor(room * (0.5 + 0.5 * rng()));
+  if (n < 4) return null;
+  let text = '';
+  for (let i = 0; i < n; i++) text += i > 0 && i < n - 1 && rng() < 0.12 ? ' ' : COPY_CHARS[Math.floor(rng() * COPY_CHARS.length)]!;
+  return finish('copy', COPY_PROMPT + text, [text]);
 }
 
 /** Normalised cumulative mixture over the components with weight > 0. */

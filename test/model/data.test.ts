@@ -66,6 +66,18 @@ test('long-context examples fill most of the bucket; too-short buckets skip task
   for (let i = 0; i < 3; i++) assert.ok(s.examples(i).examples.every((e) => e.task === 'arithmetic'));
 });
 
+test('copy examples repeat the prompt\'s string and fit the row', () => {
+  for (const L of [64, 384, 1024]) {
+    for (let seed = 0; seed < 5; seed++) {
+      const e = makeExample('copy', seed, L)!;
+      assert.ok(e.prompt.endsWith('\n' + e.answer), 'the answer is the string in the prompt');
+      const n = e.promptTokens.length + e.answerTokens.length - 1;
+      assert.ok(n <= L && n > 0.4 * L, `${n} tokens in a ${L} row`);
+    }
+  }
+  assert.equal(makeExample('copy', 1, 30), null);
+});
+
 test('config errors name the field', () => {
   assert.throws(() => new BatchStream({ ...spec, mixture: { niah_single_9: 1 } as DataSpec['mixture'] }, 'stages[1]'),
     (e: unknown) => e instanceof DsabenchError && e.code === 'E_CONFIG_INVALID' && e.field === 'stages[1].mixture.niah_single_9');
