@@ -233,13 +233,13 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
         const int64_t t1 = std::min(L, t0 + ROW_BLOCK);
         sgemm(false, true, t1 - t0, t1, Dqk, scale, Qbh + t0 * Dqk, Dqk, Kb, Dqk, 0.f, S + t0 * L, L, 1);
         for (int64_t t = t0; t < t1; t++) {
+          // Only keys [0, t1) of this block are ever read again (P·V here, dS in backward).
           float* row = S + t * L;
-          for (int64_t s = t + 1; s < L; s++) row[s] = NEG_INF;
           if (mb)
             for (int64_t s = 0; s <= t; s++)
               if (!mb[t * L + s]) row[s] = NEG_INF;
           softmaxRow(row, t + 1);
-          for (int64_t s = t + 1; s < L; s++) row[s] = 0.f;
+          for (int64_t s = t + 1; s < t1; s++) row[s] = 0.f;
         }
         sgemm(false, false, t1 - t0, rkv, t1, 1.f, S + t0 * L, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L + t0) * rkv], rkv, 1);
       }
