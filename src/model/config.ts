@@ -35,7 +35,7 @@ export interface ModelConfig {
   initializer_range: number;
 }
 
-/** The shipped model's shape (a few million parameters). */
+/** The default model shape (2.6M parameters); `dsabench train` and the decode benchmark use it. */
 export const DEFAULT_CONFIG: ModelConfig = {
   model_type: 'dsabench-dsa',
   vocab_size: VOCAB_SIZE,

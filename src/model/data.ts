@@ -26,8 +26,10 @@ import { encodeChat, encodeText, EOS } from './tokens.js';
 /** Mixture components: every long-context task, `arithmetic` (integer arithmetic and
  *  percentages, levels 1–2), `math` (every math family, levels 1–3) and `copy` (repeat a
  *  random string: every answer token is a lookup, which teaches the attention pattern that
- *  retrieval needs — previous-token + induction heads — with dense supervision). */
-export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math', 'copy'] as const;
+ *  retrieval needs — previous-token + induction heads — with dense supervision), and `repeat` (the same without the instruction: a short prompt
+ *  that is only the string to repeat — a long constant prefix dilutes the attention signal
+ *  and slows the forming of those heads a lot, so `repeat` is the curriculum's first stage). */
+export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math', 'copy', 'repeat'] as const;
 export type MixtureTask = (typeof MIXTURE_TASKS)[number];
 
 export interface Example {
@@ -108,7 +110,8 @@ function finish(task: MixtureTask, prompt: string, answers: string[]): Example {
  */
 export function makeExample(task: MixtureTask, seed: number, length: number): Example | null {
   const rng = mulberry32(seed);
-  if (task === 'copy') return copyExample(rng, length);
+  if (task === 'copy') return copyExample(rng, length, COPY_PROMPT);
+  if (task === 'repeat') return copyExample(rng, length, '');
   if (task === 'arithmetic' || task === 'math') {
     const { prompt, answers } = mathExample(task, rng);
     const ex = finish(task, prompt, answers);
@@ -130,13 +133,13 @@ const COPY_PROMPT = 'Repeat the following text exactly.\n';
 const COPY_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-';
 
 /** A random string (letters, digits, dashes, a space now and then) as long as the row allows × 50–100%. */
-function copyExample(rng: () => number, length: number): Example | null {
-  const room = Math.floor((length + 1 - CHAT_OVERHEAD - COPY_PROMPT.length - 1) / 2);
+function copyExample(rng: () => number, length: number, prompt: string): Example | null {
+  const room = Math.floor((length + 1 - CHAT_OVERHEAD - prompt.length - 1) / 2);
   const n = Math.floor(room * (0.5 + 0.5 * rng()));
   if (n < 4) return null;
   let text = '';
   for (let i = 0; i < n; i++) text += i > 0 && i < n - 1 && rng() < 0.12 ? ' ' : COPY_CHARS[Math.floor(rng() * COPY_CHARS.length)]!;
-  return finish('copy', COPY_PROMPT + text, [text]);
+  return finish(prompt ? 'copy' : 'repeat', prompt + text, [text]);
 }
 
 /** Normalised cumulative mixture over the components with weight > 0. */
