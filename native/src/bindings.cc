@@ -12,6 +12,7 @@
 
 #include "bindings.h"
 #include "engine.h"
+#include "napi_errors.h"
 
 namespace dsa {
 namespace {
@@ -156,28 +157,6 @@ IndexerArgs readIndexer(const Napi::Object& o) {
   return a;
 }
 
-Napi::Error toJs(Napi::Env env, const char* code, const std::string& msg) {
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Value().Set("code", code);
-  return e;
-}
-
-// Runs `body`, translating C++ failures into JS errors with a code.
-template <class F>
-Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
-  Napi::Env env = info.Env();
-  try {
-    return body(env);
-  } catch (const EngineError& e) {
-    throw toJs(env, e.code.c_str(), e.what());
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw toJs(env, "E_NATIVE", "out of memory");
-  } catch (const std::exception& e) {
-    throw toJs(env, "E_NATIVE", e.what());
-  }
-}
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {

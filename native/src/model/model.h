@@ -128,6 +128,10 @@ class Session {
 // Shared math helpers (model_ops.cc).
 void ropeInterleaved(float* x, int64_t dim, int64_t pos, float theta, bool inverse);
 void ropeHalf(float* x, int64_t dim, int64_t pos, float theta, bool inverse);
+// Indexer key of one token: out = RoPE_half(LayerNorm(raw)·k_norm.weight + k_norm.bias)
+// [dI]; returns the LayerNorm's mean and 1/std through mean/rstd (for backward).
+void indexKeyRow(const Config& c, const LayerPtrs& W, const float* raw, int64_t pos, float* out, float* mean,
+                 float* rstd);
 
 }  // namespace model
 }  // namespace dsa

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../engine.h"
+#include "../napi_errors.h"
 #include "model.h"
 
 namespace dsa {
@@ -18,27 +19,6 @@ namespace {
 
 [[noreturn]] void fail(const char* code, const std::string& msg) { throw EngineError(code, msg); }
 
-Napi::Error toJs(Napi::Env env, const char* code, const std::string& msg) {
-  Napi::Error e = Napi::Error::New(env, msg);
-  e.Value().Set("code", code);
-  return e;
-}
-
-template <class F>
-Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
-  Napi::Env env = info.Env();
-  try {
-    return body(env);
-  } catch (const EngineError& e) {
-    throw toJs(env, e.code.c_str(), e.what());
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw toJs(env, "E_NATIVE", "out of memory");
-  } catch (const std::exception& e) {
-    throw toJs(env, "E_NATIVE", e.what());
-  }
-}
 
 Napi::Object asObject(const Napi::Value& v, const char* what) {
   if (!v.IsObject()) fail("E_OPTION", std::string(what) + " must be an object");

@@ -168,5 +168,20 @@ void ropeHalf(float* x, int64_t dim, int64_t pos, float theta, bool inverse) {
   }
 }
 
+void indexKeyRow(const Config& c, const LayerPtrs& W, const float* raw, int64_t pos, float* out, float* mean,
+                 float* rstd) {
+  const int64_t dI = c.dI;
+  double mu = 0, var = 0;
+  for (int64_t i = 0; i < dI; i++) mu += raw[i];
+  mu /= dI;
+  for (int64_t i = 0; i < dI; i++) var += (raw[i] - mu) * (raw[i] - mu);
+  var /= dI;
+  const float rs = (float)(1.0 / std::sqrt(var + c.eps));
+  for (int64_t i = 0; i < dI; i++) out[i] = (float)(raw[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
+  ropeHalf(out, c.drI, pos, c.theta, false);
+  *mean = (float)mu;
+  *rstd = rs;
+}
+
 }  // namespace model
 }  // namespace dsa

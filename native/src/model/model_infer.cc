@@ -98,16 +98,8 @@ void Session::forward(const int32_t* tokens, int64_t T, float* out) {
       for (float& v : iw) v *= iwScale;
       for (int64_t t = 0; t < T; t++) {
         for (int64_t j = 0; j < nI; j++) ropeHalf(&iq[(t * nI + j) * dI], c.drI, len_ + t, c.theta, false);
-        const float* r = &ikRaw[t * dI];
-        double mu = 0, var = 0;
-        for (int64_t i = 0; i < dI; i++) mu += r[i];
-        mu /= dI;
-        for (int64_t i = 0; i < dI; i++) var += (r[i] - mu) * (r[i] - mu);
-        var /= dI;
-        const float rs = (float)(1.0 / std::sqrt(var + c.eps));
-        float* kout = &ik[(len_ + t) * dI];
-        for (int64_t i = 0; i < dI; i++) kout[i] = (float)(r[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
-        ropeHalf(kout, c.drI, len_ + t, c.theta, false);
+        float mean, rstd;
+        indexKeyRow(c, W, &ikRaw[t * dI], len_ + t, &ik[(len_ + t) * dI], &mean, &rstd);
       }
       IndexerArgs ix;
       ix.q = iq.data(); ix.k = ik.data(); ix.kd = DType::F32; ix.w = iw.data();

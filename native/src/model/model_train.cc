@@ -173,18 +173,7 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
       for (int64_t n = 0; n < N; n++) {
         const int64_t pos = n % L;
         for (int64_t j = 0; j < nI; j++) ropeHalf(&A.iq[(n * nI + j) * dI], c.drI, pos, c.theta, false);
-        const float* r = &A.ikRaw[n * dI];
-        double mu = 0, var = 0;
-        for (int64_t i = 0; i < dI; i++) mu += r[i];
-        mu /= dI;
-        for (int64_t i = 0; i < dI; i++) var += (r[i] - mu) * (r[i] - mu);
-        var /= dI;
-        const float rs = (float)(1.0 / std::sqrt(var + c.eps));
-        A.ikMean[n] = (float)mu;
-        A.ikRstd[n] = rs;
-        float* o = &A.ik[n * dI];
-        for (int64_t i = 0; i < dI; i++) o[i] = (float)(r[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
-        ropeHalf(o, c.drI, pos, c.theta, false);
+        indexKeyRow(c, W, &A.ikRaw[n * dI], pos, &A.ik[n * dI], &A.ikMean[n], &A.ikRstd[n]);
       }
     }
     // Index scores of sequence b: I [L][L] (−inf above the diagonal); D [nI][L][L] = q_I·k_Iᵀ.
