@@ -26,10 +26,13 @@ import { encodeChat, encodeText, EOS } from './tokens.js';
 /** Mixture components: every long-context task, `arithmetic` (integer arithmetic and
  *  percentages, levels 1–2), `math` (every math family, levels 1–3) and `copy` (repeat a
  *  random string: every answer token is a lookup, which teaches the attention pattern that
- *  retrieval needs — previous-token + induction heads — with dense supervision), and `repeat` (the same without the instruction: a short prompt
- *  that is only the string to repeat — a long constant prefix dilutes the attention signal
- *  and slows the forming of those heads a lot, so `repeat` is the curriculum's first stage). */
-export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math', 'copy', 'repeat'] as const;
+ *  retrieval needs — previous-token + induction heads — with dense supervision), `repeat` (the
+ *  same without the instruction: a short prompt that is only the string to repeat — a long
+ *  constant prefix dilutes the attention signal and slows the forming of those heads a lot, so
+ *  `repeat` is the curriculum's first stage) and `repeat_hex` (`repeat` over hex digits and
+ *  dashes, like the uuid needles: with 17 symbols one previous token rarely says where the copy
+ *  is, so exact copying needs a match on the last few tokens, the skill uuids depend on). */
+export const MIXTURE_TASKS = [...TASKS, 'arithmetic', 'math', 'copy', 'repeat', 'repeat_hex'] as const;
 export type MixtureTask = (typeof MIXTURE_TASKS)[number];
 
 export interface Example {
@@ -112,6 +115,7 @@ export function makeExample(task: MixtureTask, seed: number, length: number): Ex
   const rng = mulberry32(seed);
   if (task === 'copy') return copyExample(rng, length, COPY_PROMPT);
   if (task === 'repeat') return copyExample(rng, length, '');
+  if (task === 'repeat_hex') return copyExample(rng, length, '', HEX_CHARS);
   if (task === 'arithmetic' || task === 'math') {
     const { prompt, answers } = mathExample(task, rng);
     const ex = finish(task, prompt, answers);
@@ -131,15 +135,16 @@ export function makeExample(task: MixtureTask, seed: number, length: number): Ex
 
 const COPY_PROMPT = 'Repeat the following text exactly.\n';
 const COPY_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-';
+const HEX_CHARS = '0123456789abcdef-';
 
-/** A random string (letters, digits, dashes, a space now and then) as long as the row allows × 50–100%. */
-function copyExample(rng: () => number, length: number, prompt: string): Example | null {
+/** A random string over `chars` (a space now and then) as long as the row allows × 50–100%. */
+function copyExample(rng: () => number, length: number, prompt: string, chars = COPY_CHARS): Example | null {
   const room = Math.floor((length + 1 - CHAT_OVERHEAD - prompt.length - 1) / 2);
   const n = Math.floor(room * (0.5 + 0.5 * rng()));
   if (n < 4) return null;
   let text = '';
-  for (let i = 0; i < n; i++) text += i > 0 && i < n - 1 && rng() < 0.12 ? ' ' : COPY_CHARS[Math.floor(rng() * COPY_CHARS.length)]!;
-  return finish(prompt ? 'copy' : 'repeat', prompt + text, [text]);
+  for (let i = 0; i < n; i++) text += i > 0 && i < n - 1 && rng() < 0.12 ? ' ' : chars[Math.floor(rng() * chars.length)]!;
+  return finish(prompt ? 'copy' : chars === COPY_CHARS ? 'repeat' : 'repeat_hex', prompt + text, [text]);
 }
 
 /** Normalised cumulative mixture over the components with weight > 0. */

@@ -78,6 +78,19 @@ test('copy examples repeat the prompt\'s string and fit the row', () => {
   assert.equal(makeExample('copy', 1, 30), null);
 });
 
+test('repeat examples are only the string; repeat_hex draws hex digits and dashes', () => {
+  for (let seed = 0; seed < 5; seed++) {
+    const r = makeExample('repeat', seed, 128)!;
+    assert.equal(r.task, 'repeat');
+    assert.equal(r.prompt, r.answer);
+    const h = makeExample('repeat_hex', seed, 128)!;
+    assert.equal(h.task, 'repeat_hex');
+    assert.equal(h.prompt, h.answer);
+    assert.match(h.answer, /^[0-9a-f-][0-9a-f -]*[0-9a-f-]$/);
+    assert.ok(h.promptTokens.length + h.answerTokens.length - 1 <= 128);
+  }
+});
+
 test('config errors name the field', () => {
   assert.throws(() => new BatchStream({ ...spec, mixture: { niah_single_9: 1 } as DataSpec['mixture'] }, 'stages[1]'),
     (e: unknown) => e instanceof DsabenchError && e.code === 'E_CONFIG_INVALID' && e.field === 'stages[1].mixture.niah_single_9');
