@@ -43,6 +43,11 @@ export interface StageConfig {
   topk?: number;
   /** Rows per batch (default: the top-level batch). */
   batch?: number;
+  /** Sparse stage: the fraction of steps (evenly interleaved) trained with dense attention
+   *  (LM loss, main parameters only) instead of top-k. Sparse steps alone leave the scores of
+   *  keys that are never selected untrained, and dense attention then drifts away; a share
+   *  of dense steps keeps one model good in both modes. Default 0 (the paper's recipe). */
+  dense_fraction?: number;
 }
 
 export interface TrainConfig {
@@ -68,6 +73,11 @@ export interface TrainConfig {
 /** Which parameters each stage updates. */
 export const STAGE_GROUP: Record<TrainStage, 'main' | 'indexer' | 'all'> = { pretrain: 'main', warmup: 'indexer', sparse: 'all' };
 
+/** Whether step `i` (0-based, within a sparse stage) is one of the evenly spread dense steps. */
+export function isDenseStep(denseFraction: number, i: number): boolean {
+  return denseFraction > 0 && Math.floor((i + 1) * denseFraction) > Math.floor(i * denseFraction);
+}
+
 // ---------------------------------------------------------------- config parsing
 
 const TOP_FIELDS = [
@@ -75,7 +85,7 @@ const TOP_FIELDS = [
   'prompt_weight', 'answer_weight', 'beta1', 'beta2', 'eps', 'init', '$comment',
 ] as const;
 const STAGE_FIELDS = [
-  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', '$comment',
+  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', 'dense_fraction', '$comment',
 ] as const;
 
 function cfgErr(file: string | undefined, field: string, msg: string): DsabenchError {
@@ -166,6 +176,10 @@ export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
       out.topk = int(s, 'topk', file, p, 1);
     }
     if (s['batch'] !== undefined) out.batch = int(s, 'batch', file, p, 1);
+    if (s['dense_fraction'] !== undefined) {
+      if (stage !== 'sparse') throw cfgErr(file, p + 'dense_fraction', 'only the sparse stage interleaves dense steps');
+      out.dense_fraction = num(s, 'dense_fraction', file, p, 0, 1);
+    }
     return out;
   });
   const init = o['init'];
@@ -509,11 +523,16 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         const stepStart = performance.now();
         const b = stream.batch(pos.stage_step);
         const lr = learningRate(sched, pos.stage_step);
-        const r = model.lossAndGrad({ tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length, stage: st.stage, topk, threads, grad });
+        const dense = isDenseStep(st.dense_fraction ?? 0, pos.stage_step);
+        const r = model.lossAndGrad({
+          tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length,
+          stage: dense ? 'pretrain' : st.stage, topk, threads, grad,
+        });
         if (!Number.isFinite(r.loss))
           throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${out} is intact — lower lr or raise clip and --resume`, { file: out });
         const { gradNorm } = model.adamw({
-          grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip, group, threads,
+          grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip,
+          group: dense ? STAGE_GROUP.pretrain : group, threads,
         });
         pos.step++;
         pos.stage_step++;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { DsabenchError } from '../../src/errors.js';
 import { loadModel } from '../../src/model/checkpoint.js';
-import { parseTrainConfig, readMetrics, readTrainConfig } from '../../src/model/train.js';
+import { isDenseStep, parseTrainConfig, readMetrics, readTrainConfig } from '../../src/model/train.js';
 import { QUICK_TRAIN_CONFIG } from '../../src/cli/train.js';
 import { packagePath } from '../../src/util/package.js';
 import { nativeModelAvailable } from './train-fake.js';
@@ -149,6 +149,8 @@ test('training config errors name the field', () => {
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[0]!['mixture'] = { niah_single_7: 1 }; }, 'stages[0].mixture.niah_single_7');
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[2]!['lengths'] = [384, 99999]; }, 'stages[2].lengths[1]');
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[0]!['topk'] = 8; }, 'stages[0].topk');
+  bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[0]!['dense_fraction'] = 0.5; }, 'stages[0].dense_fraction');
+  bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[2]!['dense_fraction'] = 1.5; }, 'stages[2].dense_fraction');
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>).reverse(); }, 'stages[1].stage');
   bad((o) => { (o['model'] as Record<string, unknown>)['hidden'] = 8; }, 'hidden');
   // a model given as a path is read relative to the training config
@@ -159,4 +161,25 @@ test('training config errors name the field', () => {
   // the shipped recipe parses and follows the DSA order: pre-training, then the dense warm-up, then sparse training
   const kinds = readTrainConfig(join(QUICK_TRAIN_CONFIG, '..', '..', 'dsa-mini', 'train.json')).stages.map((s) => s.stage);
   assert.deepEqual([...new Set(kinds)], ['pretrain', 'warmup', 'sparse']);
+});
+
+test('dense_fraction interleaves dense steps evenly through a sparse stage', () => {
+  const pattern = (f: number, n: number): string => Array.from({ length: n }, (_, i) => (isDenseStep(f, i) ? 'D' : 's')).join('');
+  assert.equal(pattern(0, 6), 'ssssss');
+  assert.equal(pattern(0.5, 6), 'sDsDsD');
+  assert.equal(pattern(0.25, 8), 'sssDsssD');
+  assert.equal(pattern(1, 3), 'DDD');
+});
+
+test('a sparse stage with dense_fraction: dense steps train without the indexer KL, sparse steps with it', { skip }, async () => {
+  const raw = JSON.parse(readFileSync(QUICK_TRAIN_CONFIG, 'utf8')) as Record<string, unknown>;
+  const sparse = (raw['stages'] as Array<Record<string, unknown>>).find((st) => st['stage'] === 'sparse')!;
+  const dir = tmp();
+  const file = join(dir, 'train.json');
+  writeFileSync(file, JSON.stringify({ ...raw, eval_every: 0, stages: [{ ...sparse, steps: 6, warmup_steps: 0, dense_fraction: 0.5 }] }));
+  const out = join(dir, 'model');
+  assert.equal(await cli('--config', file, '--out', out, '--threads', '1', '--no-charts'), 0);
+  const { steps } = readMetrics(join(out, 'metrics.jsonl'));
+  assert.deepEqual(steps.map((l) => (l.kl_loss > 0 ? 's' : 'D')).join(''), 'sDsDsD');
+  for (const l of steps) assert.ok(Number.isFinite(l.lm_loss) && l.lm_loss > 0);
 });
