@@ -113,9 +113,7 @@ function finish(task: MixtureTask, prompt: string, answers: string[]): Example {
  */
 export function makeExample(task: MixtureTask, seed: number, length: number): Example | null {
   const rng = mulberry32(seed);
-  if (task === 'copy') return copyExample(rng, length, COPY_PROMPT);
-  if (task === 'repeat') return copyExample(rng, length, '');
-  if (task === 'repeat_hex') return copyExample(rng, length, '', HEX_CHARS);
+  if (task === 'copy' || task === 'repeat' || task === 'repeat_hex') return copyExample(task, rng, length);
   if (task === 'arithmetic' || task === 'math') {
     const { prompt, answers } = mathExample(task, rng);
     const ex = finish(task, prompt, answers);
@@ -133,18 +131,23 @@ export function makeExample(task: MixtureTask, seed: number, length: number): Ex
   return finish(task, fitted.prompt, inst.answers);
 }
 
-const COPY_PROMPT = 'Repeat the following text exactly.\n';
 const COPY_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-';
-const HEX_CHARS = '0123456789abcdef-';
+/** The copy tasks: the instruction before the string (none for the repeat tasks) and its alphabet. */
+const COPY_TASKS = {
+  copy: { prompt: 'Repeat the following text exactly.\n', chars: COPY_CHARS },
+  repeat: { prompt: '', chars: COPY_CHARS },
+  repeat_hex: { prompt: '', chars: '0123456789abcdef-' },
+} as const;
 
-/** A random string over `chars` (a space now and then) as long as the row allows × 50–100%. */
-function copyExample(rng: () => number, length: number, prompt: string, chars = COPY_CHARS): Example | null {
+/** A random string over the task's alphabet (a space now and then) as long as the row allows × 50–100%. */
+function copyExample(task: keyof typeof COPY_TASKS, rng: () => number, length: number): Example | null {
+  const { prompt, chars } = COPY_TASKS[task];
   const room = Math.floor((length + 1 - CHAT_OVERHEAD - prompt.length - 1) / 2);
   const n = Math.floor(room * (0.5 + 0.5 * rng()));
   if (n < 4) return null;
   let text = '';
   for (let i = 0; i < n; i++) text += i > 0 && i < n - 1 && rng() < 0.12 ? ' ' : chars[Math.floor(rng() * chars.length)]!;
-  return finish(prompt ? 'copy' : chars === COPY_CHARS ? 'repeat' : 'repeat_hex', prompt + text, [text]);
+  return finish(task, prompt + text, [text]);
 }
 
 /** Normalised cumulative mixture over the components with weight > 0. */
