@@ -87,8 +87,8 @@ export function lossChart(lines: readonly MetricsLine[]): ChartConfiguration | n
 
 /** Indexer KL(main attention ‖ indexer) during the warm-up and sparse stages. */
 export function klChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
-  // dense steps of a sparse stage (dense_fraction) train no indexer and log KL 0: left out
-  const kl = lines.filter((l) => l.stage === 'warmup' || (l.stage === 'sparse' && l.kl_loss > 0));
+  // dense steps of a sparse stage (dense_fraction) train no indexer: left out
+  const kl = lines.filter((l) => l.stage === 'warmup' || (l.stage === 'sparse' && !l.dense));
   if (kl.length === 0) return null;
   return seriesChart(kl, (l) => l.kl_loss, 'Indexer KL divergence', 'KL(summed main attention ‖ indexer), mean over layers and positions; sparse stage: over the selected top-k keys', 'KL (nats)');
 }

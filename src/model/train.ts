@@ -247,6 +247,8 @@ export interface MetricsLine {
   tokens_per_s: number;
   elapsed_s: number;
   length: number;
+  /** A dense step of a sparse stage (dense_fraction): LM loss only, no indexer KL. */
+  dense?: true;
 }
 
 export interface EvalLine {
@@ -544,11 +546,12 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         const line: MetricsLine = {
           step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
           tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: elapsed, length: b.length,
+          ...(dense ? { dense: true as const } : {}),
         };
         if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) {
           const rate = windowTokens / Math.max(1e-9, (now - windowStart) / 1000);
           const eta = ((now - t0) / 1000 / sessionSteps) * (total - pos.step);
-          log(`step ${pos.step}/${total} ${st.stage} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
+          log(`step ${pos.step}/${total} ${st.stage}${line.dense ? ' (dense step)' : ''} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
           windowTokens = 0;
           windowStart = now;
         }

@@ -181,5 +181,6 @@ test('a sparse stage with dense_fraction: dense steps train without the indexer 
   assert.equal(await cli('--config', file, '--out', out, '--threads', '1', '--no-charts'), 0);
   const { steps } = readMetrics(join(out, 'metrics.jsonl'));
   assert.deepEqual(steps.map((l) => (l.kl_loss > 0 ? 's' : 'D')).join(''), 'sDsDsD');
+  assert.deepEqual(steps.map((l) => (l.dense ? 'D' : 's')).join(''), 'sDsDsD', 'dense steps are marked in metrics.jsonl');
   for (const l of steps) assert.ok(Number.isFinite(l.lm_loss) && l.lm_loss > 0);
 });
