@@ -14,12 +14,17 @@ Blocks (pre-norm, SwiGLU FFN, same initialisation as native/src/model/model_core
   --attn mha    plain multi-head attention, RoPE on the whole head (dn + dr dims)
   --attn mha-partrope  plain MHA, RoPE on the last dr dims of each head only
 
+Shape: from --config (default data/models/dsa-mini/config.json); --hidden, --rkv, --dr, … override
+single fields.
+
 Needs PyTorch (Debian: apt-get install python3-torch; with libopenblas0-pthread for speed).
 Not part of the test run. Example (one core, ~5 min per 1000 steps):
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_copy_probe.py --attn mha --steps 1000 --length 64
 """
 import argparse
+import json
 import math
+import os
 import random
 import time
 
@@ -158,6 +163,15 @@ def copy_batch(rng, batch, length):
     return rows[:, :-1], rows[:, 1:], w[:, 1:]
 
 
+# (flag, config.json field, type) of the shape the replica takes from the model's config
+SHAPE_FIELDS = [
+    ('hidden', 'hidden_size', int), ('layers', 'num_hidden_layers', int), ('heads', 'num_attention_heads', int),
+    ('rq', 'q_lora_rank', int), ('rkv', 'kv_lora_rank', int), ('dn', 'qk_nope_head_dim', int),
+    ('dr', 'qk_rope_head_dim', int), ('dv', 'v_head_dim', int), ('ffn', 'intermediate_size', int),
+    ('theta', 'rope_theta', float),
+]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--attn', choices=['mla', 'mla-headrope', 'mha', 'mha-partrope'], default='mla')
@@ -167,18 +181,16 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--every', type=int, default=100)
-    # dsa-mini's shape (data/models/dsa-mini/config.json)
-    ap.add_argument('--hidden', type=int, default=128)
-    ap.add_argument('--layers', type=int, default=3)
-    ap.add_argument('--heads', type=int, default=4)
-    ap.add_argument('--rq', type=int, default=64)
-    ap.add_argument('--rkv', type=int, default=64)
-    ap.add_argument('--dn', type=int, default=32)
-    ap.add_argument('--dr', type=int, default=16)
-    ap.add_argument('--dv', type=int, default=32)
-    ap.add_argument('--ffn', type=int, default=384)
-    ap.add_argument('--theta', type=float, default=10000.0)
+    # the block's shape: read from a model config.json (Hugging Face names); each flag overrides one field
+    ap.add_argument('--config', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data', 'models', 'dsa-mini', 'config.json'))
+    for flag, key, typ in SHAPE_FIELDS:
+        ap.add_argument(f'--{flag}', type=typ, default=None, help=f'overrides {key}')
     c = ap.parse_args()
+    with open(c.config) as f:
+        hf = json.load(f)
+    for flag, key, typ in SHAPE_FIELDS:
+        if getattr(c, flag) is None:
+            setattr(c, flag, typ(hf[key]))
     torch.manual_seed(c.seed)
     rng = random.Random(c.seed)
     model = Model(c)
