@@ -33,29 +33,43 @@ struct Chunk {
   int64_t g, tb, te, hb, he, n;
 };
 
-// Per-thread scratch for attention (sizes for the largest chunk).
+// Per-thread scratch for attention (sizes for the largest chunk). Every buffer is written
+// before it is read within a call except `zero`, which is only ever read.
 struct AttnScratch {
   FloatBuf Qt, S, alpha, kbuf, vbuf, zero, Ot, m, l;
   std::vector<const float*> kptr, vptr;
   std::vector<int32_t> lim;
-  bool ready = false;
-  void init(const Kernels& kr, int64_t Rpad, int64_t Dqk, int64_t Dv) {
-    if (ready) return;
+  void ensure(const Kernels& kr, int64_t Rpad, int64_t Dqk, int64_t Dv) {
     const int64_t BK = kr.blockKeys;
-    Qt.alloc(Dqk * Rpad); S.alloc((BK + 16) * Rpad); alpha.alloc(Rpad);
-    kbuf.alloc(BK * Dqk); vbuf.alloc(BK * Dv); zero.alloc(std::max(Dqk, Dv) + 16);
-    Ot.alloc(Dv * Rpad); m.alloc(Rpad); l.alloc(Rpad);
-    kptr.assign(BK + 16, nullptr); vptr.assign(BK + 16, nullptr); lim.assign(Rpad, 0);
-    ready = true;
+    Qt.ensure(Dqk * Rpad); S.ensure((BK + 16) * Rpad); alpha.ensure(Rpad);
+    kbuf.ensure(BK * Dqk); vbuf.ensure(BK * Dv); zero.ensure(std::max(Dqk, Dv) + 16);
+    Ot.ensure(Dv * Rpad); m.ensure(Rpad); l.ensure(Rpad);
+    if (kptr.size() < (size_t)(BK + 16)) { kptr.assign(BK + 16, nullptr); vptr.assign(BK + 16, nullptr); }
+    if (lim.size() < (size_t)Rpad) lim.assign(Rpad, 0);
   }
 };
 
-// Online-softmax state of one chunk as accumulated by one thread over the key ranges it took.
+// Online-softmax state of one chunk over one key range (split keys).
 struct Partial {
   FloatBuf Ot, m, l;
-  bool used = false;
 };
 
+// Attention scratch kept on the calling thread between calls. Freed and re-allocated per
+// call, these buffers (about 1 MB per thread in MQA decode) came back as fresh pages every
+// time: ~340 page faults per 2-thread 16K decode. Their size is bounded by the chunk shape
+// (≤ RMAX rows, the head dims, ≤ 4·threads + chunks partial states), not by L or T, so
+// keeping them costs little. Each calling thread (main or worker_thread) has its own; attention() does
+// not re-enter itself, so one workspace per thread is enough.
+struct AttnWorkspace {
+  std::vector<AttnScratch> scratch;   // [threads]
+  std::vector<Partial> partials;      // [chunks × splits] (split keys only)
+  std::vector<FloatBuf> sharedQt;     // [chunks] (split keys only)
+  FloatBuf mergeOt, mergeM, mergeL, mergeW;
+};
+AttnWorkspace& attnWorkspace() {
+  thread_local AttnWorkspace ws;
+  return ws;
+}
 }  // namespace
 
 void checkAttn(const AttnArgs& a) {
@@ -132,11 +146,14 @@ void attention(const Kernels& kr, const AttnArgs& a) {
   for (const Chunk& c : chunks) maxRows = std::max(maxRows, (c.te - c.tb) * (c.he - c.hb));
   const int64_t RpadMax = roundUp(maxRows, W);
 
-  std::vector<AttnScratch> scratch((size_t)std::max<int64_t>(1, std::min<int64_t>(a.threads, items)));
-  // Split keys: each thread keeps one running state per chunk and folds every key range it
-  // takes into it (online softmax composes), so states are per (thread, chunk), not per item.
+  AttnWorkspace& ws = attnWorkspace();
   const int64_t nthr = std::max<int64_t>(1, std::min<int64_t>(a.threads, items));
-  std::vector<Partial> partials(nsplit > 1 ? (size_t)(nthr * nch) : 0);
+  if (ws.scratch.size() < (size_t)nthr) ws.scratch.resize((size_t)nthr);
+  std::vector<AttnScratch>& scratch = ws.scratch;
+  // Split keys: one state per item (chunk × key range), merged in range order, so the result
+  // does not depend on which thread took which range (bit-identical run to run).
+  std::vector<Partial>& partials = ws.partials;
+  if (nsplit > 1 && partials.size() < (size_t)items) partials.resize((size_t)items);
 
   const auto qrow = [&](const Chunk& ch, int64_t r) -> const float* {
     const int64_t nh = ch.he - ch.hb, t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
@@ -177,12 +194,12 @@ void attention(const Kernels& kr, const AttnArgs& a) {
       for (int64_t r = R; r < Rpad; r++) dst[r] = 0.f;
     }
   };
-  std::vector<FloatBuf> sharedQt;
+  std::vector<FloatBuf>& sharedQt = ws.sharedQt;
   if (nsplit > 1) {
-    sharedQt.resize((size_t)nch);
+    if (sharedQt.size() < (size_t)nch) sharedQt.resize((size_t)nch);
     for (int64_t ci = 0; ci < nch; ci++) {
       const Chunk& ch = chunks[(size_t)ci];
-      sharedQt[(size_t)ci].alloc(a.Dqk * roundUp((ch.te - ch.tb) * (ch.he - ch.hb), W));
+      sharedQt[(size_t)ci].ensure(a.Dqk * roundUp((ch.te - ch.tb) * (ch.he - ch.hb), W));
       packQt(ch, sharedQt[(size_t)ci].p);
     }
   }
@@ -192,7 +209,7 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     const int64_t si = it % nsplit;
     const int64_t nh = ch.he - ch.hb, R = (ch.te - ch.tb) * nh, Rpad = roundUp(R, W);
     AttnScratch& sc = scratch[(size_t)tid];
-    sc.init(kr, RpadMax, a.Dqk, a.Dv);
+    sc.ensure(kr, RpadMax, a.Dqk, a.Dv);
     float* Qt;
     if (nsplit > 1) {
       Qt = sharedQt[(size_t)(it / nsplit)].p;  // packed once per chunk before the split
@@ -205,23 +222,16 @@ void attention(const Kernels& kr, const AttnArgs& a) {
       sc.lim[(size_t)r] = r < R ? (int32_t)(a.qStart + ch.tb + r / nh) : std::numeric_limits<int32_t>::max();
 
     float *Ot, *m, *l;
-    bool fresh = true;
     if (nsplit == 1) {
       Ot = sc.Ot.p; m = sc.m.p; l = sc.l.p;
     } else {
-      Partial& p = partials[(size_t)(tid * nch + it / nsplit)];
-      fresh = !p.used;
-      if (fresh) {
-        p.Ot.alloc(a.Dv * Rpad); p.m.alloc(Rpad); p.l.alloc(Rpad);
-        p.used = true;
-      }
+      Partial& p = partials[(size_t)it];
+      p.Ot.ensure(a.Dv * Rpad); p.m.ensure(Rpad); p.l.ensure(Rpad);
       Ot = p.Ot.p; m = p.m.p; l = p.l.p;
     }
-    if (fresh) {
-      std::fill(Ot, Ot + a.Dv * Rpad, 0.f);
-      std::fill(m, m + Rpad, NEG_INF);
-      std::fill(l, l + Rpad, 0.f);
-    }
+    std::fill(Ot, Ot + a.Dv * Rpad, 0.f);
+    std::fill(m, m + Rpad, NEG_INF);
+    std::fill(l, l + Rpad, 0.f);
 
     const int64_t per = (ch.n + nsplit - 1) / nsplit;
     const int64_t ks = std::min(ch.n, si * per), ke = std::min(ch.n, ks + per);
@@ -250,31 +260,29 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     for (int64_t ci = 0; ci < nch; ci++) {
       const Chunk& ch = chunks[(size_t)ci];
       const int64_t R = (ch.te - ch.tb) * (ch.he - ch.hb), Rpad = roundUp(R, W);
-      FloatBuf Ot(a.Dv * Rpad), m(Rpad), l(Rpad), w(nthr * Rpad);
+      ws.mergeOt.ensure(a.Dv * Rpad); ws.mergeM.ensure(Rpad); ws.mergeL.ensure(Rpad); ws.mergeW.ensure(nsplit * Rpad);
+      FloatBuf &Ot = ws.mergeOt, &m = ws.mergeM, &l = ws.mergeL, &w = ws.mergeW;
+      const Partial* part = partials.data() + ci * nsplit;  // the chunk's ranges, in key order
+      std::fill(Ot.p, Ot.p + a.Dv * Rpad, 0.f);
       for (int64_t r = 0; r < R; r++) {
         float M = NEG_INF;
-        for (int64_t s = 0; s < nthr; s++) {
-          const Partial& p = partials[(size_t)(s * nch + ci)];
-          if (p.used) M = std::max(M, p.m.p[r]);
-        }
+        for (int64_t s = 0; s < nsplit; s++) M = std::max(M, part[s].m.p[r]);
         m.p[r] = M;
         float lsum = 0.f;
-        for (int64_t s = 0; s < nthr; s++) {
-          const Partial& p = partials[(size_t)(s * nch + ci)];
-          const float e = (p.used && M > NEG_INF && p.m.p[r] > NEG_INF) ? std::exp(p.m.p[r] - M) : 0.f;
+        for (int64_t s = 0; s < nsplit; s++) {
+          const float e = (M > NEG_INF && part[s].m.p[r] > NEG_INF) ? std::exp(part[s].m.p[r] - M) : 0.f;
           w.p[s * Rpad + r] = e;
-          if (e > 0.f) lsum += p.l.p[r] * e;
+          if (e > 0.f) lsum += part[s].l.p[r] * e;
         }
         l.p[r] = lsum;
       }
-      for (int64_t s = 0; s < nthr; s++) {
-        if (!partials[(size_t)(s * nch + ci)].used) continue;
-        const float* src = partials[(size_t)(s * nch + ci)].Ot.p;
-        const float* ws = w.p + s * Rpad;
+      for (int64_t s = 0; s < nsplit; s++) {
+        const float* src = part[s].Ot.p;
+        const float* wgt = w.p + s * Rpad;
         for (int64_t c = 0; c < a.Dv; c++) {
           float* dst = Ot.p + c * Rpad;
           const float* sr = src + c * Rpad;
-          for (int64_t r = 0; r < R; r++) dst[r] += sr[r] * ws[r];
+          for (int64_t r = 0; r < R; r++) dst[r] += sr[r] * wgt[r];
         }
       }
       finalize(ch, Rpad, Ot.p, m.p, l.p);

@@ -45,9 +45,10 @@ void parallelFor(int threads, int64_t n, F&& f) {
   if (err) std::rethrow_exception(err);
 }
 
-// 64-byte aligned float scratch.
+// 64-byte aligned float scratch (zero-filled when allocated).
 struct FloatBuf {
   float* p = nullptr;
+  size_t cap = 0;  // floats allocated
   FloatBuf() = default;
   explicit FloatBuf(size_t n) { alloc(n); }
   void alloc(size_t n) {
@@ -55,15 +56,21 @@ struct FloatBuf {
     const size_t bytes = ((n * sizeof(float)) + 63) / 64 * 64 + 64;
     p = static_cast<float*>(::operator new(bytes, std::align_val_t(64)));
     for (size_t i = 0; i < bytes / sizeof(float); i++) p[i] = 0.f;
+    cap = n;
+  }
+  // Grow-only: keeps the buffer (and its contents) when it already holds n floats.
+  void ensure(size_t n) {
+    if (!p || cap < n) alloc(n);
   }
   void release() {
     if (p) ::operator delete(p, std::align_val_t(64));
     p = nullptr;
+    cap = 0;
   }
   ~FloatBuf() { release(); }
   FloatBuf(const FloatBuf&) = delete;
   FloatBuf& operator=(const FloatBuf&) = delete;
-  FloatBuf(FloatBuf&& o) noexcept : p(o.p) { o.p = nullptr; }
+  FloatBuf(FloatBuf&& o) noexcept : p(o.p), cap(o.cap) { o.p = nullptr; o.cap = 0; }
 };
 
 }  // namespace dsa

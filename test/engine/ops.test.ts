@@ -41,6 +41,8 @@ const SHAPES: Shape[] = [
   { T: 4, H: 6, L: 90, Dqk: 16, Dv: 16, Hkv: 6, threads: 2 },          // MHA
   { T: 1, H: 3, L: 200, Dqk: 8, Dv: 5, Hkv: 1, threads: 4 },           // MHA-form MQA, 4 threads
   { T: 1, H: 16, L: 2100, Dqk: 24, Dv: 16, threads: 3 },               // long decode: several key splits merged
+  { T: 1, H: 40, L: 1500, Dqk: 40, Dv: 36, Hkv: 2, threads: 2 },       // GQA decode, split keys, separate values
+  { T: 2, H: 4, L: 700, Dqk: 16, Dv: 40, Hkv: 4, threads: 2 },         // MHA, Dv > Dqk
 ];
 
 for (const simd of PATHS) {
@@ -58,6 +60,20 @@ for (const simd of PATHS) {
     assert.ok(relErr(n.out, r.out) < TOL);
     const c = denseAttention(a);
     assert.ok(relErr(c.out, n.out) > 1e-3, 'causal and non-causal differ when qStart = 0');
+    setSimd('auto');
+  });
+
+  test(`scratch kept between calls leaks nothing: repeated calls are bit-identical [${simd}]`, () => {
+    setSimd(simd);
+    const small = attnArgs({ T: 1, H: 24, L: 1300, Dqk: 32, Dv: 16, threads: 2 }, 7);
+    const big = attnArgs({ T: 1, H: 128, L: 2600, Dqk: 72, Dv: 64, threads: 2 }, 8);
+    const first = denseAttention(small);
+    denseAttention(big);  // grows every buffer and leaves other values in them
+    const again = denseAttention(small);
+    assert.deepEqual(again.out, first.out);
+    assert.deepEqual(again.lse, first.lse);
+    const r = ref.attention(small);
+    assert.ok(relErr(again.out, r.out) < TOL);
     setSimd('auto');
   });
 
