@@ -1,10 +1,13 @@
 // AVX-512F primitives for kernels_impl.h (included inside an ISA namespace).
 typedef __m512 vf;
 constexpr int W = 16;
-constexpr int QK_C = 12, QK_VH = 2;  // 24 score accumulators: 12 keys × 32 rows
-constexpr int PV_CC = 8, PV_VH = 3;   // 24 output accumulators: 8 dims × 48 rows
+// Tiles measured on Sapphire Rapids (A/B in one process, 16K MQA decode): QK 6 keys × 64
+// rows beats 12 × 32 by ~4% (10 loads per 24 FMAs instead of 14, and 6 key pointers fit the
+// registers where 12 spilled); BK a multiple of QK_C (no zero-padded keys mid-stream).
+constexpr int QK_C = 6, QK_VH = 4;   // 24 score accumulators: 6 keys × 64 rows
+constexpr int PV_CC = 8, PV_VH = 3;  // 24 output accumulators: 8 dims × 48 rows
 constexpr int IX_C = 6, IX_VH = 4;   // 24 indexer accumulators: 6 keys × 64 heads
-constexpr int BK = 128;              // keys per block: S 64 KB, kbuf 288 KB at Dqk 576
+constexpr int BK = 96;               // keys per block: S 48 KB at 128 rows, kbuf 216 KB at Dqk 576
 constexpr int PEAK_ACC = 24;
 
 static inline vf vload(const float* p) { return _mm512_loadu_ps(p); }

@@ -217,8 +217,9 @@ static void attn_chunk(const AttnChunk& c) {
       vstore(c.m + o, mn);
     }
 
-    // Row groups outer: one group's P slice (BK × PV_VH vectors, 24 KB) stays in L1 while
-    // every value dim streams past it; dims outer would sweep all of P (64 KB) per dim chunk.
+    // Row groups outer: one group's P slice (BK × PV_VH vectors, 18 KB with AVX-512) stays
+    // in L1 while every value dim streams past it; dims outer would sweep all of P (48 KB)
+    // per dim chunk.
     for (int v = 0; v < nv; v += PV_VH)
       for (int cc = 0; cc < c.Dv; cc += PV_CC)
         pv_any<PV_CC, PV_VH>(imin(PV_CC, c.Dv - cc), imin(PV_VH, nv - v), c.Ot + (int64_t)cc * Rpad + v * W,
