@@ -8,6 +8,7 @@
 // It must not use std:: templates: inline template code compiled with wide-ISA flags could
 // be merged by the linker into the scalar path (one-definition rule) and crash older CPUs.
 
+
 #define DSA_UNROLL _Pragma("GCC unroll 32")
 
 static inline int64_t imin64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -168,7 +169,7 @@ static void attn_chunk(const AttnChunk& c) {
     // Sparse keys are scattered, so hardware prefetchers cannot guess the next rows: the
     // next block's rows are requested now and arrive while this block computes. (Dense fp32
     // rows get the spread-out TilePrefetch instead: a burst for a whole dense block measured
-    // slower. The indexer's sequential stream measured no gain from either.)
+    // slower.)
     if (c.idx && j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
 
     for (int j = 0; j < nbPad; j += QK_C) {
@@ -231,18 +232,22 @@ static void attn_chunk(const AttnChunk& c) {
 // Heads in lanes: acc[c][v] = q_I[heads v]·k[c]; epilogue Σ_h w[h]·ReLU(acc) reduced to a scalar.
 template <int VH>
 static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
-                           float* sc) {
+                           float* sc, const float* const* pf) {
   vf acc[IX_C][VH];
   DSA_UNROLL for (int c = 0; c < IX_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
   const float* p[IX_C];
   DSA_UNROLL for (int c = 0; c < IX_C; c++) p[c] = kp[c];
-  for (int d = 0; d < D; d++) {
-    vf q[VH];
-    DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Hpad + v * W);
-    DSA_UNROLL for (int c = 0; c < IX_C; c++) {
-      const vf b = vset1(p[c][d]);
-      DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+  for (int d0 = 0; d0 < D; d0 += 16) {
+    if (pf) DSA_UNROLL for (int c = 0; c < IX_C; c++) __builtin_prefetch(pf[c] + d0, 0, 2);
+    const int de = imin(D, d0 + 16);
+    for (int d = d0; d < de; d++) {
+      vf q[VH];
+      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Hpad + v * W);
+      DSA_UNROLL for (int c = 0; c < IX_C; c++) {
+        const vf b = vset1(p[c][d]);
+        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+      }
     }
   }
   vf wv[VH];
@@ -257,10 +262,10 @@ static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const*
 
 template <int VH>
 static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
-                          const float* w, float* sc) {
+                          const float* w, float* sc, const float* const* pf) {
   if constexpr (VH >= 1) {
-    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc); return; }
-    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc);
+    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc, pf); return; }
+    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc, pf);
   }
 }
 
@@ -292,8 +297,18 @@ static void indexer_chunk(const IndexerChunk& c) {
     for (int j = 0; j < nbPad; j += IX_C) {
       float sc[IX_C];
       DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
+      // Next tile's rows requested during this one (as in attention): +29% at 128K, where
+      // the index keys (64 MB) come from L3/DRAM; 4 tiles ahead measured the same as 1.
+      const float* pf[IX_C];
+      if (direct) {
+        DSA_UNROLL for (int i = 0; i < IX_C; i++) {
+          const int64_t pos = c.s0 + imin64(j0 + j + IX_C + i, c.n - 1);
+          pf[i] = static_cast<const float*>(c.K.base) + pos * c.K.stride + c.K.offset;
+        }
+      }
       for (int v = 0; v < nv; v += IX_VH)
-        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc);
+        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
+                      direct && v == 0 ? pf : nullptr);
       const int cnt = imin(IX_C, nb - j);
       for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
     }
