@@ -38,7 +38,9 @@ export function addAttentionBench(group: Command): void {
       'after',
       `
 Rows: attention = dense | sparse (indexer + top-k + sparse attention, fused) | indexer |
-sparse-kernel (the sparse attention alone), with ms_median, gflops, peak_fraction.
+sparse-kernel (the sparse attention alone), with ms_median, gflops, peak_fraction (median
+over calls of GFLOP/s ÷ the FMA peak of a 10 ms burst right before the call) and
+best_peak_fraction (vs the best FMA peak of the whole run).
 
 Examples:
   $ dsabench bench attention --threads 2

@@ -81,6 +81,11 @@ test('bench attention runs a tiny configuration and writes JSON rows', () => {
       assert.equal(row.mode, 'prefill');
       assert.equal(row.threads, 1);
       assert.ok((row.ms_median as number) > 0 && (row.gflops as number) > 0);
+      // Paired peaks never exceed the run's best, so the paired fraction is the larger one
+      // (exactly, for an odd number of calls: the median of flop/ms is flop/median ms).
+      const paired = row.peak_fraction as number, best = row.best_peak_fraction as number;
+      assert.ok(best > 0 && paired + 0.001 >= best, `paired ${paired} vs best ${best}`);
+      assert.ok((row.peak_gflops as number) <= res.peak_gflops + 0.1);
     }
     assert.match(b.stdout, /\| prefill \| 512 \| dense \|/);
     const badLen = run('bench', 'attention', '--lengths', '4Q');
