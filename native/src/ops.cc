@@ -8,11 +8,13 @@
 // 0..qStart+t_last, sparse: the query's valid indices). When there are fewer chunks than
 // threads (decode), the key list is split and the partial (Ot, m, l) are merged.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "engine.h"
@@ -54,17 +56,46 @@ struct Partial {
   FloatBuf Ot, m, l;
 };
 
+// acc ← acc ⊕ p (online-softmax merge of two key ranges): M = max(m_a, m_p),
+// w_x = exp(m_x − M) (0 for an empty range), l = w_a·l_a + w_p·l_p, Ot = w_a·Ot_a + w_p·Ot_p.
+// Shapes: Ot [Dv][Rpad], m and l [Rpad]; R ≤ Rpad rows are live. wa/wp: scratch [Rpad].
+void foldPartial(Partial& acc, const Partial& p, int64_t R, int64_t Rpad, int64_t Dv, float* wa, float* wp) {
+  for (int64_t r = 0; r < R; r++) {
+    const float ma = acc.m.p[r], mp = p.m.p[r], M = std::max(ma, mp);
+    wa[r] = ma > NEG_INF ? std::exp(ma - M) : 0.f;
+    wp[r] = mp > NEG_INF ? std::exp(mp - M) : 0.f;
+    acc.l.p[r] = acc.l.p[r] * wa[r] + p.l.p[r] * wp[r];
+    acc.m.p[r] = M;
+  }
+  for (int64_t c = 0; c < Dv; c++) {
+    float* dst = acc.Ot.p + c * Rpad;
+    const float* src = p.Ot.p + c * Rpad;
+    for (int64_t r = 0; r < R; r++) dst[r] = dst[r] * wa[r] + src[r] * wp[r];
+  }
+}
+
+// Merge order of one chunk's key ranges: range s is folded into range 0's state once it
+// and every range before it are done, by whichever thread finishes one (try_lock: a thread
+// never waits for another's fold), so most of the merge overlaps other ranges' work and
+// the order, hence the result, does not depend on thread timing. Ranges left when the
+// parallel loop ends are folded after it, in the same order.
+struct FoldQueue {
+  std::mutex mu;
+  std::unique_ptr<std::atomic<bool>[]> done;  // [splits], release-stored after the range's state is written
+  int64_t next = 1;                           // next range to fold (range 0 is the accumulator)
+  FloatBuf wa, wp;                            // fold weights [Rpad]
+};
+
 // Attention scratch kept on the calling thread between calls. Freed and re-allocated per
 // call, these buffers (about 1 MB per thread in MQA decode) came back as fresh pages every
 // time: ~340 page faults per 2-thread 16K decode. Their size is bounded by the chunk shape
 // (≤ RMAX rows, the head dims, ≤ 4·threads + chunks partial states), not by L or T, so
-// keeping them costs little. Each calling thread (main or worker_thread) has its own; attention() does
-// not re-enter itself, so one workspace per thread is enough.
+// keeping them costs little. Each calling thread (main or worker_thread) has its own;
+// attention() does not re-enter itself, so one workspace per thread is enough.
 struct AttnWorkspace {
   std::vector<AttnScratch> scratch;   // [threads]
   std::vector<Partial> partials;      // [chunks × splits] (split keys only)
   std::vector<FloatBuf> sharedQt;     // [chunks] (split keys only)
-  FloatBuf mergeOt, mergeM, mergeL, mergeW;
 };
 AttnWorkspace& attnWorkspace() {
   thread_local AttnWorkspace ws;
@@ -154,6 +185,27 @@ void attention(const Kernels& kr, const AttnArgs& a) {
   // does not depend on which thread took which range (bit-identical run to run).
   std::vector<Partial>& partials = ws.partials;
   if (nsplit > 1 && partials.size() < (size_t)items) partials.resize((size_t)items);
+  std::unique_ptr<FoldQueue[]> folds(nsplit > 1 ? new FoldQueue[(size_t)nch] : nullptr);
+  for (int64_t ci = 0; nsplit > 1 && ci < nch; ci++) {
+    folds[(size_t)ci].done.reset(new std::atomic<bool>[(size_t)nsplit]);
+    for (int64_t s = 0; s < nsplit; s++) folds[(size_t)ci].done[(size_t)s].store(false, std::memory_order_relaxed);
+    folds[(size_t)ci].wa.ensure(RpadMax); folds[(size_t)ci].wp.ensure(RpadMax);
+  }
+  // Folds chunk ci's finished ranges in order (see FoldQueue); `wait` = block on the lock.
+  const auto foldReady = [&](int64_t ci, bool wait) {
+    FoldQueue& fq = folds[(size_t)ci];
+    if (wait) fq.mu.lock();
+    else if (!fq.mu.try_lock()) return;
+    const Chunk& ch = chunks[(size_t)ci];
+    const int64_t R = (ch.te - ch.tb) * (ch.he - ch.hb), Rpad = roundUp(R, W);
+    Partial* part = partials.data() + ci * nsplit;
+    while (fq.next < nsplit && fq.done[0].load(std::memory_order_acquire) &&
+           fq.done[(size_t)fq.next].load(std::memory_order_acquire)) {
+      foldPartial(part[0], part[fq.next], R, Rpad, a.Dv, fq.wa.p, fq.wp.p);
+      fq.next++;
+    }
+    fq.mu.unlock();
+  };
 
   const auto qrow = [&](const Chunk& ch, int64_t r) -> const float* {
     const int64_t nh = ch.he - ch.hb, t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
@@ -252,40 +304,21 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     c.S = sc.S.p; c.alpha = sc.alpha.p; c.kbuf = sc.kbuf.p; c.vbuf = sc.vbuf.p; c.zero = sc.zero.p;
     c.kptr = sc.kptr.data(); c.vptr = sc.vptr.data();
     if (c.n > 0) kr.attnChunk(c);
-    if (nsplit == 1) finalize(ch, Rpad, Ot, m, l);
+    if (nsplit == 1) {
+      finalize(ch, Rpad, Ot, m, l);
+    } else {
+      folds[(size_t)(it / nsplit)].done[(size_t)si].store(true, std::memory_order_release);
+      foldReady(it / nsplit, false);
+    }
   });
 
   if (nsplit > 1) {
-    // Split-K merge: M = max_s m_s, w_s = exp(m_s - M), l = Σ w_s l_s, Ot = Σ w_s Ot_s.
+    // Ranges not yet folded (those that finished last), then out = Ot / l.
     for (int64_t ci = 0; ci < nch; ci++) {
+      foldReady(ci, true);
       const Chunk& ch = chunks[(size_t)ci];
-      const int64_t R = (ch.te - ch.tb) * (ch.he - ch.hb), Rpad = roundUp(R, W);
-      ws.mergeOt.ensure(a.Dv * Rpad); ws.mergeM.ensure(Rpad); ws.mergeL.ensure(Rpad); ws.mergeW.ensure(nsplit * Rpad);
-      FloatBuf &Ot = ws.mergeOt, &m = ws.mergeM, &l = ws.mergeL, &w = ws.mergeW;
-      const Partial* part = partials.data() + ci * nsplit;  // the chunk's ranges, in key order
-      std::fill(Ot.p, Ot.p + a.Dv * Rpad, 0.f);
-      for (int64_t r = 0; r < R; r++) {
-        float M = NEG_INF;
-        for (int64_t s = 0; s < nsplit; s++) M = std::max(M, part[s].m.p[r]);
-        m.p[r] = M;
-        float lsum = 0.f;
-        for (int64_t s = 0; s < nsplit; s++) {
-          const float e = (M > NEG_INF && part[s].m.p[r] > NEG_INF) ? std::exp(part[s].m.p[r] - M) : 0.f;
-          w.p[s * Rpad + r] = e;
-          if (e > 0.f) lsum += part[s].l.p[r] * e;
-        }
-        l.p[r] = lsum;
-      }
-      for (int64_t s = 0; s < nsplit; s++) {
-        const float* src = part[s].Ot.p;
-        const float* wgt = w.p + s * Rpad;
-        for (int64_t c = 0; c < a.Dv; c++) {
-          float* dst = Ot.p + c * Rpad;
-          const float* sr = src + c * Rpad;
-          for (int64_t r = 0; r < R; r++) dst[r] += sr[r] * wgt[r];
-        }
-      }
-      finalize(ch, Rpad, Ot.p, m.p, l.p);
+      const Partial& acc = partials[(size_t)(ci * nsplit)];
+      finalize(ch, roundUp((ch.te - ch.tb) * (ch.he - ch.hb), W), acc.Ot.p, acc.m.p, acc.l.p);
     }
   }
 }
