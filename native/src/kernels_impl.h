@@ -36,49 +36,60 @@ static inline const float* gather_f32(const RowSource& src, int64_t pos, float* 
 }
 
 // Software prefetch of the next key tile's rows (dense keys read in place from the cache):
-// the hardware prefetchers ramp up per row and a row is short (36 lines at Dqk 576), so without this
-// each of a tile's QK_C rows starts with a run of misses to L3/DRAM (measured ~5% of a 16K
-// decode). One line per row every 16 dims spreads the requests over the whole tile.
+// the hardware prefetchers ramp up per row and a row is short (36 lines at Dqk 576), so
+// without this each of a tile's rows starts with a run of misses to L3/DRAM (measured ~5% of
+// a 16K decode, 29% of the indexer at 128K). One line per row every 16 dims spreads the
+// requests over the whole tile.
+template <int C>
 struct TilePrefetch {
-  const float* k[QK_C];  // next tile's key rows
-  const float* v[QK_C];  // next tile's value rows when they are separate (MHA), else unused
-  int vDims;             // value dims to prefetch (0 in MQA mode; lines past Dqk are left out)
+  const float* k[C];  // next tile's key rows
+  const float* v[C];  // next tile's value rows when they are separate (MHA), else unused
+  int vDims;          // value dims to prefetch (0: none; lines past the key dims are left out)
 };
+
+// acc[c][v] += Σ_{d<D} Qt[d][v·W …] · k_c[d] for C key rows × VH row-vectors (Qt row stride
+// `stride`), prefetching the next tile's rows when pf is given. The loop both the scores and
+// the indexer tiles run.
+template <int C, int VH>
+static inline void dot_rows(vf (&acc)[C][VH], const float* Qt, int stride, int D, const float* const* kp,
+                            const TilePrefetch<C>* pf) {
+  const float* p[C];  // local copies: the compiler keeps them in registers
+  DSA_UNROLL for (int c = 0; c < C; c++) p[c] = kp[c];
+  for (int d0 = 0; d0 < D; d0 += 16) {
+    if (pf) {
+      DSA_UNROLL for (int c = 0; c < C; c++) __builtin_prefetch(pf->k[c] + d0, 0, 2);
+      if (d0 < pf->vDims)
+        DSA_UNROLL for (int c = 0; c < C; c++) __builtin_prefetch(pf->v[c] + d0, 0, 2);
+    }
+    const int de = imin(D, d0 + 16);
+    for (int d = d0; d < de; d++) {
+      vf q[VH];
+      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * stride + v * W);
+      DSA_UNROLL for (int c = 0; c < C; c++) {
+        const vf b = vset1(p[c][d]);
+        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+      }
+    }
+  }
+}
 
 // ---- scores: S[j][r] = Σ_d Qt[d][r] · k_j[d] for QK_C keys × VH row-vectors --------------
 // Shapes: Qt [D][Rpad] (offset to the row vector), kp[QK_C] key rows of D floats,
 // S [QK_C][Rpad] (offset to the row vector). Passes: one sweep over d, QK_C·VH accumulators.
 template <int VH>
 static inline void qk_tile(const float* Qt, int Rpad, int D, const float* const* kp, float* S,
-                           const TilePrefetch* pf) {
+                           const TilePrefetch<QK_C>* pf) {
   vf acc[QK_C][VH];
   DSA_UNROLL for (int c = 0; c < QK_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  const float* p[QK_C];
-  DSA_UNROLL for (int c = 0; c < QK_C; c++) p[c] = kp[c];
-  for (int d0 = 0; d0 < D; d0 += 16) {
-    if (pf) {
-      DSA_UNROLL for (int c = 0; c < QK_C; c++) __builtin_prefetch(pf->k[c] + d0, 0, 2);
-      if (d0 < pf->vDims)
-        DSA_UNROLL for (int c = 0; c < QK_C; c++) __builtin_prefetch(pf->v[c] + d0, 0, 2);
-    }
-    const int de = imin(D, d0 + 16);
-    for (int d = d0; d < de; d++) {
-      vf q[VH];
-      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Rpad + v * W);
-      DSA_UNROLL for (int c = 0; c < QK_C; c++) {
-        const vf b = vset1(p[c][d]);
-        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
-      }
-    }
-  }
+  dot_rows<QK_C, VH>(acc, Qt, Rpad, D, kp, pf);
   DSA_UNROLL for (int c = 0; c < QK_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) vstore(S + (int64_t)c * Rpad + v * W, acc[c][v]);
 }
 
 template <int VH>
 static inline void qk_any(int vh, const float* Qt, int Rpad, int D, const float* const* kp, float* S,
-                          const TilePrefetch* pf) {
+                          const TilePrefetch<QK_C>* pf) {
   if constexpr (VH >= 1) {
     if (vh == VH) { qk_tile<VH>(Qt, Rpad, D, kp, S, pf); return; }
     qk_any<VH - 1>(vh, Qt, Rpad, D, kp, S, pf);
@@ -173,7 +184,7 @@ static void attn_chunk(const AttnChunk& c) {
 
     for (int j = 0; j < nbPad; j += QK_C) {
       // The next tile may start in the next block: its rows are addressed from the cache.
-      TilePrefetch pf;
+      TilePrefetch<QK_C> pf;
       if (inPlace) {
         pf.vDims = c.vSharesK ? 0 : c.Dv;
         DSA_UNROLL for (int i = 0; i < QK_C; i++) {
@@ -231,24 +242,11 @@ static void attn_chunk(const AttnChunk& c) {
 // Heads in lanes: acc[c][v] = q_I[heads v]·k[c]; epilogue Σ_h w[h]·ReLU(acc) reduced to a scalar.
 template <int VH>
 static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
-                           float* sc, const float* const* pf) {
+                           float* sc, const TilePrefetch<IX_C>* pf) {
   vf acc[IX_C][VH];
   DSA_UNROLL for (int c = 0; c < IX_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  const float* p[IX_C];
-  DSA_UNROLL for (int c = 0; c < IX_C; c++) p[c] = kp[c];
-  for (int d0 = 0; d0 < D; d0 += 16) {
-    if (pf) DSA_UNROLL for (int c = 0; c < IX_C; c++) __builtin_prefetch(pf[c] + d0, 0, 2);
-    const int de = imin(D, d0 + 16);
-    for (int d = d0; d < de; d++) {
-      vf q[VH];
-      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * Hpad + v * W);
-      DSA_UNROLL for (int c = 0; c < IX_C; c++) {
-        const vf b = vset1(p[c][d]);
-        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
-      }
-    }
-  }
+  dot_rows<IX_C, VH>(acc, Qt, Hpad, D, kp, pf);
   vf wv[VH];
   DSA_UNROLL for (int v = 0; v < VH; v++) wv[v] = vload(w + v * W);
   const vf z = vzero();
@@ -261,7 +259,7 @@ static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const*
 
 template <int VH>
 static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
-                          const float* w, float* sc, const float* const* pf) {
+                          const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
   if constexpr (VH >= 1) {
     if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc, pf); return; }
     ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc, pf);
@@ -296,18 +294,19 @@ static void indexer_chunk(const IndexerChunk& c) {
     for (int j = 0; j < nbPad; j += IX_C) {
       float sc[IX_C];
       DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
-      // Next tile's rows requested during this one (as in attention): +29% at 128K, where
-      // the index keys (64 MB) come from L3/DRAM; 4 tiles ahead measured the same as 1.
-      const float* pf[IX_C];
+      // Next tile's rows requested during this one (as in attention): the index keys
+      // (64 MB at 128K) come from L3/DRAM; 4 tiles ahead measured the same as 1.
+      TilePrefetch<IX_C> pf;
       if (direct) {
+        pf.vDims = 0;
         DSA_UNROLL for (int i = 0; i < IX_C; i++) {
           const int64_t pos = c.s0 + imin64(j0 + j + IX_C + i, c.n - 1);
-          pf[i] = static_cast<const float*>(c.K.base) + pos * c.K.stride + c.K.offset;
+          pf.k[i] = static_cast<const float*>(c.K.base) + pos * c.K.stride + c.K.offset;
         }
       }
       for (int v = 0; v < nv; v += IX_VH)
         ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
-                      direct && v == 0 ? pf : nullptr);
+                      direct && v == 0 ? &pf : nullptr);
       const int cnt = imin(IX_C, nb - j);
       for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
     }
