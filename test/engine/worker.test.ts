@@ -38,8 +38,10 @@ function runWorker(simd: string, args: unknown): Promise<Reply> {
 
 test('engine runs in several worker threads at once, each with its own SIMD path', async () => {
   const r = rng(9);
-  const T = 2, H = 32, L = 200, Dqk = 24, Dv = 16;
-  const args = { q: randF32(T * H * Dqk, r), kv: randF32(L * Dqk, r), T, H, L, Dqk, Dv, threads: 2 };
+  // Decode over 900 keys with 2 threads: the keys are split and the ranges merged, so the
+  // workers also exercise the per-thread scratch and the ordered merge.
+  const T = 1, H = 32, L = 900, Dqk = 24, Dv = 16;
+  const args = { q: randF32(T * H * Dqk, r), kv: randF32(L * Dqk, r), T, H, L, Dqk, Dv, qStart: L - 1, threads: 2 };
   const main = denseAttention(args);
   const paths = engineInfo().available;
   const replies = await Promise.all(paths.map((p) => runWorker(p, args)));
