@@ -171,6 +171,9 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     for (const Chunk& c : chunks) maxN = std::max(maxN, c.n);
     nsplit = (4 * a.threads + nch - 1) / nch;
     nsplit = std::max<int64_t>(1, std::min<int64_t>(nsplit, maxN / (4 * kr.blockKeys)));
+    // Whole rounds: 5 equal ranges on 2 threads leave one thread 3/5 of the work. Rounding
+    // down to 4 measured +6% on 2K dense decode and +0–7% on sparse decode over 2048 keys.
+    if (nch * nsplit > a.threads) nsplit = std::max<int64_t>(1, (nch * nsplit) / a.threads * a.threads / nch);
   }
   const int64_t items = nch * nsplit;
   int64_t maxRows = 0;
