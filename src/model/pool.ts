@@ -15,6 +15,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { errorCompletion } from '../providers/completion.js';
 import type { Completion } from '../types.js';
+import { poolExecArgv } from '../util/worker-flags.js';
 import type { GenerateRequest, RunOptions } from './generate.js';
 import type { GenerateTask, StreamMessage } from './worker.js';
 
@@ -103,6 +104,7 @@ export class GenerationPool {
     this.workers = Math.max(1, Math.floor(opts.workers ?? defaultGenerationWorkers(opts.run.threads ?? 1)));
     this.piscina = new Piscina<GenerateTask, Completion>({
       filename: new URL('./worker.js', import.meta.url).href,
+      execArgv: poolExecArgv(),
       minThreads: 1,
       maxThreads: this.workers,
       // Threads keep their loaded model: never retire them while the pool is open.

@@ -9,6 +9,7 @@
  */
 import { Piscina } from 'piscina';
 import { defaultWorkers } from './defaults.js';
+import { poolExecArgv } from '../util/worker-flags.js';
 import scoreBatch, { type ScoreJob, type ScoreOutcome } from './worker.js';
 
 export interface ScoringPoolOptions {
@@ -47,6 +48,7 @@ export class ScoringPool {
       ? null
       : new Piscina<ScoreJob[], ScoreOutcome[]>({
           filename: new URL('./worker.js', import.meta.url).href,
+          execArgv: poolExecArgv(),
           minThreads: this.workers,
           maxThreads: this.workers,
           idleTimeout: opts.idleTimeoutMs ?? 2 ** 31 - 1,

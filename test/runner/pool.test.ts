@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ScoringPool } from '../../src/runner/pool.js';
 import { SCORERS } from '../../src/scorers/index.js';
+import { poolExecArgv } from '../../src/util/worker-flags.js';
 import type { Item, ScoreFn } from '../../src/types.js';
 
 const item = (target: string): Item => ({ id: target, input: {}, target });
@@ -20,6 +21,23 @@ describe('scoring pool', () => {
     }
     const late = await pool.score({ scorer: 'exact_match', options: {}, output: '1', item: item('1') });
     assert.match(late.error ?? '', /closed/);
+  });
+
+  it('pools closed while their threads are still starting shut down cleanly', async () => {
+    // Workers load their task file with require(esm) off where Node has the flag, so a
+    // terminate mid-load cannot abort the process (it would take this test file down).
+    if (process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')) {
+      assert.ok(poolExecArgv().includes('--no-experimental-require-module'));
+    }
+    for (let i = 0; i < 12; i++) {
+      const pool = new ScoringPool({ workers: 2 });
+      await new Promise((r) => setTimeout(r, (i * 7) % 80));
+      if (i % 3 === 0) {
+        const o = await pool.score({ scorer: 'exact_match', options: {}, output: 'a', item: item('a') });
+        assert.deepEqual(o, { score: { value: 1, pass: true }, error: null });
+      }
+      await pool.close();
+    }
   });
 
   it('a scorer that throws or returns a bad score gives value 0 and an error, not a rejection', async () => {
