@@ -10,11 +10,7 @@ import { denseAttention, dsaAttention, toBf16 } from '../src/engine/index.js';
 import { parseLength } from '../src/engine/bench.js';
 import { mulberry32 } from '../src/util/stats.js';
 import type { CacheTensor } from '../src/engine/types.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
+import { arg } from './args.js';
 
 const L = parseLength(arg('length', '128K')) ?? 131072;
 const threads = Number(arg('threads', '2'));

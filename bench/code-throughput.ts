@@ -12,20 +12,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, runEvaluation } from '../src/runner/run.js';
+import { numArg } from './args.js';
+import { median } from '../src/util/stats.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const runs = arg('runs', 5);
-const workers = arg('workers', 2);
-const concurrency = arg('concurrency', 8);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+const runs = numArg('runs', 5);
+const workers = numArg('workers', 2);
+const concurrency = numArg('concurrency', 8);
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-code-bench-'));
 const rates: number[] = [];

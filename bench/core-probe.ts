@@ -17,7 +17,8 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { denseAttention, fmaPeak } from '../src/engine/index.js';
 import { parseLength } from '../src/engine/bench.js';
-import { mulberry32 } from '../src/util/stats.js';
+import { mulberry32, percentile, sortedCopy } from '../src/util/stats.js';
+import { arg } from './args.js';
 
 interface ProbeResult {
   cpu: number;
@@ -28,16 +29,6 @@ interface ProbeResult {
   fraction_p10: number;
   fraction_median: number;
   fraction_p90: number;
-}
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-
-function quantile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]!;
 }
 
 /** Child: runs on whatever CPU taskset gave it, prints one JSON line. */
@@ -61,9 +52,10 @@ function probe(cpu: number, L: number, seconds: number): ProbeResult {
     frac.push(flop / (dt * 1e6) / peak);
   }
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const pctl = (xs: number[], p: number) => percentile(sortedCopy(xs), p)!;
   return {
-    cpu, calls: ms.length, ms_median: r3(quantile(ms, 0.5)), peak_gflops_median: r3(quantile(peaks, 0.5)),
-    fraction_p10: r3(quantile(frac, 0.1)), fraction_median: r3(quantile(frac, 0.5)), fraction_p90: r3(quantile(frac, 0.9)),
+    cpu, calls: ms.length, ms_median: r3(pctl(ms, 50)), peak_gflops_median: r3(pctl(peaks, 50)),
+    fraction_p10: r3(pctl(frac, 10)), fraction_median: r3(pctl(frac, 50)), fraction_p90: r3(pctl(frac, 90)),
   };
 }
 

@@ -17,18 +17,8 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseLength } from '../src/engine/bench.js';
 import type { NativeAddon } from '../src/engine/native.js';
-import { mulberry32 } from '../src/util/stats.js';
-
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import { median, mulberry32 } from '../src/util/stats.js';
+import { arg } from './args.js';
 
 function main(): void {
   const [pathA, pathB] = process.argv.slice(2, 4);

@@ -35,11 +35,6 @@ const SHAPES: Shape[] = [
   { name: 'decode M=16 [16x256]·[256x640]', transA: false, transB: true, M: 16, N: 640, K: 256 },
 ];
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
-}
-
 const threadsList = arg('threads', '1,2').split(',').map(Number);
 const seconds = Number(arg('seconds', '0.3'));
 const rounds = Math.max(1, Number(arg('rounds', '3')));
@@ -92,6 +87,7 @@ for s in req["shapes"]:
     out.append(best)
 print(json.dumps({"version": np.__version__, "seconds": out}))
 `;
+import { arg } from './args.js';
 
 /** numpy's best seconds per shape with `threads` BLAS threads, or null when numpy is missing. */
 function timePeer(threads: number): { version: string; seconds: number[] } | null {

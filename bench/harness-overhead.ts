@@ -12,16 +12,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS, runEvaluation } from '../src/runner/run.js';
+import { numArg } from './args.js';
+import { median } from '../src/util/stats.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const items = arg('items', 20000);
-const runs = arg('runs', 5);
-const workers = arg('workers', 1);
-const concurrency = arg('concurrency', 64);
+const items = numArg('items', 20000);
+const runs = numArg('runs', 5);
+const workers = numArg('workers', 1);
+const concurrency = numArg('concurrency', 64);
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-overhead-'));
 const suiteDir = join(root, 'suite');
@@ -30,11 +27,6 @@ writeFileSync(join(suiteDir, 'suite.json'), JSON.stringify({ name: 'trivial', ki
 let lines = '';
 for (let i = 0; i < items; i++) lines += JSON.stringify({ id: `t${i}`, input: { x: i }, target: String(i), reference: String(i) }) + '\n';
 writeFileSync(join(suiteDir, 'items.jsonl'), lines);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const wall: number[] = [];
 const perCpu: number[] = [];

@@ -11,11 +11,7 @@
 import { getTokenizer } from '../src/tokenizers/index.js';
 import { longContextGenerator, parseLength } from '../src/suites/longcontext/generate.js';
 import { TASKS } from '../src/suites/longcontext/tasks.js';
-
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-}
+import { arg } from './args.js';
 
 const length = parseLength(arg('length', '128K'), '--length');
 const tokenizer = arg('tokenizer', 'deepseek-v3');

@@ -19,11 +19,8 @@ import { DEFAULT_CONFIG, QUICK_CONFIG, readModelConfig, type ModelConfig } from 
 import { createNativeModel, modelLayout, numParams } from '../src/model/native.js';
 import { BOS, USER } from '../src/model/tokens.js';
 import { mulberry32 } from '../src/util/stats.js';
+import { arg } from './args.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
-}
 const offset = arg('offset', 'variable');
 const steps = Number(arg('steps', '800'));
 const lr = Number(arg('lr', '3e-3'));

@@ -15,11 +15,9 @@ import { DEFAULT_CONFIG, type ModelConfig } from '../src/model/config.js';
 import { createNativeModel, modelLayout, numParams, type AttentionMode } from '../src/model/native.js';
 import { loadModel, resolveModelDir } from '../src/model/checkpoint.js';
 import { engineInfo } from '../src/engine/index.js';
+import { arg } from './args.js';
+import { median } from '../src/util/stats.js';
 
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
-}
 const parseLen = (s: string): number => (/k$/i.test(s) ? Number(s.slice(0, -1)) * 1024 : Number(s));
 const lengths = arg('lengths', '1K,4K,12K').split(',').map(parseLen);
 const threadList = arg('threads', '1,2').split(',').map(Number);
@@ -43,7 +41,6 @@ if (dir && existsSync(`${dir}/model.safetensors`)) {
 const model = createNativeModel(config, params);
 if (source.startsWith('random')) model.initParams(1);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 interface Row { attention: AttentionMode; length: number; threads: number; topk: number; decode_ms: number; tok_s: number; prefill_tok_s: number }
 const rows: Row[] = [];
 console.log(`model: ${source}; simd ${engineInfo().simd}; k = ${config.index_topk}; ${steps} steps, median of ${runs}`);

@@ -14,15 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReport } from '../src/reports/index.js';
 import { writeCostStudy, writeRun } from '../test/reports/factories.js';
+import { numArg } from './args.js';
 
-function arg(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-}
-
-const nRuns = arg('runs', 10);
-const items = arg('items', 1000);
-const repeats = arg('repeats', 3);
+const nRuns = numArg('runs', 10);
+const items = numArg('items', 1000);
+const repeats = numArg('repeats', 3);
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-report-bench-'));
 const dirs: string[] = [];

@@ -16,7 +16,8 @@ import type { LoadedEngine } from './engine-timer.js';
 import { attentionShape, type ModelProfile } from './profiles.js';
 import type { QualityOps } from './quality.js';
 import type { SyntheticInputs } from './synthetic.js';
-import { median, timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
+import { median } from '../util/stats.js';
+import { timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
 
 function fill(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);

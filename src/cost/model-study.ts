@@ -26,7 +26,8 @@ import type { ModelProfile } from './profiles.js';
 import { measureQuality, type QualityOps, type QualityRow } from './quality.js';
 import { runStudy, type CostReport } from './study.js';
 import type { SyntheticInputs } from './synthetic.js';
-import { median, timeRepeats, type AttentionTimer } from './timer.js';
+import { median } from '../util/stats.js';
+import { timeRepeats, type AttentionTimer } from './timer.js';
 
 /** One whole-model decode measurement: one token whose query sees `position` cached tokens. */
 export interface ModelDecodePoint {

@@ -35,13 +35,6 @@ export interface AttentionTimer {
   close?(): void;
 }
 
-/** Median of a non-empty list. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * Runs `fn` once to warm up, then at least `repeats` times and, for fast calls, until about
  * `minTotalMs` of timed work (at most `maxRepeats` runs): on shared cores the median of many

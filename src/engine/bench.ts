@@ -10,7 +10,7 @@
  * conservative reading). One cache of the largest length is allocated and shorter
  * lengths use its prefix, so peak RSS ≈ baseline + cache + scratch.
  */
-import { mulberry32 } from '../util/stats.js';
+import { median, mulberry32 } from '../util/stats.js';
 import { toBf16 } from './bf16.js';
 import {
   denseAttention, dsaAttention, engineInfo, fmaPeak, lightningIndexer, setSimd, sparseAttention,
@@ -129,12 +129,6 @@ function prefix(t: CacheTensor, n: number): CacheTensor {
 }
 
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 interface Timing {
   median: number;

@@ -10,6 +10,13 @@ export function mean(xs: readonly number[]): number {
   return s / xs.length;
 }
 
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /** Standard error of the mean: sqrt(Σ(x−x̄)² / (n(n−1))); 0 when n < 2. */
 export function stderr(xs: readonly number[]): number {
   const n = xs.length;
