@@ -83,7 +83,7 @@ struct FoldQueue {
   std::mutex mu;
   std::unique_ptr<std::atomic<bool>[]> done;  // [splits], release-stored after the range's state is written
   int64_t next = 1;                           // next range to fold (range 0 is the accumulator)
-  FloatBuf wa, wp;                            // fold weights [Rpad]
+  float* wa = nullptr; float* wp = nullptr;   // fold weights [Rpad] (workspace foldWeights)
 };
 
 // Attention scratch kept on the calling thread between calls. Freed and re-allocated per
@@ -96,6 +96,7 @@ struct AttnWorkspace {
   std::vector<AttnScratch> scratch;   // [threads]
   std::vector<Partial> partials;      // [chunks × splits] (split keys only)
   std::vector<FloatBuf> sharedQt;     // [chunks] (split keys only)
+  std::vector<FloatBuf> foldWeights;  // [chunks] × 2·Rpad (split keys only)
 };
 AttnWorkspace& attnWorkspace() {
   thread_local AttnWorkspace ws;
@@ -192,7 +193,10 @@ void attention(const Kernels& kr, const AttnArgs& a) {
   for (int64_t ci = 0; nsplit > 1 && ci < nch; ci++) {
     folds[(size_t)ci].done.reset(new std::atomic<bool>[(size_t)nsplit]);
     for (int64_t s = 0; s < nsplit; s++) folds[(size_t)ci].done[(size_t)s].store(false, std::memory_order_relaxed);
-    folds[(size_t)ci].wa.ensure(RpadMax); folds[(size_t)ci].wp.ensure(RpadMax);
+    if (ws.foldWeights.size() < (size_t)nch) ws.foldWeights.resize((size_t)nch);
+    ws.foldWeights[(size_t)ci].ensure(2 * RpadMax);
+    folds[(size_t)ci].wa = ws.foldWeights[(size_t)ci].p;
+    folds[(size_t)ci].wp = ws.foldWeights[(size_t)ci].p + RpadMax;
   }
   // Folds chunk ci's finished ranges in order (see FoldQueue); `wait` = block on the lock.
   const auto foldReady = [&](int64_t ci, bool wait) {
@@ -204,7 +208,7 @@ void attention(const Kernels& kr, const AttnArgs& a) {
     Partial* part = partials.data() + ci * nsplit;
     while (fq.next < nsplit && fq.done[0].load(std::memory_order_acquire) &&
            fq.done[(size_t)fq.next].load(std::memory_order_acquire)) {
-      foldPartial(part[0], part[fq.next], R, Rpad, a.Dv, fq.wa.p, fq.wp.p);
+      foldPartial(part[0], part[fq.next], R, Rpad, a.Dv, fq.wa, fq.wp);
       fq.next++;
     }
     fq.mu.unlock();
