@@ -62,6 +62,7 @@
         "native/src/gemm_binding.cc",
         "native/src/model/model_core.cc",
         "native/src/model/model_train.cc",
+        "native/src/model/model_sparse.cc",
         "native/src/model/model_infer.cc",
         "native/src/model/model_binding.cc"
       ],

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "engine.h"
+#include "gemm.h"
 #include "threads.h"
+#include "topk_keeper.h"
 
 namespace dsa {
 
@@ -426,36 +428,6 @@ IndexerChunk makeIndexerChunk(const IndexerArgs& a, int64_t HIpad, IndexerScratc
   return c;
 }
 
-// Top-k keeper: better = higher score, ties → lower position (a strict total order).
-// Candidates better than the current k-th best are buffered; when the buffer holds 2k,
-// nth_element keeps the best k and raises the threshold. O(L) on average, O(k) memory.
-struct Cand {
-  float s;
-  int32_t i;
-};
-inline bool better(const Cand& x, const Cand& y) { return x.s > y.s || (x.s == y.s && x.i < y.i); }
-
-struct TopK {
-  size_t k;
-  std::vector<Cand> h;
-  bool full = false;
-  Cand thr{0.f, 0};
-  explicit TopK(int64_t kk) : k((size_t)kk) { h.reserve(2 * k + 1); }
-  void push(float s, int32_t i) {
-    if (!(s > NEG_INF)) return;  // -inf (masked) and NaN are never selected
-    const Cand c{s, i};
-    if (full && !better(c, thr)) return;
-    h.push_back(c);
-    if (h.size() >= 2 * k) compact();
-  }
-  void compact() {
-    std::nth_element(h.begin(), h.begin() + (std::ptrdiff_t)(k - 1), h.end(), better);
-    h.resize(k);
-    thr = h[k - 1];
-    full = true;
-  }
-};
-
 // Indexer work split: per query when there are enough queries, else ~4 key ranges per
 // thread (dynamic), at least 4096 keys each.
 int64_t keySplits(int64_t T, int64_t L, int threads) {
@@ -464,14 +436,6 @@ int64_t keySplits(int64_t T, int64_t L, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(want, L / 4096));
 }
 
-void writeSorted(std::vector<Cand>& all, int64_t k, int32_t* out) {
-  if ((int64_t)all.size() > k) {
-    std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), better);
-    all.resize((size_t)k);
-  }
-  std::sort(all.begin(), all.end(), better);
-  for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
-}
 }  // namespace
 
 void checkIndexer(const IndexerArgs& a) {

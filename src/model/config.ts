@@ -31,6 +31,10 @@ export interface ModelConfig {
   index_topk: number;
   max_position_embeddings: number;
   rope_theta: number;
+  /** Log-n attention scaling, 0 = off: a query at position p ≥ this base multiplies its
+   *  attention logits by ln(p+1)/ln(base), so the softmax over a long context stays as peaked
+   *  as over `base` keys (logn-attn). Applied alike to dense and sparse attention. */
+  logn_attention_base: number;
   rms_norm_eps: number;
   initializer_range: number;
 }
@@ -54,6 +58,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
   index_topk: 128,
   max_position_embeddings: 16384,
   rope_theta: 10000,
+  logn_attention_base: 0,
   rms_norm_eps: 1e-6,
   initializer_range: 0.02,
 };
@@ -95,7 +100,7 @@ export function parseModelConfig(raw: unknown, file?: string): ModelConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new DsabenchError('E_CONFIG_INVALID', `${file ? `${file}: ` : ''}a model config must be a JSON object`, { file });
   const o = raw as Record<string, unknown>;
-  const known = new Set<string>(['model_type', ...INT_FIELDS, ...NUM_FIELDS]);
+  const known = new Set<string>(['model_type', ...INT_FIELDS, ...NUM_FIELDS, 'logn_attention_base']);
   for (const k of Object.keys(o)) {
     if (k === 'n_routed_experts' || k === 'num_experts')
       throw new DsabenchError('E_UNSUPPORTED', `${file ? `${file}: ` : ''}field "${k}": mixture-of-experts FFNs are unsupported by the built-in model (dense SwiGLU only)`, { file, field: k });
@@ -111,6 +116,12 @@ export function parseModelConfig(raw: unknown, file?: string): ModelConfig {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1 << 20)
       throw bad(k, `expected a positive integer, got ${JSON.stringify(v)}`, file);
     c[k] = v;
+  }
+  const logn = o['logn_attention_base'];
+  if (logn !== undefined) {
+    if (typeof logn !== 'number' || !Number.isInteger(logn) || logn < 0 || logn === 1 || logn > 1 << 24)
+      throw bad('logn_attention_base', `expected 0 (off) or an integer ≥ 2, got ${JSON.stringify(logn)}`, file);
+    c.logn_attention_base = logn;
   }
   for (const k of NUM_FIELDS) {
     const v = o[k];

@@ -48,6 +48,10 @@ export interface StageConfig {
    *  keys that are never selected untrained, and dense attention then drifts away; a share
    *  of dense steps keeps one model good in both modes. Default 0 (the paper's recipe). */
   dense_fraction?: number;
+  /** Sparse stage: row lengths of its dense steps (default: `lengths`). Dense attention keeps
+   *  [L, L] matrices in training, so a stage whose sparse steps run at 16K can take its dense
+   *  steps at a few K. */
+  dense_lengths?: number[];
 }
 
 export interface TrainConfig {
@@ -70,6 +74,31 @@ export interface TrainConfig {
   init?: string;
 }
 
+/**
+ * Continued training from another checkpoint (DSA's recipe starts from a dense model): every
+ * main tensor is copied from `spec` and must match it in name and shape; indexer tensors are
+ * copied where their shapes match and otherwise keep their fresh initialisation, so a recipe
+ * may reshape the indexer. Settings without weights (rope_theta, logn_attention_base,
+ * index_topk) may differ. `params` holds the fresh initialisation on entry.
+ */
+export function initFrom(spec: string, layout: readonly TensorSpec[], params: Float32Array): string {
+  const init = loadModel(spec);
+  const src = new Map(modelLayout(init.config).map((t) => [t.name, t]));
+  const fresh: string[] = [];
+  for (const t of layout) {
+    const s = src.get(t.name);
+    const same = s !== undefined && s.shape.length === t.shape.length && s.shape.every((d, i) => d === t.shape[i]);
+    if (!same) {
+      if (t.group === 'main')
+        throw new DsabenchError('E_CONFIG_INVALID', `init model ${init.dir}: ${t.name} is ${s ? `[${s.shape.join(', ')}]` : 'missing'}, the training config's model needs [${t.shape.join(', ')}] (only indexer tensors may change shape)`, { field: 'init' });
+      fresh.push(t.name);
+      continue;
+    }
+    params.set(init.params.subarray(s.offset, s.offset + s.size), t.offset);
+  }
+  return `init: weights from ${init.dir}${fresh.length ? `; ${fresh.length} indexer tensor${fresh.length > 1 ? 's' : ''} reshaped, freshly initialised` : ''}`;
+}
+
 /** Which parameters each stage updates. */
 export const STAGE_GROUP: Record<TrainStage, 'main' | 'indexer' | 'all'> = { pretrain: 'main', warmup: 'indexer', sparse: 'all' };
 
@@ -85,7 +114,8 @@ const TOP_FIELDS = [
   'prompt_weight', 'answer_weight', 'beta1', 'beta2', 'eps', 'init', '$comment',
 ] as const;
 const STAGE_FIELDS = [
-  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', 'dense_fraction', '$comment',
+  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', 'dense_fraction',
+  'dense_lengths', '$comment',
 ] as const;
 
 function cfgErr(file: string | undefined, field: string, msg: string): DsabenchError {
@@ -147,12 +177,16 @@ export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
     last = idx;
     const steps = int(s, 'steps', file, p, 1);
     const lr = num(s, 'lr', file, p, 0, 1);
-    const lengths = s['lengths'];
-    if (!Array.isArray(lengths) || lengths.length === 0) throw cfgErr(file, p + 'lengths', 'expected a non-empty list of row lengths (tokens)');
-    lengths.forEach((l, j) => {
-      if (typeof l !== 'number' || !Number.isInteger(l) || l < 16 || l > model.max_position_embeddings)
-        throw cfgErr(file, `${p}lengths[${j}]`, `expected an integer in [16, max_position_embeddings=${model.max_position_embeddings}], got ${JSON.stringify(l)}`);
-    });
+    const lengthList = (field: string): number[] => {
+      const lengths = s[field];
+      if (!Array.isArray(lengths) || lengths.length === 0) throw cfgErr(file, p + field, 'expected a non-empty list of row lengths (tokens)');
+      lengths.forEach((l, j) => {
+        if (typeof l !== 'number' || !Number.isInteger(l) || l < 16 || l > model.max_position_embeddings)
+          throw cfgErr(file, `${p}${field}[${j}]`, `expected an integer in [16, max_position_embeddings=${model.max_position_embeddings}], got ${JSON.stringify(l)}`);
+      });
+      return lengths as number[];
+    };
+    const lengths = lengthList('lengths');
     const mix = obj(s['mixture'], file, p + 'mixture');
     for (const [k, w] of Object.entries(mix)) {
       if (!(MIXTURE_TASKS as readonly string[]).includes(k)) throw cfgErr(file, `${p}mixture.${k}`, `unknown mixture component; expected one of ${MIXTURE_TASKS.join(', ')}`);
@@ -167,7 +201,7 @@ export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
       warmup_steps: int(s, 'warmup_steps', file, p, 0, 0),
       weight_decay: num(s, 'weight_decay', file, p, 0, 10, 0.1),
       clip: num(s, 'clip', file, p, 0, 1e6, 1),
-      lengths: lengths as number[],
+      lengths,
       mixture: mix as Partial<Record<MixtureTask, number>>,
     };
     if (out.warmup_steps > steps) throw cfgErr(file, p + 'warmup_steps', `must be at most steps (${steps}), got ${out.warmup_steps}`);
@@ -179,6 +213,10 @@ export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
     if (s['dense_fraction'] !== undefined) {
       if (stage !== 'sparse') throw cfgErr(file, p + 'dense_fraction', 'only the sparse stage interleaves dense steps');
       out.dense_fraction = num(s, 'dense_fraction', file, p, 0, 1);
+    }
+    if (s['dense_lengths'] !== undefined) {
+      if (!(out.dense_fraction! > 0)) throw cfgErr(file, p + 'dense_lengths', 'only a sparse stage with dense_fraction > 0 has dense steps');
+      out.dense_lengths = lengthList('dense_lengths');
     }
     return out;
   });
@@ -439,17 +477,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     trimMetrics(metricsFile, pos.step);
     log(`resuming ${out} at step ${pos.step} (stage ${pos.stage + 1}/${cfg.stages.length}, step ${pos.stage_step} in it)`);
   } else if (cfg.init) {
-    const init = loadModel(cfg.init);
-    if (canonicalJson(init.config) !== canonicalJson(config))
-      throw new DsabenchError('E_CONFIG_INVALID', `init model ${init.dir} has a different config than the training config's model`, { field: 'init' });
-    params = init.params;
+    params = new Float32Array(n);
     writeFileSync(metricsFile, '');
   } else {
     params = new Float32Array(n);
     writeFileSync(metricsFile, '');
   }
   const model = createNativeModel(config, params);
-  if (!opts.resume && !cfg.init) model.initParams(cfg.seed);
+  if (!opts.resume) model.initParams(cfg.seed);
+  if (!opts.resume && cfg.init) log(initFrom(cfg.init, layout, params));
   writeFileAtomic(join(out, 'train.json'), JSON.stringify(cfg, null, 2) + '\n');
 
   const grad = new Float32Array(n);
@@ -514,6 +550,15 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
         promptWeight: cfg.prompt_weight,
         answerWeight: cfg.answer_weight,
       }, `stages[${si}]`);
+      // The dense steps of a sparse stage draw from their own stream when they have their own lengths.
+      const denseStream = st.dense_lengths ? new BatchStream({
+        seed: mixSeed(1_000_000 + cfg.seed, si, 1),
+        lengths: st.dense_lengths,
+        mixture: st.mixture,
+        batch: st.batch ?? cfg.batch,
+        promptWeight: cfg.prompt_weight,
+        answerWeight: cfg.answer_weight,
+      }, `stages[${si}]`) : stream;
       if (pos.stage_step === 0) {
         m.fill(0);
         v.fill(0);
@@ -523,9 +568,9 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
       const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
       while (pos.stage_step < st.steps) {
         const stepStart = performance.now();
-        const b = stream.batch(pos.stage_step);
         const lr = learningRate(sched, pos.stage_step);
         const dense = isDenseStep(st.dense_fraction ?? 0, pos.stage_step);
+        const b = (dense ? denseStream : stream).batch(pos.stage_step);
         const r = model.lossAndGrad({
           tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length,
           stage: dense ? 'pretrain' : st.stage, topk, threads, grad,

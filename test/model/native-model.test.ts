@@ -43,13 +43,18 @@ test('layout names every tensor once and covers the flat vector', () => {
   assert.ok(lay.some((t) => t.name === 'head.weight' && t.group === 'main'));
 });
 
-const GRAD_CASES: Array<[TrainStage, number]> = [['pretrain', 7], ['warmup', 7], ['sparse', 7], ['pretrain', 150], ['warmup', 150]];
-for (const [stage, L] of GRAD_CASES) {
-  test(`${stage}, L = ${L}: analytic gradients match central finite differences`, () => {
-    const lay = modelLayout(TINY);
+// The last field: log-n attention scaling from position 4 on (0 = off).
+const GRAD_CASES: Array<[TrainStage, number, number]> = [
+  ['pretrain', 7, 0], ['warmup', 7, 0], ['sparse', 7, 0], ['pretrain', 150, 0], ['warmup', 150, 0], ['sparse', 70, 0],
+  ['pretrain', 7, 4], ['sparse', 40, 4],
+];
+for (const [stage, L, logn] of GRAD_CASES) {
+  test(`${stage}, L = ${L}${logn ? `, log-n scaling from ${logn}` : ''}: analytic gradients match central finite differences`, () => {
+    const cfg: ModelConfig = { ...TINY, logn_attention_base: logn };
+    const lay = modelLayout(cfg);
     const P = numParams(lay);
     const params = new Float32Array(P);
-    const model = createNativeModel(TINY, params);
+    const model = createNativeModel(cfg, params);
     model.initParams(7);
     const B = 2;
     const { tokens, targets, weights } = batch(B, L, 11);
@@ -116,7 +121,7 @@ test('sparse training ignores the indexer in the LM gradient path and uses the K
 
 for (const attention of ['dense', 'sparse'] as const) {
   test(`${attention}: KV-cache session (prefill + decode) reproduces the full-sequence logits`, () => {
-    const cfg = { ...QUICK_CONFIG, index_topk: 5 };
+    const cfg = { ...QUICK_CONFIG, index_topk: 5, logn_attention_base: 32 };
     const lay = modelLayout(cfg);
     const params = new Float32Array(numParams(lay));
     const model = createNativeModel(cfg, params);

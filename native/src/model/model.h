@@ -29,8 +29,13 @@ struct Config {
   int V = 260, d = 256, layers = 4, H = 4, rq = 96, rkv = 64, dn = 32, dr = 16, dv = 32, I = 640;
   int nI = 4, dI = 32, drI = 16, topk = 128, maxPos = 16384;
   float theta = 10000.f, eps = 1e-6f, initRange = 0.02f;
+  // Log-n attention scaling (0 = off): a query at position p ≥ lognBase multiplies its
+  // attention logits by ln(p+1)/ln(lognBase), so the softmax over a longer context stays as
+  // peaked as over lognBase keys (Qwen's logn-attn / scalable softmax). Applied to Q rows.
+  int lognBase = 0;
   int Dqk() const { return rkv + dr; }
   float scale() const;
+  float lognScale(int64_t pos) const;
 };
 
 struct TensorInfo {

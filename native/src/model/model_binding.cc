@@ -98,6 +98,7 @@ Config parseConfig(const Napi::Value& v) {
   c.theta = (float)getNum(o, "rope_theta", true, 0);
   c.eps = (float)getNum(o, "rms_norm_eps", true, 0);
   c.initRange = (float)getNum(o, "initializer_range", false, 0.02);
+  c.lognBase = (int)getInt(o, "logn_attention_base", false, 0, 0, 1 << 24);
   if (c.dr % 2 != 0) fail("E_OPTION", "qk_rope_head_dim must be even");
   if (c.drI % 2 != 0 || c.drI > c.dI) fail("E_OPTION", "index_rope_head_dim must be even and ≤ index_head_dim");
   if (!(c.theta > 0) || !(c.eps > 0)) fail("E_OPTION", "rope_theta and rms_norm_eps must be > 0");

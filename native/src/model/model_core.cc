@@ -10,6 +10,11 @@ namespace model {
 
 float Config::scale() const { return 1.f / std::sqrt((float)(dn + dr)); }
 
+float Config::lognScale(int64_t pos) const {
+  if (lognBase <= 1 || pos + 1 <= lognBase) return 1.f;
+  return (float)(std::log((double)(pos + 1)) / std::log((double)lognBase));
+}
+
 Layout makeLayout(const Config& c) {
   Layout lay;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, bool indexer) {

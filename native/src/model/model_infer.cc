@@ -82,6 +82,9 @@ void Session::forward(const int32_t* tokens, int64_t T, float* out) {
         float* pe = &Q[(t * H + h) * Dqk + rkv];
         std::memcpy(pe, &q[t * qDim + h * (dn + dr) + dn], dr * sizeof(float));
         ropeInterleaved(pe, dr, len_ + t, c.theta, false);
+        const float g = c.lognScale(len_ + t);
+        if (g != 1.f)
+          for (float* v = &Q[(t * H + h) * Dqk]; v < &Q[(t * H + h + 1) * Dqk]; v++) *v *= g;
       }
     }
     AttnArgs at;

@@ -1,9 +1,12 @@
 // Full-sequence forward and backward of the built-in model (training and `logits`).
 //
-// Activations are row-major over N = B·L tokens. Main attention runs per (sequence b,
-// head h) with the explicit score matrix [L, L] (fine at training lengths ≤ a few K):
-//   S = scale·Q_bh·K_bᵀ, masked to s ≤ t (and to the top-k selection when sparse),
-//   P = softmax(S) (kept for backward), O_bh = P·V_b with V_b = K_b[:, :rkv].
+// Activations are row-major over N = B·L tokens. Dense main attention runs per
+// (sequence b, head h) with the explicit score matrix [L, L] (fine at training lengths ≤ a
+// few K): S = scale·Q_bh·K_bᵀ masked to s ≤ t, P = softmax(S) (kept for backward),
+// O_bh = P·V_b with V_b = K_b[:, :rkv].
+// Sparse (top-k) attention keeps only the selected keys per token (model_sparse.cc): O(N·k)
+// memory, so sparse steps run at 8K–16K tokens. Q rows carry the log-n factor of their
+// position (Config::lognScale), so dQ is scaled by it on the way back.
 // The indexer's loss is a leaf (its inputs are detached), so its backward runs right after
 // the layer's forward and only produces indexer weight gradients.
 #include <algorithm>
@@ -16,6 +19,7 @@
 #include "../gemm.h"
 #include "../threads.h"
 #include "model.h"
+#include "model_sparse.h"
 
 namespace dsa {
 namespace model {
@@ -73,6 +77,7 @@ inline float sigmoid(float a) { return 1.f / (1.f + std::exp(-a)); }
 
 struct LayerAct {
   Vec xin, xn, r1, cqRaw, cq, rq, q, kva, rkv, K, Q, P, Olat, o, xmid, xn2, r2, a1, a3, g;
+  std::vector<int32_t> sel;  // sparse: selected positions [N][k]; P is then [N][H][k]
   // indexer
   Vec iq, ikRaw, ik, ikMean, ikRstd, iw;
 };
@@ -127,8 +132,8 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
 
   std::vector<LayerAct> acts(c.layers);
   double klSum = 0;
-  std::vector<uint8_t> mask;  // [B][L][L] selection of the current layer (sparse only)
-  if (sparse) mask.assign((size_t)(B * L * L), 0);
+  SparseShape sp;
+  sp.B = B; sp.L = L; sp.H = H; sp.Dqk = Dqk; sp.Dv = rkv; sp.k = std::min(topk, L);
 
   for (int li = 0; li < c.layers; li++) {
     LayerAct& A = acts[li];
@@ -158,6 +163,9 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
       for (int64_t n = 0; n < N; n++) {
         std::memcpy(Qh + n * Dqk + rkv, &A.q[n * qDim + h * (dn + dr) + dn], dr * sizeof(float));
         ropeInterleaved(Qh + n * Dqk + rkv, dr, n % L, c.theta, false);
+        const float g = c.lognScale(n % L);
+        if (g != 1.f)
+          for (int64_t i = 0; i < Dqk; i++) Qh[n * Dqk + i] *= g;
       }
     }
 
@@ -191,32 +199,20 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
         }
       }
     };
-    if (sparse) {
-      parallelFor(th, B, [&](int64_t b, int) {
-        Vec I(L * L), D(nI * L * L);
-        std::vector<int32_t> idx((size_t)(L * std::min(topk, L)));
-        const int64_t k = std::min(topk, L);
-        indexScores(b, I.data(), D.data());
-        dsa::topk(I.data(), L, L, k, 1, idx.data());
-        uint8_t* mb = &mask[b * L * L];
-        std::fill(mb, mb + L * L, 0);
-        for (int64_t t = 0; t < L; t++)
-          for (int64_t j = 0; j < k; j++) {
-            const int32_t s = idx[t * k + j];
-            if (s >= 0) mb[t * L + s] = 1;
-          }
-      });
-    }
-
-    // Main attention per (b, h).
-    A.P.resize(B * H * L * L);
     A.Olat.resize(H * N * rkv);
+    if (sparse) {
+      A.sel.resize((size_t)(N * sp.k));
+      sparseSelect(sp, nI, dI, A.iq.data(), A.ik.data(), A.iw.data(), th, A.sel.data());
+      A.P.resize(N * H * sp.k);
+      sparseAttnForward(sp, scale, A.Q.data(), A.K.data(), A.sel.data(), A.P.data(), A.Olat.data(), th);
+    } else {
+    // Dense main attention per (b, h).
+    A.P.resize(B * H * L * L);
     parallelFor(th, B * H, [&](int64_t bh, int) {
       const int64_t b = bh / H, h = bh % H;
       float* S = &A.P[bh * L * L];
       const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
       const float* Kb = &A.K[b * L * Dqk];
-      const uint8_t* mb = sparse ? &mask[b * L * L] : nullptr;
       // Causal: a block of query rows [t0, t1) only needs keys [0, t1).
       for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
         const int64_t t1 = std::min(L, t0 + ROW_BLOCK);
@@ -224,22 +220,23 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
         for (int64_t t = t0; t < t1; t++) {
           // Only keys [0, t1) of this block are ever read again (P·V here, dS in backward).
           float* row = S + t * L;
-          if (mb)
-            for (int64_t s = 0; s <= t; s++)
-              if (!mb[t * L + s]) row[s] = NEG_INF;
           softmaxRow(row, t + 1);
           for (int64_t s = t + 1; s < t1; s++) row[s] = 0.f;
         }
         sgemm(false, false, t1 - t0, rkv, t1, 1.f, S + t0 * L, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L + t0) * rkv], rkv, 1);
       }
     });
+    }
 
     // Indexer KL against the main attention (summed over heads, L1-normalised) and its backward.
     if (klLoss && grad) {
       Vec dIq(N * nI * dI, 0.f), dIk(N * dI, 0.f), dIw(N * nI, 0.f);
       std::vector<double> klPart(B, 0.0);
       const double klScale = nReal > 0 ? 1.0 / ((double)c.layers * nReal) : 0.0;
-      parallelFor(th, B, [&](int64_t b, int) {
+      if (sparse) {
+        klPart[0] = sparseIndexerKL(sp, nI, dI, A.iq.data(), A.ik.data(), A.iw.data(), A.sel.data(), A.P.data(),
+                                    a.tokens, klScale, dIq.data(), dIk.data(), dIw.data(), th);
+      } else parallelFor(th, B, [&](int64_t b, int) {
         Vec I(L * L), D(nI * L * L), p(L);
         indexScores(b, I.data(), D.data());
         double kl = 0;
@@ -249,9 +246,8 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
             std::fill(row, row + L, 0.f);
             continue;
           }
-          const uint8_t* mrow = sparse ? &mask[(b * L + t) * L] : nullptr;
           for (int64_t s = 0; s < L; s++) {
-            const bool valid = s <= t && (!mrow || mrow[s]);
+            const bool valid = s <= t;
             if (!valid) { row[s] = NEG_INF; p[s] = 0.f; continue; }
             double sum = 0;
             for (int64_t h = 0; h < H; h++) sum += A.P[((b * H + h) * L + t) * L + s];
@@ -419,6 +415,9 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
     }
     // Attention core per (b, h): dP = dO·Vᵀ, dS = P⊙(dP − rowsum(P⊙dP)), dQ = scale·dS·K,
     // dK_h = scale·dSᵀ·Q + Pᵀ·dO (value part).
+    if (sparse) {
+      sparseAttnBackward(sp, scale, A.Q.data(), A.K.data(), A.sel.data(), A.P.data(), dOlat.data(), dQ.data(), dK.data(), th);
+    } else {
     parallelFor(th, B * H, [&](int64_t bh, int) {
       const int64_t b = bh / H, h = bh % H;
       const float* Pm = &A.P[bh * L * L];
@@ -448,6 +447,15 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
     std::fill(dK.begin(), dK.end(), 0.f);
     for (int64_t h = 0; h < H; h++)
       for (int64_t i = 0; i < N * Dqk; i++) dK[i] += dKh[h * N * Dqk + i];
+    }
+    // Q carried the log-n factor of its position: dQ(before the factor) = factor·dQ.
+    if (c.lognBase > 0)
+      for (int64_t h = 0; h < H; h++)
+        for (int64_t n = 0; n < N; n++) {
+          const float g = c.lognScale(n % L);
+          if (g != 1.f)
+            for (int64_t i = 0; i < Dqk; i++) dQ[(h * N + n) * Dqk + i] *= g;
+        }
     // dQ_h → q_nope (through W_UKₕ) and q_pe (inverse RoPE).
     for (int64_t h = 0; h < H; h++) {
       const float* dQh = &dQ[h * N * Dqk];
