@@ -58,6 +58,8 @@
         "native/src/dispatch.cc",
         "native/src/bindings.cc",
         "native/src/ops.cc",
+        "native/src/select.cc",
+        "native/src/sparse_blocked.cc",
         "native/src/gemm.cc",
         "native/src/gemm_binding.cc",
         "native/src/model/model_core.cc",

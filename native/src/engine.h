@@ -48,6 +48,13 @@ void attention(const Kernels& kr, const AttnArgs& a);
 void indexer(const Kernels& kr, const IndexerArgs& a, float* scores);
 // indices [T][k]: best first (score desc, ties → lower position); -inf/NaN never selected
 void topk(const float* scores, int64_t T, int64_t L, int64_t k, int threads, int32_t* out);
+// The indexer's top-k per query through blocked GEMMs (select.cc): fp32 keys without the
+// FP8/Hadamard simulation. sel [T][k] as topk() writes it; `ix.threads` is ignored.
+void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel);
+// Sparse MQA attention of a block of consecutive queries over the union of their
+// selections (sparse_blocked.cc): prefill with few heads, fp32 cache. idx [T][k], -1 ignored.
+bool blockedSparseAttention(const AttnArgs& a);
+void sparseAttentionBlocked(const AttnArgs& a, const int32_t* idx, int64_t k);
 // Fused DSA: indexer + top-k + sparse attention. attn.indices must be null. When
 // skipShort and every query has ≤ k valid keys, runs dense attention and reports the
 // positions 0..qStart+t in ascending order. indicesOut [T][k] is optional.

@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "engine.h"
-#include "gemm.h"
 #include "threads.h"
 #include "topk_keeper.h"
 
@@ -436,6 +435,14 @@ int64_t keySplits(int64_t T, int64_t L, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(want, L / 4096));
 }
 
+// Whether the fused op selects through blocked GEMMs (selectBlocked) rather than the
+// per-query kernel: the kernel vectorises over indexer heads, padded to the vector width, so
+// with few heads (the built-in model has 2 against 16 lanes) most of its lanes are padding.
+// The GEMM path vectorises over keys and serves a block of queries per pass over the keys.
+bool blockedSelection(const Kernels& kr, const IndexerArgs& ix) {
+  return ix.kd == DType::F32 && !ix.fp8 && !ix.hadamard && ix.HI * 2 <= kr.width;
+}
+
 }  // namespace
 
 void checkIndexer(const IndexerArgs& a) {
@@ -512,6 +519,16 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
   const int64_t nsplit = keySplits(ix.T, ix.L, threads);
   const XformCtx x{ix.fp8, ix.hadamard};
   std::vector<int32_t> sel((size_t)(attn.T * k));
+  if (blockedSelection(kr, ix)) {
+    selectTopK(ix, k, threads, sel.data());
+    AttnArgs sp = attn;
+    sp.indices = sel.data();
+    sp.topk = k;
+    if (blockedSparseAttention(sp)) sparseAttentionBlocked(sp, sel.data(), k);
+    else attention(kr, sp);
+    if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
+    return;
+  }
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(attn.T * nsplit) : 0);
   std::vector<IndexerScratch> scratch((size_t)threads);
   parallelFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {

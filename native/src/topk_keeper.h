@@ -14,6 +14,10 @@ struct Cand {
   int32_t i;
 };
 inline bool better(const Cand& x, const Cand& y) { return x.s > y.s || (x.s == y.s && x.i < y.i); }
+// The same order as a function object, so std::sort and nth_element inline it.
+struct Better {
+  bool operator()(const Cand& x, const Cand& y) const { return better(x, y); }
+};
 
 // Candidates better than the current k-th best are buffered; when the buffer holds 2k,
 // nth_element keeps the best k and raises the threshold. O(L) on average, O(k) memory.
@@ -35,7 +39,7 @@ struct TopK {
     if (h.size() >= 2 * k) compact();
   }
   void compact() {
-    std::nth_element(h.begin(), h.begin() + (std::ptrdiff_t)(k - 1), h.end(), better);
+    std::nth_element(h.begin(), h.begin() + (std::ptrdiff_t)(k - 1), h.end(), Better());
     h.resize(k);
     thr = h[k - 1];
     full = true;
@@ -45,10 +49,10 @@ struct TopK {
 // The best k of `all` into out[0..k), best first, −1 past the candidates there are.
 inline void writeSorted(std::vector<Cand>& all, int64_t k, int32_t* out) {
   if ((int64_t)all.size() > k) {
-    std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), better);
+    std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), Better());
     all.resize((size_t)k);
   }
-  std::sort(all.begin(), all.end(), better);
+  std::sort(all.begin(), all.end(), Better());
   for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
 }
 

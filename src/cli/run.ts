@@ -136,7 +136,13 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         }
         const evalMs = performance.now() - t0;
         if (flags.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
-        else process.stdout.write(renderOutcome(outcome) + `results: ${outcome.dir}\n`);
+        else {
+          process.stdout.write(renderOutcome(outcome));
+          const { lengthTables, renderLengthTable } = await import('../runner/length-table.js');
+          const { readSamples } = await import('../runner/store.js');
+          for (const t of lengthTables(readSamples(join(outcome.dir, 'samples.jsonl')))) process.stdout.write('\n' + renderLengthTable(t, table));
+          process.stdout.write(`results: ${outcome.dir}\n`);
+        }
         if (outcome.manifest.status !== 'complete') {
           const done = outcome.resumed + outcome.recorded;
           process.stderr.write(`run interrupted: ${done}/${outcome.total} attempts done; continue with: dsabench run --resume ${outcome.dir}\n`);

@@ -119,6 +119,8 @@ class Session {
   const std::vector<float>& indexKeys(int layer) const { return ik_.at(layer); }
   bool sparse() const { return sparse_; }
  private:
+  static constexpr int64_t PREFILL_CHUNK = 2048;  // tokens per prefill pass (see forward)
+  void forwardChunk(const int32_t* tokens, int64_t T, float* out);
   Config c_;
   const float* params_;
   int64_t maxLen_, len_ = 0;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 
+#include "../engine.h"
 #include "../gemm.h"
 #include "../threads.h"
 #include "../topk_keeper.h"
@@ -22,8 +23,6 @@ namespace {
 
 const float NEG_INF = -std::numeric_limits<float>::infinity();
 const int64_t TOKEN_BLOCK = 64;   // tokens per work item (forward)
-const int64_t SEL_ROWS = 64;      // query rows per indexer GEMM block
-const int64_t SEL_KEYS = 4096;    // keys per indexer GEMM block
 
 int64_t validCount(const int32_t* row, int64_t k) {
   int64_t c = 0;
@@ -50,35 +49,12 @@ void sumParts(const std::vector<std::vector<float>>& parts, int64_t n, float* ou
 
 void sparseSelect(const SparseShape& s, int64_t nI, int64_t dI, const float* iq, const float* ik, const float* iw,
                   int threads, int32_t* idx) {
-  const int64_t L = s.L, k = s.k, blocksPerSeq = (L + SEL_ROWS - 1) / SEL_ROWS;
-  struct Scratch { std::vector<float> D; std::vector<TopK> keep; };
-  std::vector<Scratch> scratch((size_t)std::max(1, threads));
-  parallelFor(threads, s.B * blocksPerSeq, [&](int64_t it, int tid) {
-    const int64_t b = it / blocksPerSeq, t0 = (it % blocksPerSeq) * SEL_ROWS, t1 = std::min(L, t0 + SEL_ROWS), nb = t1 - t0;
-    Scratch& sc = scratch[(size_t)tid];
-    sc.D.resize((size_t)(nI * SEL_ROWS * SEL_KEYS));
-    if (sc.keep.empty()) sc.keep.assign((size_t)SEL_ROWS, TopK(k));
-    for (int64_t r = 0; r < nb; r++) sc.keep[(size_t)r].reset();
-    const int64_t n0 = b * L;
-    for (int64_t c0 = 0; c0 < t1; c0 += SEL_KEYS) {
-      const int64_t c1 = std::min(t1, c0 + SEL_KEYS), n = c1 - c0;
-      // D_j [nb, n] = iq[rows, j, :] · ik[c0..c1)ᵀ
-      for (int64_t j = 0; j < nI; j++)
-        sgemm(false, true, nb, n, dI, 1.f, iq + ((n0 + t0) * nI + j) * dI, nI * dI, ik + (n0 + c0) * dI, dI, 0.f,
-              sc.D.data() + j * SEL_ROWS * SEL_KEYS, SEL_KEYS, 1);
-      for (int64_t r = 0; r < nb; r++) {
-        const int64_t t = t0 + r, end = std::min(c1, t + 1);
-        const float* w = iw + (n0 + t) * nI;
-        TopK& keep = sc.keep[(size_t)r];
-        for (int64_t sIdx = c0; sIdx < end; sIdx++) {
-          float v = 0.f;
-          for (int64_t j = 0; j < nI; j++) v += w[j] * std::max(sc.D[(size_t)((j * SEL_ROWS + r) * SEL_KEYS + sIdx - c0)], 0.f);
-          keep.push(v, (int32_t)sIdx);
-        }
-      }
-    }
-    for (int64_t r = 0; r < nb; r++) writeSorted(sc.keep[(size_t)r].h, k, idx + (n0 + t0 + r) * k);
-  });
+  for (int64_t b = 0; b < s.B; b++) {
+    IndexerArgs ix;
+    ix.q = iq + b * s.L * nI * dI; ix.k = ik + b * s.L * dI; ix.kd = DType::F32; ix.w = iw + b * s.L * nI;
+    ix.T = s.L; ix.HI = nI; ix.DI = dI; ix.L = s.L; ix.qStart = 0;
+    selectTopK(ix, s.k, threads, idx + b * s.L * s.k);
+  }
 }
 
 void sparseAttnForward(const SparseShape& s, float scale, const float* Q, const float* K, const int32_t* idx, float* P,
