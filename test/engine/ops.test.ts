@@ -192,6 +192,35 @@ test('fused DSA = indexer + top-k + sparse attention; skips the indexer when L â
   assert.ok(relErr(noSkip.out, d.out) < TOL, 'k â‰¥ L selects every valid key: same as dense');
 });
 
+test('fused DSA with a few-head indexer: blocked selection = top-k exactly (ties, long rows, key splits), blocked prefill = reference', () => {
+  // Integer-valued q, k and w make every score exact in fp32 whatever the summation order,
+  // so GEMM-computed scores must select exactly what top-k over the indexer's scores selects,
+  // including the many exact ties (ReLU zeros) and rows long enough for the sampled cut.
+  const intF32 = (n: number, r: () => number, lo: number, hi: number): Float32Array =>
+    Float32Array.from({ length: n }, () => lo + Math.floor(r() * (hi - lo + 1)));
+  const cases = [
+    { T: 40, H: 4, L: 3000, Dqk: 24, Dv: 16, k: 64, qStart: 2960, heads: 2, dim: 16, threads: 2, trend: false },  // prefill chunk, blocked attention
+    { T: 20, H: 8, L: 1500, Dqk: 16, Dv: 8, k: 128, qStart: 1480, heads: 1, dim: 8, threads: 1, trend: true },    // scores rising with position
+    { T: 1, H: 4, L: 9000, Dqk: 16, Dv: 16, k: 64, qStart: 8999, heads: 2, dim: 8, threads: 2, trend: false },    // decode: key ranges over threads
+    { T: 17, H: 2, L: 700, Dqk: 8, Dv: 8, k: 96, qStart: 0, heads: 3, dim: 4, threads: 3, trend: false },         // from position 0 (rows shorter than k)
+  ];
+  cases.forEach((c, i) => {
+    const a = attnArgs({ T: c.T, H: c.H, L: c.L, Dqk: c.Dqk, Dv: c.Dv, qStart: c.qStart, threads: c.threads }, 500 + i);
+    const r = rng(600 + i);
+    const kI = intF32(c.L * c.dim, r, -2, 2);
+    // a recency trend: the last key dim grows with position, and every query weighs it
+    if (c.trend) for (let s = 0; s < c.L; s++) kI[s * c.dim + c.dim - 1] = Math.floor(s / 16);
+    const qI = intF32(c.T * c.heads * c.dim, r, -2, 2);
+    if (c.trend) for (let t = 0; t < c.T * c.heads; t++) qI[t * c.dim + c.dim - 1] = 1;
+    const indexer = { q: qI, k: kI, w: intF32(c.T * c.heads, r, -1, 2).map((x) => x / 2), heads: c.heads, dim: c.dim };
+    const res = dsaAttention({ ...a, indexer, topk: c.k, returnIndices: true, skipIndexerWhenShort: false });
+    const scores = lightningIndexer({ ...indexer, T: c.T, L: c.L, qStart: c.qStart });
+    assert.deepEqual(res.indices, topk(scores, c.T, c.L, c.k), `case ${i}: selection = top-k of the indexer`);
+    const e = ref.attention({ ...a, qStart: c.qStart, indices: res.indices!, topk: c.k });
+    assert.ok(relErr(res.out, e.out) < TOL && relErr(res.lse, e.lse) < TOL, `case ${i}: attention over the selection = reference`);
+  });
+});
+
 test('bf16 caches: exact widening vs the reference, and within 2e-2 of fp32', () => {
   for (const s of [SHAPES[2]!, SHAPES[3]!, SHAPES[6]!]) {
     const a16 = attnArgs(s, 1, true), a32 = attnArgs(s, 1, false);
