@@ -49,8 +49,9 @@ void indexer(const Kernels& kr, const IndexerArgs& a, float* scores);
 // indices [T][k]: best first (score desc, ties → lower position); -inf/NaN never selected
 void topk(const float* scores, int64_t T, int64_t L, int64_t k, int threads, int32_t* out);
 // The indexer's top-k per query through blocked GEMMs (select.cc): fp32 keys without the
-// FP8/Hadamard simulation. sel [T][k] as topk() writes it; `ix.threads` is ignored.
-void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel);
+// FP8/Hadamard simulation. sel [T][k]: the same keys as topk() selects, best first when
+// `sorted` (else in no particular order), −1 past the valid ones; `ix.threads` is ignored.
+void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, bool sorted);
 // Sparse MQA attention of a block of consecutive queries over the union of their
 // selections (sparse_blocked.cc): prefill with few heads, fp32 cache. idx [T][k], -1 ignored.
 bool blockedSparseAttention(const AttnArgs& a);

@@ -520,7 +520,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
   const XformCtx x{ix.fp8, ix.hadamard};
   std::vector<int32_t> sel((size_t)(attn.T * k));
   if (blockedSelection(kr, ix)) {
-    selectTopK(ix, k, threads, sel.data());
+    selectTopK(ix, k, threads, sel.data(), indicesOut != nullptr);  // attention needs no order
     AttnArgs sp = attn;
     sp.indices = sel.data();
     sp.topk = k;

@@ -56,9 +56,9 @@ int countAtLeast(const float* acc, int64_t n, float thr) {
 // Without the cut a keeper fed in position order compacts again and again whenever scores
 // trend upward along the row (a recency preference), which costs more than the GEMM.
 void selectRow(const float* row, int64_t n, int64_t s0, int64_t k, std::vector<float>& sample, TopK& keep) {
-  constexpr int64_t STRIDE = 32;
-  const int64_t rank = 2 * k / STRIDE;  // 0-based rank in the sample, ~2k keys above in the row
-  if (n > 8 * k && rank >= 4) {
+  constexpr int64_t STRIDE = 64;
+  const int64_t rank = std::max<int64_t>(4, 2 * k / STRIDE);  // 0-based rank in the sample: ~2k keys above it in the row
+  if (n > 8 * k && n / STRIDE > 4 * rank) {
     sample.clear();
     for (int64_t i = 0; i < n; i += STRIDE) sample.push_back(row[i]);
     std::nth_element(sample.begin(), sample.begin() + rank, sample.end(), std::greater<float>());
@@ -82,7 +82,7 @@ void selectRow(const float* row, int64_t n, int64_t s0, int64_t k, std::vector<f
 
 }  // namespace
 
-void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel) {
+void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, bool sorted) {
   const int64_t HI = ix.HI, DI = ix.DI, T = ix.T;
   const float* K = static_cast<const float*>(ix.k);
   const int64_t blocks = (T + SEL_ROWS - 1) / SEL_ROWS;
@@ -91,6 +91,16 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel) {
     nsplit = std::max<int64_t>(1, std::min<int64_t>((4 * (int64_t)threads + blocks - 1) / blocks, ix.L / SEL_KEYS));
   struct Scratch {
     std::vector<float> D, acc, sample;
+    std::vector<TopK> keep;
+  };
+  // The k best of a row into out; sorted (best first) when asked, else in the keeper's order.
+  const auto write = [&](std::vector<Cand>& all, int32_t* out) {
+    if (sorted) return writeSorted(all, k, out);
+    if ((int64_t)all.size() > k) {
+      std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), Better());
+      all.resize((size_t)k);
+    }
+    for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
   };
   std::vector<Scratch> scratch((size_t)std::max(1, threads));
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(T * nsplit) : 0);
@@ -115,12 +125,14 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel) {
       }
     }
     const int64_t kk = std::max<int64_t>(1, std::min<int64_t>(k, span));  // never more than the range holds
+    if (sc.keep.empty() || sc.keep[0].k != (size_t)kk) sc.keep.assign(1, TopK(kk));
+    TopK& keep = sc.keep[0];
     for (int64_t r = 0; r < nb; r++) {
-      TopK keep(kk);
+      keep.reset();
       const int64_t m = std::min(ke, ix.qStart + t0 + r + 1) - ks;
       if (m > 0) selectRow(sc.acc.data() + r * span, m, ks, kk, sc.sample, keep);
-      if (nsplit == 1) writeSorted(keep.h, k, sel + (t0 + r) * k);
-      else kept[(size_t)((t0 + r) * nsplit + si)] = std::move(keep.h);
+      if (nsplit == 1) write(keep.h, sel + (t0 + r) * k);
+      else kept[(size_t)((t0 + r) * nsplit + si)] = keep.h;
     }
   });
   if (nsplit > 1)
@@ -130,7 +142,7 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel) {
         auto& v = kept[(size_t)(t * nsplit + s)];
         all.insert(all.end(), v.begin(), v.end());
       }
-      writeSorted(all, k, sel + t * k);
+      write(all, sel + t * k);
     }
 }
 

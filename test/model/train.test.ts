@@ -153,11 +153,14 @@ test('training config errors name the field', () => {
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[2]!['dense_fraction'] = 1.5; }, 'stages[2].dense_fraction');
   bad((o) => { (o['stages'] as Array<Record<string, unknown>>).reverse(); }, 'stages[1].stage');
   bad((o) => { (o['model'] as Record<string, unknown>)['hidden'] = 8; }, 'hidden');
+  bad((o) => { (o['model'] as Record<string, unknown>)['logn_attention_base'] = 1; }, 'logn_attention_base');
+  bad((o) => { (o['stages'] as Array<Record<string, unknown>>)[2]!['dense_lengths'] = [256]; }, 'stages[2].dense_lengths');
+  bad((o) => { Object.assign((o['stages'] as Array<Record<string, unknown>>)[2]!, { dense_fraction: 0.5, dense_lengths: [256, 8] }); }, 'stages[2].dense_lengths[1]');
   // a model given as a path is read relative to the training config
   const dir = tmp();
   writeFileSync(join(dir, 'config.json'), JSON.stringify(raw['model']));
   const c = parseTrainConfig({ ...raw, model: 'config.json' }, join(dir, 'train.json'));
-  assert.deepEqual(c.model, raw['model']);
+  assert.deepEqual(c.model, parseTrainConfig(raw).model);
   // the shipped recipe parses and follows the DSA order: pre-training, then the dense warm-up, then sparse training
   const kinds = readTrainConfig(join(QUICK_TRAIN_CONFIG, '..', '..', 'dsa-mini', 'train.json')).stages.map((s) => s.stage);
   assert.deepEqual([...new Set(kinds)], ['pretrain', 'warmup', 'sparse']);

@@ -53,7 +53,7 @@ void sparseSelect(const SparseShape& s, int64_t nI, int64_t dI, const float* iq,
     IndexerArgs ix;
     ix.q = iq + b * s.L * nI * dI; ix.k = ik + b * s.L * dI; ix.kd = DType::F32; ix.w = iw + b * s.L * nI;
     ix.T = s.L; ix.HI = nI; ix.DI = dI; ix.L = s.L; ix.qStart = 0;
-    selectTopK(ix, s.k, threads, idx + b * s.L * s.k);
+    selectTopK(ix, s.k, threads, idx + b * s.L * s.k, true);  // sorted: the column order of P
   }
 }
 

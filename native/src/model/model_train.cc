@@ -206,26 +206,26 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
       A.P.resize(N * H * sp.k);
       sparseAttnForward(sp, scale, A.Q.data(), A.K.data(), A.sel.data(), A.P.data(), A.Olat.data(), th);
     } else {
-    // Dense main attention per (b, h).
-    A.P.resize(B * H * L * L);
-    parallelFor(th, B * H, [&](int64_t bh, int) {
-      const int64_t b = bh / H, h = bh % H;
-      float* S = &A.P[bh * L * L];
-      const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
-      const float* Kb = &A.K[b * L * Dqk];
-      // Causal: a block of query rows [t0, t1) only needs keys [0, t1).
-      for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
-        const int64_t t1 = std::min(L, t0 + ROW_BLOCK);
-        sgemm(false, true, t1 - t0, t1, Dqk, scale, Qbh + t0 * Dqk, Dqk, Kb, Dqk, 0.f, S + t0 * L, L, 1);
-        for (int64_t t = t0; t < t1; t++) {
-          // Only keys [0, t1) of this block are ever read again (P·V here, dS in backward).
-          float* row = S + t * L;
-          softmaxRow(row, t + 1);
-          for (int64_t s = t + 1; s < t1; s++) row[s] = 0.f;
+      // Dense main attention per (b, h).
+      A.P.resize(B * H * L * L);
+      parallelFor(th, B * H, [&](int64_t bh, int) {
+        const int64_t b = bh / H, h = bh % H;
+        float* S = &A.P[bh * L * L];
+        const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
+        const float* Kb = &A.K[b * L * Dqk];
+        // Causal: a block of query rows [t0, t1) only needs keys [0, t1).
+        for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
+          const int64_t t1 = std::min(L, t0 + ROW_BLOCK);
+          sgemm(false, true, t1 - t0, t1, Dqk, scale, Qbh + t0 * Dqk, Dqk, Kb, Dqk, 0.f, S + t0 * L, L, 1);
+          for (int64_t t = t0; t < t1; t++) {
+            // Only keys [0, t1) of this block are ever read again (P·V here, dS in backward).
+            float* row = S + t * L;
+            softmaxRow(row, t + 1);
+            for (int64_t s = t + 1; s < t1; s++) row[s] = 0.f;
+          }
+          sgemm(false, false, t1 - t0, rkv, t1, 1.f, S + t0 * L, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L + t0) * rkv], rkv, 1);
         }
-        sgemm(false, false, t1 - t0, rkv, t1, 1.f, S + t0 * L, L, Kb, Dqk, 0.f, &A.Olat[(h * N + b * L + t0) * rkv], rkv, 1);
-      }
-    });
+      });
     }
 
     // Indexer KL against the main attention (summed over heads, L1-normalised) and its backward.
@@ -418,35 +418,35 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
     if (sparse) {
       sparseAttnBackward(sp, scale, A.Q.data(), A.K.data(), A.sel.data(), A.P.data(), dOlat.data(), dQ.data(), dK.data(), th);
     } else {
-    parallelFor(th, B * H, [&](int64_t bh, int) {
-      const int64_t b = bh / H, h = bh % H;
-      const float* Pm = &A.P[bh * L * L];
-      const float* Kb = &A.K[b * L * Dqk];
-      const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
-      const float* dOb = &dOlat[(h * N + b * L) * rkv];
-      float* dKb = &dKh[(h * N + b * L) * Dqk];
-      Vec dS(ROW_BLOCK * L);
-      std::fill(dKb, dKb + L * Dqk, 0.f);
-      for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
-        const int64_t t1 = std::min(L, t0 + ROW_BLOCK), nb = t1 - t0;
-        sgemm(false, true, nb, t1, rkv, 1.f, dOb + t0 * rkv, rkv, Kb, Dqk, 0.f, dS.data(), L, 1);
-        for (int64_t t = t0; t < t1; t++) {
-          const float* pr = Pm + t * L;
-          float* dr_ = &dS[(t - t0) * L];
-          double dot = 0;
-          for (int64_t s = 0; s <= t; s++) dot += (double)pr[s] * dr_[s];
-          const float fd = (float)dot;
-          for (int64_t s = 0; s < t1; s++) dr_[s] = s <= t ? pr[s] * (dr_[s] - fd) : 0.f;
+      parallelFor(th, B * H, [&](int64_t bh, int) {
+        const int64_t b = bh / H, h = bh % H;
+        const float* Pm = &A.P[bh * L * L];
+        const float* Kb = &A.K[b * L * Dqk];
+        const float* Qbh = &A.Q[(h * N + b * L) * Dqk];
+        const float* dOb = &dOlat[(h * N + b * L) * rkv];
+        float* dKb = &dKh[(h * N + b * L) * Dqk];
+        Vec dS(ROW_BLOCK * L);
+        std::fill(dKb, dKb + L * Dqk, 0.f);
+        for (int64_t t0 = 0; t0 < L; t0 += ROW_BLOCK) {
+          const int64_t t1 = std::min(L, t0 + ROW_BLOCK), nb = t1 - t0;
+          sgemm(false, true, nb, t1, rkv, 1.f, dOb + t0 * rkv, rkv, Kb, Dqk, 0.f, dS.data(), L, 1);
+          for (int64_t t = t0; t < t1; t++) {
+            const float* pr = Pm + t * L;
+            float* dr_ = &dS[(t - t0) * L];
+            double dot = 0;
+            for (int64_t s = 0; s <= t; s++) dot += (double)pr[s] * dr_[s];
+            const float fd = (float)dot;
+            for (int64_t s = 0; s < t1; s++) dr_[s] = s <= t ? pr[s] * (dr_[s] - fd) : 0.f;
+          }
+          sgemm(false, false, nb, Dqk, t1, scale, dS.data(), L, Kb, Dqk, 0.f, &dQ[(h * N + b * L + t0) * Dqk], Dqk, 1);
+          sgemm(true, false, t1, Dqk, nb, scale, dS.data(), L, Qbh + t0 * Dqk, Dqk, 1.f, dKb, Dqk, 1);
+          // value part: dV = Pᵀ·dO into the first rkv columns
+          sgemm(true, false, t1, rkv, nb, 1.f, Pm + t0 * L, L, dOb + t0 * rkv, rkv, 1.f, dKb, Dqk, 1);
         }
-        sgemm(false, false, nb, Dqk, t1, scale, dS.data(), L, Kb, Dqk, 0.f, &dQ[(h * N + b * L + t0) * Dqk], Dqk, 1);
-        sgemm(true, false, t1, Dqk, nb, scale, dS.data(), L, Qbh + t0 * Dqk, Dqk, 1.f, dKb, Dqk, 1);
-        // value part: dV = Pᵀ·dO into the first rkv columns
-        sgemm(true, false, t1, rkv, nb, 1.f, Pm + t0 * L, L, dOb + t0 * rkv, rkv, 1.f, dKb, Dqk, 1);
-      }
-    });
-    std::fill(dK.begin(), dK.end(), 0.f);
-    for (int64_t h = 0; h < H; h++)
-      for (int64_t i = 0; i < N * Dqk; i++) dK[i] += dKh[h * N * Dqk + i];
+      });
+      std::fill(dK.begin(), dK.end(), 0.f);
+      for (int64_t h = 0; h < H; h++)
+        for (int64_t i = 0; i < N * Dqk; i++) dK[i] += dKh[h * N * Dqk + i];
     }
     // Q carried the log-n factor of its position: dQ(before the factor) = factor·dQ.
     if (c.lognBase > 0)
