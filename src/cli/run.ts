@@ -74,10 +74,11 @@ Examples:
   $ dsabench run --resume results/20261128-110731-3fa2c1 --retry-errors
 
 Default job (no --suite/--provider/--config): the built-in suites on the built-in model
-data/models/dsa-mini with dense and with sparse attention (long-context at the model's
-1K byte length, subsets of math/code/terminal, capped replies), then the cost study of the
-model (cost.json, cost.md) and the report (report/report.html, report.md, charts/*.png),
-all in the run folder. DSABENCH_DEFAULT_MODEL=<name|dir> evaluates another model. Without
+data/models/dsa-mini with dense and with sparse attention (single-needle long-context at
+1K-16K bytes, subsets of math/code/terminal, capped replies), then the cost study of the
+model at the same positions (cost.json, cost.md) and the report (report/report.html,
+report.md, charts/*.png), all in the run folder. A run with long-context items also prints
+accuracy and median time per item by context length. DSABENCH_DEFAULT_MODEL=<name|dir> evaluates another model. Without
 the model's weights it falls back to the oracle on every built-in suite (and the report).
 
 Results: <dir>/run.json, samples.jsonl, summary.json, results.csv (+ cost.*, report/ when

@@ -1,7 +1,7 @@
 /**
  * The default job: what `dsabench run` does when given no --suite, --provider or --config.
  *
- *   data/runs/default.json   the built-in suites (long-context at the model's byte lengths,
+ *   data/runs/default.json   the built-in suites (single-needle long-context at 1K-16K bytes,
  *                            small subsets of math/code/terminal, capped generation) on the
  *                            built-in model with dense and with sparse attention, then the
  *                            cost study of the model (`cost` step) and the report (`report`

@@ -12,6 +12,8 @@ import { readConfigFile, resolveSettings } from '../../src/cli/run-settings.js';
 import { DsabenchError } from '../../src/errors.js';
 import { defaultJobFile, describeSuites, replaceNativeModel, resolveDefaultJob, withModel } from '../../src/runner/default-job.js';
 import { loadSuites } from '../../src/runner/run.js';
+import { readModelConfig } from '../../src/model/config.js';
+import { packagePath } from '../../src/util/package.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-default-cfg-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -78,7 +80,7 @@ describe('run config suite entries', () => {
 });
 
 describe('the default job file', () => {
-  it('data/runs/default.json: dense and sparse on the shipped model, long-context at byte 1K, capped replies, cost and report steps', async () => {
+  it('data/runs/default.json: dense and sparse on the shipped model, single needles at 1K-16K bytes, capped replies, cost and report steps', async () => {
     const cfg = readConfigFile(defaultJobFile());
     assert.deepEqual(cfg.providers, ['native:dsa-mini?attention=dense', 'native:dsa-mini?attention=sparse']);
     assert.equal(cfg.cost?.model, 'native:dsa-mini');
@@ -91,13 +93,21 @@ describe('the default job file', () => {
       const g = settings.suite_options![s]!.generation!;
       assert.ok(g.max_tokens !== undefined && g.max_tokens <= 256, `${s} caps its replies`);
     }
-    // Every long-context task of the job fits the model's 1K training length in bytes.
+    // Single needles at five byte lengths, every prompt and its answer budget within its length
+    // and within the model's context; the cost study times the same positions.
     const [lc] = await loadSuites(['long-context'], 0, settings.suite_options);
-    assert.equal(lc!.items.length, 50);
-    assert.ok(lc!.items.every((i) => i.metadata!['tokenizer'] === 'byte' && (i.metadata!['prompt_tokens'] as number) + (i.metadata!['answer_budget'] as number) <= 1024));
+    assert.equal(lc!.items.length, 3 * 5 * 4);
+    const lengths = [...new Set(lc!.items.map((i) => i.metadata!['length'] as number))];
+    assert.deepEqual(lengths, [1024, 2048, 4096, 8192, 16384]);
+    const modelContext = readModelConfig(packagePath('data', 'models', 'dsa-mini', 'config.json')).max_position_embeddings;
+    for (const i of lc!.items) {
+      const used = (i.metadata!['prompt_tokens'] as number) + (i.metadata!['answer_budget'] as number);
+      assert.ok(i.metadata!['tokenizer'] === 'byte' && used <= (i.metadata!['length'] as number) && used <= modelContext, i.id);
+    }
+    assert.equal(cfg.cost?.positions, '1K,2K,4K,8K,16K');
     // What the job narrows is said in one line per suite.
     assert.deepEqual(describeSuites(cfg), [
-      'long-context: tokenizer=byte lengths=1K depths=5 tasks=(10), replies ≤ 128 tokens',
+      'long-context: tokenizer=byte lengths=(5) depths=4 tasks=niah_single_1,niah_single_2,niah_single_3, replies ≤ 64 tokens',
       'math: per_level=1 competition=false, replies ≤ 128 tokens',
       'code: first 8 items, replies ≤ 256 tokens',
       'terminal: first 3 items, replies ≤ 256 tokens',
