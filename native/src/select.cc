@@ -48,7 +48,8 @@ int countAtLeast(const float* acc, int64_t n, float thr) {
   return c;
 }
 
-// The best k of row[0..n) (positions s0 + i) into `keep`. A long row is first cut at a
+// The best k of row[0..n) (positions s0 + i) among the candidates in keep.h (more than k may
+// be left there: the caller selects the k best). A long row is first cut at a
 // threshold v read off a strided sample (its rank chosen so that ~2k keys lie above v):
 // when at least k keys are strictly above v, the top k all are, so only those enter the
 // keeper and the result is exact (likewise with ties at v, below); otherwise (v above the
@@ -71,8 +72,10 @@ void selectRow(const float* row, int64_t n, int64_t s0, int64_t k, std::vector<f
       for (int64_t b = 0; b < n; b += FILTER) {
         const int64_t e = std::min(n, b + FILTER);
         if (countAbove(row + b, e - b, v) == 0 && (ties == 0 || countAtLeast(row + b, e - b, v) == 0)) continue;
+        // Straight into the candidate list: it holds ~2k keys, all of which the final
+        // selection (nth_element to k) sees, so the keeper's own compaction would be waste.
         for (int64_t i = b; i < e; i++)
-          if (row[i] > v || (row[i] == v && ties > 0 && ties--)) keep.push(row[i], (int32_t)(s0 + i));
+          if (row[i] > v || (row[i] == v && ties > 0 && ties--)) keep.h.push_back({row[i], (int32_t)(s0 + i)});
       }
       return;
     }

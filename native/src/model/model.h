@@ -128,6 +128,8 @@ class Session {
   int64_t topk_;
   int threads_;
   std::vector<std::vector<float>> kv_, ik_;
+  struct Scratch { std::vector<float> x, xn, cqRaw, cq, q, kva, Q, Olat, lse, o, tmp, a1, a3, iq, ikRaw, iw; };
+  Scratch scratch_;  // per-chunk activations, grow-only (forwardChunk)
   bool capture_ = false;
   std::vector<Captured> cap_;
 };

@@ -62,13 +62,22 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       for (int64_t i = 0; i < D; i++) y[n * ys + i] = xr[i] * r * w[i];
     }
   };
-  std::vector<float> x(T * d), xn(T * d), cqRaw(T * rq), cq(T * rq), q(T * qDim), kva(T * (rkv + dr)), Q(T * H * Dqk),
-      Olat(T * H * rkv), lse(T * H), o(T * H * dv), tmp(T * std::max(d, FF)), a1(T * FF), a3(T * FF), iq, ikRaw, iw;
+  // Activations live in the session and only grow (a prefill of 2K-token chunks allocates
+  // and faults them in once, not once per chunk); every one is written before it is read.
+  Scratch& S = scratch_;
+  const auto grow = [](std::vector<float>& v, int64_t n) -> std::vector<float>& {
+    if ((int64_t)v.size() < n) v.resize((size_t)n);
+    return v;
+  };
+  std::vector<float>&x = grow(S.x, T * d), &xn = grow(S.xn, T * d), &cqRaw = grow(S.cqRaw, T * rq), &cq = grow(S.cq, T * rq),
+      &q = grow(S.q, T * qDim), &kva = grow(S.kva, T * (rkv + dr)), &Q = grow(S.Q, T * H * Dqk), &Olat = grow(S.Olat, T * H * rkv),
+      &lse = grow(S.lse, T * H), &o = grow(S.o, T * H * dv), &tmp = grow(S.tmp, T * std::max(d, FF)), &a1 = grow(S.a1, T * FF),
+      &a3 = grow(S.a3, T * FF), &iq = S.iq, &ikRaw = S.ikRaw, &iw = S.iw;
   for (int64_t t = 0; t < T; t++) std::memcpy(&x[t * d], P.embed + (int64_t)tokens[t] * d, d * sizeof(float));
   for (int li = 0; li < c.layers; li++) {
     const LayerPtrs& W = P.layer[li];
     std::vector<float>& kv = kv_[li];
-    if ((int64_t)kv.size() < L * Dqk) kv.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 2 * L)) * Dqk);
+    if ((int64_t)kv.size() < L * Dqk) kv.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 4 * L)) * Dqk);
     rms(x.data(), d, d, W.attnNorm, xn.data(), d);
     lin(xn.data(), d, W.wqa, rq, cqRaw.data());
     rms(cqRaw.data(), rq, rq, W.qNorm, cq.data(), rq);
@@ -103,12 +112,12 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
     at.scale = c.scale(); at.causal = true; at.threads = th; at.out = Olat.data(); at.lse = lse.data();
     if (sparse_ || capture_) {
       std::vector<float>& ik = ik_[li];
-      if ((int64_t)ik.size() < L * dI) ik.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 2 * L)) * dI);
-      iq.resize(T * nI * dI); ikRaw.resize(T * dI); iw.resize(T * nI);
+      if ((int64_t)ik.size() < L * dI) ik.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 4 * L)) * dI);
+      grow(iq, T * nI * dI); grow(ikRaw, T * dI); grow(iw, T * nI);
       lin(cq.data(), rq, W.iwq, nI * dI, iq.data());
       lin(xn.data(), d, W.iwk, dI, ikRaw.data());
       lin(xn.data(), d, W.iwProj, nI, iw.data());
-      for (float& v : iw) v *= iwScale;
+      for (int64_t i = 0; i < T * nI; i++) iw[i] *= iwScale;
       for (int64_t t = 0; t < T; t++) {
         for (int64_t j = 0; j < nI; j++) ropeHalf(&iq[(t * nI + j) * dI], c.drI, len_ + t, c.theta, false);
         float mean, rstd;
@@ -119,9 +128,9 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       ix.T = T; ix.HI = nI; ix.DI = dI; ix.L = L; ix.qStart = len_; ix.threads = th;
       if (capture_) {
         Captured& cp = cap_[li];
-        cp.q.assign(Q.begin(), Q.end());
-        cp.iq.assign(iq.begin(), iq.end());
-        cp.iw.assign(iw.begin(), iw.end());
+        cp.q.assign(Q.begin(), Q.begin() + T * H * Dqk);
+        cp.iq.assign(iq.begin(), iq.begin() + T * nI * dI);
+        cp.iw.assign(iw.begin(), iw.begin() + T * nI);
         cp.T = T;
         cp.qStart = len_;
       }
