@@ -26,11 +26,11 @@ export interface LengthTable {
   densePair?: { dense: number; sparse: number };
 }
 
-const nativeModel = (p: string): { model: string; attention: string } | null => {
+const nativeModel = (p: string): { model: string; attention: string; topk: string | null } | null => {
   const m = /^native(?::([^?]*))?(?:\?(.*))?$/.exec(p);
   if (!m) return null;
-  const attention = new URLSearchParams(m[2] ?? '').get('attention') ?? 'sparse';
-  return { model: m[1] || 'dsa-mini', attention };
+  const q = new URLSearchParams(m[2] ?? '');
+  return { model: m[1] || 'dsa-mini', attention: q.get('attention') ?? 'sparse', topk: q.get('topk') };
 };
 
 export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
@@ -43,7 +43,9 @@ export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
   }
   const out: LengthTable[] = [];
   for (const [suite, recs] of bySuite) {
-    const providers = [...new Set(recs.map((r) => r.provider))];
+    // Dense runs first, then the others in the order they appear.
+    const seen = [...new Set(recs.map((r) => r.provider))];
+    const providers = [...seen.filter((p) => nativeModel(p)?.attention === 'dense'), ...seen.filter((p) => nativeModel(p)?.attention !== 'dense')];
     const lengths = [...new Set(recs.map((r) => r.metadata!['length'] as number))].sort((a, b) => a - b);
     const rows = lengths.map((length) => ({
       length,
@@ -71,14 +73,14 @@ export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
 const lengthLabel = (n: number): string => (n >= 1024 && n % 1024 === 0 ? `${n / 1024}K` : String(n));
 const shortName = (p: string): string => {
   const n = nativeModel(p);
-  return n ? n.attention : p;
+  return n ? `${n.attention}${n.topk ? ` k=${n.topk}` : ''}` : p;
 };
 
 /** Plain-text table: length, per provider accuracy (n) and median ms per item, sparse/dense time. */
 export function renderLengthTable(t: LengthTable, table: (header: string[], rows: string[][]) => string): string {
   const header = ['length'];
   for (const p of t.providers) header.push(`${shortName(p)} accuracy`, `${shortName(p)} ms/item`);
-  if (t.densePair) header.push('sparse/dense time');
+  if (t.densePair) header.push(`${shortName(t.providers[t.densePair.sparse]!)} / dense time`);
   const rows = t.rows.map((r) => {
     const row = [lengthLabel(r.length)];
     for (const c of r.cells) row.push(`${(100 * c.mean).toFixed(1)}% (${c.n})`, c.e2e_p50_ms === null ? '-' : c.e2e_p50_ms.toFixed(0));

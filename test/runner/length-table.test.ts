@@ -37,6 +37,7 @@ describe('accuracy and time per item by context length', () => {
     const s16 = t!.rows[1]!.cells[1]!;
     assert.deepEqual([s16.n, s16.mean, s16.e2e_p50_ms], [2, 0.25, 1000]);
     const text = renderLengthTable(t!, table);
+    assert.match(text, /^length\s+dense accuracy\s+dense ms\/item\s+sparse k=128 accuracy\s+sparse k=128 ms\/item\s+sparse k=128 \/ dense time$/m);
     assert.match(text, /^1K\s+66\.7% \(3\)\s+200\s+66\.7% \(3\)\s+60\s+0\.30×$/m);
     assert.match(text, /^16K\s+100\.0% \(1\)\s+4000\s+25\.0% \(2\)\s+1000\s+0\.25×$/m);
   });
@@ -44,6 +45,6 @@ describe('accuracy and time per item by context length', () => {
   it('no ratio column when the providers are not one native model dense and sparse', () => {
     const [t] = lengthTables([rec('oracle', 2048, 1, 1), rec('openai:x', 2048, 0, 9)]);
     assert.equal(t!.densePair, undefined);
-    assert.doesNotMatch(renderLengthTable(t!, table), /sparse\/dense/);
+    assert.doesNotMatch(renderLengthTable(t!, table), /\/ dense time/);
   });
 });
