@@ -37,7 +37,10 @@ describe('dsabench serve (fake model in the worker pool, real loopback HTTP)', (
     assert.deepEqual(c.usage, { prompt_tokens: p, completion_tokens: 18, total_tokens: p + 18 });
     // One SSE event per token: the client saw 17 content chunks (16 gaps), 2 ms apart at least.
     assert.equal(c.timings.itl_ms!.length, 16);
-    assert.ok(c.timings.ttft_ms! > 0 && c.timings.e2e_ms - c.timings.ttft_ms! >= 16 * 1.5, JSON.stringify(c.timings));
+    // 17 forwards of ≥ 2 ms each happen after the request is sent, so e2e ≥ 34 ms however the
+    // chunks are delivered; e2e − ttft is not bounded below: a busy event loop (this process
+    // runs the server and the client) can hold the first chunks back and deliver them in a burst.
+    assert.ok(c.timings.ttft_ms! > 0 && c.timings.e2e_ms >= 17 * 2 && c.timings.e2e_ms >= c.timings.ttft_ms!, JSON.stringify(c.timings));
     const s = await client.complete(req('hello world', { stop: ['wor'], max_tokens: 50, temperature: 0 }));
     assert.deepEqual([s.text, s.finish_reason], ['echo: hello ', 'stop']);
     const l = await client.complete(req('hello world', { max_tokens: 3 }));
