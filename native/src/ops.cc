@@ -435,7 +435,7 @@ int64_t keySplits(int64_t T, int64_t L, int threads) {
   return std::max<int64_t>(1, std::min<int64_t>(want, L / 4096));
 }
 
-// Whether the fused op selects through blocked GEMMs (selectBlocked) rather than the
+// Whether the fused op selects through blocked GEMMs (selectTopK, select.cc) rather than the
 // per-query kernel: the kernel vectorises over indexer heads, padded to the vector width, so
 // with few heads (the built-in model has 2 against 16 lanes) most of its lanes are padding.
 // The GEMM path vectorises over keys and serves a block of queries per pass over the keys.

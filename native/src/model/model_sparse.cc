@@ -15,7 +15,6 @@
 #include "../engine.h"
 #include "../gemm.h"
 #include "../threads.h"
-#include "../topk_keeper.h"
 
 namespace dsa {
 namespace model {
