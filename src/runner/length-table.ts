@@ -7,6 +7,7 @@
  * Failed attempts (an error, no reply) are left out of the time median: they have no
  * end-to-end time of a finished reply.
  */
+import { parseNativeSpec, type NativeSpec } from '../providers/native.js';
 import type { AttemptRecord } from '../types.js';
 import { median } from '../util/stats.js';
 
@@ -26,11 +27,14 @@ export interface LengthTable {
   densePair?: { dense: number; sparse: number };
 }
 
-const nativeModel = (p: string): { model: string; attention: string; topk: string | null } | null => {
-  const m = /^native(?::([^?]*))?(?:\?(.*))?$/.exec(p);
-  if (!m) return null;
-  const q = new URLSearchParams(m[2] ?? '');
-  return { model: m[1] || 'dsa-mini', attention: q.get('attention') ?? 'sparse', topk: q.get('topk') };
+/** The native spec of a provider id (`native:<model>?attention=…&topk=…`), null for other providers. */
+const nativeModel = (p: string): NativeSpec | null => {
+  if (p !== 'native' && !p.startsWith('native:')) return null;
+  try {
+    return parseNativeSpec(p.slice('native:'.length));
+  } catch {
+    return null;
+  }
 };
 
 export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
@@ -73,7 +77,7 @@ export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
 const lengthLabel = (n: number): string => (n >= 1024 && n % 1024 === 0 ? `${n / 1024}K` : String(n));
 const shortName = (p: string): string => {
   const n = nativeModel(p);
-  return n ? `${n.attention}${n.topk ? ` k=${n.topk}` : ''}` : p;
+  return n ? `${n.attention}${n.topk !== undefined ? ` k=${n.topk}` : ''}` : p;
 };
 
 /** Plain-text table: length, per provider accuracy (n) and median ms per item, sparse/dense time. */
