@@ -549,16 +549,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     if (nsplit == 1) writeSorted(keep.h, k, sel.data() + t * k);
     else kept[(size_t)it] = std::move(keep.h);
   });
-  if (nsplit > 1) {
-    for (int64_t t = 0; t < attn.T; t++) {
-      std::vector<Cand> all;
-      for (int64_t s = 0; s < nsplit; s++) {
-        auto& v = kept[(size_t)(t * nsplit + s)];
-        all.insert(all.end(), v.begin(), v.end());
-      }
-      writeSorted(all, k, sel.data() + t * k);
-    }
-  }
+  if (nsplit > 1) mergeRanges(kept, attn.T, nsplit, k, sel.data());
   AttnArgs sp = attn;
   sp.indices = sel.data();
   sp.topk = k;

@@ -94,16 +94,7 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
     nsplit = std::max<int64_t>(1, std::min<int64_t>((4 * (int64_t)threads + blocks - 1) / blocks, ix.L / SEL_KEYS));
   struct Scratch {
     std::vector<float> D, acc, sample;
-    std::vector<TopK> keep;
-  };
-  // The k best of a row into out; sorted (best first) when asked, else in the keeper's order.
-  const auto write = [&](std::vector<Cand>& all, int32_t* out) {
-    if (sorted) return writeSorted(all, k, out);
-    if ((int64_t)all.size() > k) {
-      std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), Better());
-      all.resize((size_t)k);
-    }
-    for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
+    TopK keep{1};
   };
   std::vector<Scratch> scratch((size_t)std::max(1, threads));
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(T * nsplit) : 0);
@@ -128,25 +119,16 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
       }
     }
     const int64_t kk = std::max<int64_t>(1, std::min<int64_t>(k, span));  // never more than the range holds
-    if (sc.keep.empty() || sc.keep[0].k != (size_t)kk) sc.keep.assign(1, TopK(kk));
-    TopK& keep = sc.keep[0];
+    TopK& keep = sc.keep;
     for (int64_t r = 0; r < nb; r++) {
-      keep.reset();
+      keep.reset(kk);
       const int64_t m = std::min(ke, ix.qStart + t0 + r + 1) - ks;
       if (m > 0) selectRow(sc.acc.data() + r * span, m, ks, kk, sc.sample, keep);
-      if (nsplit == 1) write(keep.h, sel + (t0 + r) * k);
+      if (nsplit == 1) writeSorted(keep.h, k, sel + (t0 + r) * k, sorted);
       else kept[(size_t)((t0 + r) * nsplit + si)] = keep.h;
     }
   });
-  if (nsplit > 1)
-    for (int64_t t = 0; t < T; t++) {
-      std::vector<Cand> all;
-      for (int64_t s = 0; s < nsplit; s++) {
-        auto& v = kept[(size_t)(t * nsplit + s)];
-        all.insert(all.end(), v.begin(), v.end());
-      }
-      write(all, sel + t * k);
-    }
+  if (nsplit > 1) mergeRanges(kept, T, nsplit, k, sel, sorted);
 }
 
 }  // namespace dsa

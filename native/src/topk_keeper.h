@@ -31,6 +31,10 @@ struct TopK {
     h.clear();
     full = false;
   }
+  void reset(int64_t kk) {
+    k = (size_t)kk;
+    reset();
+  }
   void push(float s, int32_t i) {
     if (!(s > -std::numeric_limits<float>::infinity())) return;  // -inf (masked) and NaN are never selected
     const Cand c{s, i};
@@ -46,14 +50,30 @@ struct TopK {
   }
 };
 
-// The best k of `all` into out[0..k), best first, −1 past the candidates there are.
-inline void writeSorted(std::vector<Cand>& all, int64_t k, int32_t* out) {
+// The best k of `all` into out[0..k): best first when `sorted`, else in no particular order;
+// −1 past the candidates there are.
+inline void writeSorted(std::vector<Cand>& all, int64_t k, int32_t* out, bool sorted = true) {
   if ((int64_t)all.size() > k) {
     std::nth_element(all.begin(), all.begin() + (std::ptrdiff_t)(k - 1), all.end(), Better());
     all.resize((size_t)k);
   }
-  std::sort(all.begin(), all.end(), Better());
+  if (sorted) std::sort(all.begin(), all.end(), Better());
   for (int64_t j = 0; j < k; j++) out[j] = j < (int64_t)all.size() ? all[(size_t)j].i : -1;
+}
+
+// Split-key selection: kept[t·nsplit + s] holds query t's survivors of key range s; the k best
+// over the ranges of each query go to out [T][k] (ranges joined in order: thread timing never
+// shows in the result).
+inline void mergeRanges(std::vector<std::vector<Cand>>& kept, int64_t T, int64_t nsplit, int64_t k, int32_t* out,
+                        bool sorted = true) {
+  for (int64_t t = 0; t < T; t++) {
+    std::vector<Cand> all;
+    for (int64_t s = 0; s < nsplit; s++) {
+      auto& v = kept[(size_t)(t * nsplit + s)];
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    writeSorted(all, k, out + t * k, sorted);
+  }
 }
 
 }  // namespace dsa

@@ -387,8 +387,9 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
   Vec dxf(N * d), dx(N * d);
   linearBack(logits.data(), xf.data(), N, d, P.head, V, dxf.data(), false, G.head, th);
   rmsBackward(dxf.data(), d, x.data(), d, N, d, P.norm, rf.data(), dx.data(), d, false, G.norm);
-  Vec buf(N * std::max<int64_t>(FF, d)), dg(N * FF), da(N * FF), dxn(N * d), dO(N * H * dv),
-      dOlat(H * N * rkv), dQ(H * N * Dqk), dKh(H * N * Dqk), dK(N * Dqk), dq(N * qDim), dkva(N * (rkv + dr)),
+  // dKh (per-head key gradients) only for dense attention: the sparse path scatters into dK.
+  Vec dg(N * FF), da(N * FF), dxn(N * d), dO(N * H * dv),
+      dOlat(H * N * rkv), dQ(H * N * Dqk), dKh(sparse ? 0 : H * N * Dqk), dK(N * Dqk), dq(N * qDim), dkva(N * (rkv + dr)),
       dcq(N * rq), dcqRaw(N * rq);
   for (int li = c.layers - 1; li >= 0; li--) {
     LayerAct& A = acts[li];
@@ -488,7 +489,6 @@ LossResult forwardBackward(const Config& c, const Layout& lay, const float* para
     float* ge = G.embed + (int64_t)tok(n) * d;
     for (int64_t i = 0; i < d; i++) ge[i] += dx[n * d + i];
   }
-  (void)buf;
   return res;
 }
 
