@@ -542,23 +542,18 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
     while (pos.stage < cfg.stages.length && !stopped) {
       const si = pos.stage;
       const st = cfg.stages[si]!;
-      const stream = new BatchStream({
-        seed: mixSeed(1_000_000 + cfg.seed, si),
-        lengths: st.lengths,
+      // The stage's batches; `salt` gives the dense steps of a sparse stage their own stream
+      // when they have their own lengths.
+      const streamOf = (lengths: number[], ...salt: number[]): BatchStream => new BatchStream({
+        seed: mixSeed(1_000_000 + cfg.seed, si, ...salt),
+        lengths,
         mixture: st.mixture,
         batch: st.batch ?? cfg.batch,
         promptWeight: cfg.prompt_weight,
         answerWeight: cfg.answer_weight,
       }, `stages[${si}]`);
-      // The dense steps of a sparse stage draw from their own stream when they have their own lengths.
-      const denseStream = st.dense_lengths ? new BatchStream({
-        seed: mixSeed(1_000_000 + cfg.seed, si, 1),
-        lengths: st.dense_lengths,
-        mixture: st.mixture,
-        batch: st.batch ?? cfg.batch,
-        promptWeight: cfg.prompt_weight,
-        answerWeight: cfg.answer_weight,
-      }, `stages[${si}]`) : stream;
+      const stream = streamOf(st.lengths);
+      const denseStream = st.dense_lengths ? streamOf(st.dense_lengths, 1) : stream;
       if (pos.stage_step === 0) {
         m.fill(0);
         v.fill(0);
