@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { DsabenchError } from '../../src/errors.js';
-import { loadModel } from '../../src/model/checkpoint.js';
-import { isDenseStep, parseTrainConfig, readMetrics, readTrainConfig } from '../../src/model/train.js';
+import { loadModel, saveModel } from '../../src/model/checkpoint.js';
+import { QUICK_CONFIG } from '../../src/model/config.js';
+import { createNativeModel, modelLayout, numParams } from '../../src/model/native.js';
+import { initFrom, isDenseStep, parseTrainConfig, readMetrics, readTrainConfig } from '../../src/model/train.js';
 import { QUICK_TRAIN_CONFIG } from '../../src/cli/train.js';
 import { packagePath } from '../../src/util/package.js';
 import { nativeModelAvailable } from './train-fake.js';
@@ -186,4 +188,34 @@ test('a sparse stage with dense_fraction: dense steps train without the indexer 
   assert.deepEqual(steps.map((l) => (l.kl_loss > 0 ? 's' : 'D')).join(''), 'sDsDsD');
   assert.deepEqual(steps.map((l) => (l.dense ? 'D' : 's')).join(''), 'sDsDsD', 'dense steps are marked in metrics.jsonl');
   for (const l of steps) assert.ok(Number.isFinite(l.lm_loss) && l.lm_loss > 0);
+});
+
+test('init continues from a checkpoint: main weights copied, a reshaped indexer starts fresh, a main shape mismatch is refused', { skip }, () => {
+  const base = { ...QUICK_CONFIG };
+  const baseLayout = modelLayout(base);
+  const baseParams = new Float32Array(numParams(baseLayout));
+  createNativeModel(base, baseParams).initParams(3);
+  const dir = tmp();
+  saveModel(dir, base, baseLayout, baseParams, { step: 0 });
+
+  const reshaped = { ...base, index_head_dim: base.index_head_dim * 2, rope_theta: 500, logn_attention_base: 64 };
+  const layout = modelLayout(reshaped);
+  const params = new Float32Array(numParams(layout));
+  createNativeModel(reshaped, params).initParams(9);
+  const fresh = Float32Array.from(params);
+  assert.match(initFrom(dir, layout, params), /indexer tensors? reshaped, freshly initialised/);
+  const src = new Map(baseLayout.map((t) => [t.name, t]));
+  for (const t of layout) {
+    const got = params.subarray(t.offset, t.offset + t.size);
+    const s = src.get(t.name)!;
+    const sameShape = s.shape.join() === t.shape.join();
+    const want = sameShape ? baseParams.subarray(s.offset, s.offset + s.size) : fresh.subarray(t.offset, t.offset + t.size);
+    assert.deepEqual(got, want, `${t.name}: ${sameShape ? 'copied from the checkpoint' : 'kept fresh'}`);
+    if (t.group === 'main') assert.ok(sameShape, t.name);
+  }
+  assert.ok(layout.some((t) => t.group === 'indexer' && src.get(t.name)!.shape.join() !== t.shape.join()));
+
+  const wider = { ...base, hidden_size: base.hidden_size * 2 };
+  const wl = modelLayout(wider);
+  assert.throws(() => initFrom(dir, wl, new Float32Array(numParams(wl))), (e: unknown) => e instanceof DsabenchError && e.code === 'E_CONFIG_INVALID' && /only indexer tensors may change shape/.test(e.message));
 });
