@@ -19,11 +19,14 @@
  * lower end exceeds 1 + threshold ("ci-below-tolerance"). With a summary-only side there is
  * no interval: the point estimate alone decides, and the check says so.
  *
- * Items present in only one run are listed per suite, never silently dropped.
+ * Items present in only one run are listed per suite, never silently dropped; items of the
+ * baseline missing from the current run, or a current run that did not complete, fail the
+ * gate unless `fail_on_missing_items` is false (completeness.ts).
  */
 import type { AttemptRecord, SuiteSummary } from '../../types.js';
 import { mcnemarExact, mean } from '../../util/stats.js';
 import type { LoadedRun } from '../types.js';
+import { checkCompleteness, type ComparedEntry, type Completeness } from './completeness.js';
 import type { GateConfig, LatencyMetric } from './config.js';
 import { bootstrapRatios, meanStat, pairedBootstrap, pairedNormal, quantileStat, twoProportion, welchZ } from './stats.js';
 
@@ -72,6 +75,8 @@ export interface GateResult {
   mismatches: ItemMismatch[];
   /** `suite [provider]` pairs present on one side only. */
   missing: { only_in_baseline: string[]; only_in_current: string[] };
+  /** Whether the current run holds every item of the baseline and completed. */
+  completeness: Completeness;
   config: GateConfig;
 }
 
@@ -277,6 +282,7 @@ export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): G
   const { pairs, onlyBase, onlyCur } = pairEntries(base, cur);
   const checks: GateCheck[] = [];
   const mismatches: ItemMismatch[] = [];
+  const compared: ComparedEntry[] = [];
   const recs = (run: LoadedRun, suite: string, provider: string) => run.samples.filter((r) => r.suite === suite && r.provider === provider);
   pairs.forEach(({ suite, bp, cp }, pi) => {
     const over = cfg.suites[suite] ?? {};
@@ -290,15 +296,17 @@ export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): G
     const b: Side = { summary: base.summary.suites.find((s) => s.suite === suite && s.provider === bp)!, records: recs(base, suite, bp) };
     const c: Side = { summary: cur.summary.suites.find((s) => s.suite === suite && s.provider === cp)!, records: recs(cur, suite, cp) };
     const { check, mismatch } = scoreCheck(suite, provider, b, c, cfg, tol, alpha);
+    compared.push({ suite, provider, base: b.summary, cur: c.summary, baseIds: new Set(b.records.map((r) => r.item_id)), curIds: new Set(c.records.map((r) => r.item_id)) });
     checks.push(check);
     if (mismatch.only_in_baseline.length > 0 || mismatch.only_in_current.length > 0) mismatches.push(mismatch);
     const seed = cfg.bootstrap.seed + 1000 * (pi + 1);
     checks.push(...latencyChecks(suite, provider, b, c, cfg, alpha, seed));
     checks.push(...costCheck(suite, provider, b, c, cfg, alpha, seed + 500));
   });
+  const completeness = checkCompleteness(base, cur, compared, cfg.fail_on_missing_items);
   const regression = checks.some((c) => c.status === 'regression')
     || (cfg.fail_on_missing_suites && onlyBase.length > 0)
-    || (cfg.fail_on_missing_items && mismatches.length > 0);
+    || completeness.fails;
   return {
     ok: !regression,
     exit_code: regression ? 1 : 0,
@@ -308,6 +316,7 @@ export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): G
     checks,
     mismatches,
     missing: { only_in_baseline: onlyBase, only_in_current: onlyCur },
+    completeness,
     config: cfg,
   };
 }

@@ -9,7 +9,8 @@
  *   "bootstrap": { "resamples": 2000, "seed": 1 },
  *   "latency": { "metrics": ["e2e_ms", "ttft_ms", "tpot_ms"], "p50": 0.25, "p90": 0.5 },
  *   "cost": { "per_attempt": 0.25 },
- *   "fail_on_missing_items": false, // items only in one run: listed; fail only if true
+ *   "fail_on_missing_items": true,  // baseline items missing from the current run, or a
+ *                                   // current run that did not complete: fail (false: list only)
  *   "fail_on_missing_suites": true, // a suite/provider in the baseline absent from current
  *   "suites": { "math": { "tolerance": 0.05, "alpha": 0.01 }, "flaky": { "skip": true } }
  * }
@@ -50,7 +51,7 @@ export const DEFAULT_GATE_CONFIG: GateConfig = {
   bootstrap: { resamples: 2000, seed: 1 },
   latency: { metrics: ['e2e_ms', 'ttft_ms', 'tpot_ms'], p50: 0.25, p90: 0.5 },
   cost: { per_attempt: 0.25 },
-  fail_on_missing_items: false,
+  fail_on_missing_items: true,
   fail_on_missing_suites: true,
   suites: {},
 };

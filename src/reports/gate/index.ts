@@ -18,6 +18,8 @@ export interface GateOptions {
   junit?: string;
   md?: string;
   json?: string;
+  /** Do not fail on baseline items missing from the current run or on an incomplete current run (fail_on_missing_items: false). */
+  allowMissing?: boolean;
 }
 
 function write(file: string, text: string): void {
@@ -26,7 +28,8 @@ function write(file: string, text: string): void {
 }
 
 export function runGate(opts: GateOptions): GateResult {
-  const config = typeof opts.config === 'string' ? loadGateConfig(opts.config) : (opts.config ?? structuredClone(DEFAULT_GATE_CONFIG));
+  const loaded = typeof opts.config === 'string' ? loadGateConfig(opts.config) : (opts.config ?? structuredClone(DEFAULT_GATE_CONFIG));
+  const config: GateConfig = opts.allowMissing ? { ...loaded, fail_on_missing_items: false } : loaded;
   const base = loadRun(opts.baseline);
   const cur = loadRun(opts.current);
   if (cur.samples.length === 0 && cur.summary.suites.length === 0) {
@@ -40,6 +43,7 @@ export function runGate(opts: GateOptions): GateResult {
 }
 
 export { compareRuns, type GateCheck, type GateResult, type ItemMismatch } from './compare.js';
+export { describeMissing, type Completeness, type MissingItems } from './completeness.js';
 export { DEFAULT_GATE_CONFIG, loadGateConfig, parseGateConfig, type GateConfig } from './config.js';
 export { renderJunit } from './junit.js';
 export { renderGateMarkdown } from './markdown.js';

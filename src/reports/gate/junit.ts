@@ -42,10 +42,20 @@ export function renderJunit(res: GateResult): string {
     add(c.suite, caseXml(`dsabench.gate.${c.suite}`, name, status, c.reason, checkDetail(c)), status);
   }
   for (const m of res.mismatches) {
-    const status = res.config.fail_on_missing_items ? 'failure' : 'pass';
+    // Items only in the current run never fail; items missing from it do (fail_on_missing_items).
+    const status = res.config.fail_on_missing_items && m.only_in_baseline.length > 0 ? 'failure' : 'pass';
     const msg = `${m.only_in_baseline.length} item(s) only in the baseline, ${m.only_in_current.length} only in the current run`;
     const body = `${msg}\nonly in baseline: ${m.only_in_baseline.join(', ') || 'none'}\nonly in current: ${m.only_in_current.join(', ') || 'none'}`;
     add(m.suite, caseXml(`dsabench.gate.${m.suite}`, multiProvider ? `items [${m.provider}]` : 'items', status, msg, body), status);
+  }
+  if (res.completeness.incomplete !== null && res.current.status !== 'complete') {
+    const status = res.completeness.fails ? 'failure' : 'pass';
+    add('run', caseXml('dsabench.gate.run', 'complete', status, `current run ${res.current.run_id}: ${res.completeness.incomplete}`), status);
+  }
+  for (const m of res.completeness.missing_items.filter((x) => x.ids.length === 0)) {
+    // Summary-only side: no per-item mismatch testcase exists, so the count gets its own.
+    const status = res.completeness.fails ? 'failure' : 'pass';
+    add(m.suite, caseXml(`dsabench.gate.${m.suite}`, multiProvider ? `items [${m.provider}]` : 'items', status, `${m.count} item(s) of the baseline missing from the current run`), status);
   }
   for (const s of res.missing.only_in_baseline) {
     const status = res.config.fail_on_missing_suites ? 'failure' : 'pass';

@@ -1,5 +1,6 @@
 /** gate.md: the verdict, one table row per check, mismatched items, and how it was decided. */
 import type { GateCheck, GateResult } from './compare.js';
+import { describeMissing } from './completeness.js';
 
 const MAX_IDS = 50;
 
@@ -34,6 +35,13 @@ export function renderGateMarkdown(res: GateResult): string {
     for (const c of regressions) out.push(`- **${esc(c.suite)}** \`${esc(c.metric)}\` [${esc(c.provider)}]: ${esc(c.reason)}`);
     out.push('');
   }
+  const whole = res.completeness;
+  if (whole.incomplete !== null || whole.missing_items.length > 0) {
+    out.push(`## Incomplete current run${whole.fails ? ' (fails the gate)' : ' (allowed)'}`, '');
+    if (whole.incomplete !== null) out.push(`- the current run \`${res.current.run_id}\`: ${esc(whole.incomplete)}`);
+    for (const m of whole.missing_items) out.push(`- ${esc(m.suite)} [${esc(m.provider)}]: ${m.count} item(s) of the baseline missing: ${esc(describeMissing(m, MAX_IDS))}`);
+    out.push('');
+  }
   if (res.missing.only_in_baseline.length > 0) {
     out.push(`## Missing from the current run${res.config.fail_on_missing_suites ? ' (fails the gate)' : ''}`, '', ...res.missing.only_in_baseline.map((s) => `- ${esc(s)}`), '');
   }
@@ -47,7 +55,7 @@ export function renderGateMarkdown(res: GateResult): string {
   }
   out.push('');
   if (res.mismatches.length > 0) {
-    out.push(`## Items present in only one run${res.config.fail_on_missing_items ? ' (fails the gate)' : ''}`, '');
+    out.push(`## Items present in only one run${whole.fails && whole.n_missing > 0 ? ' (missing ones fail the gate)' : ''}`, '');
     for (const m of res.mismatches) {
       out.push(`<details><summary>${esc(m.suite)} [${esc(m.provider)}]: ${m.only_in_baseline.length} only in baseline, ${m.only_in_current.length} only in current</summary>`, '');
       const list = (ids: string[]) => (ids.length === 0 ? 'none' : ids.slice(0, MAX_IDS).map((i) => `\`${esc(i)}\``).join(', ') + (ids.length > MAX_IDS ? `, … ${ids.length - MAX_IDS} more` : ''));
