@@ -228,6 +228,8 @@ export interface RunManifest {
   git_sha: string | null;
   config: Record<string, unknown>;
   config_hash: string;
+  /** Hash of each suite's suite.json and items, by suite name (what --resume compares). */
+  suite_hashes?: Record<string, string>;
   seed: number;
   engine: Record<string, unknown> | null;
   machine: Record<string, unknown>;

@@ -36,6 +36,7 @@ export interface RunFlags {
   out?: string;
   resume?: string;
   retryErrors?: boolean;
+  rerunChanged?: boolean;
   config?: string;
   cache?: string | boolean;
   unsafeNoSandbox?: boolean;

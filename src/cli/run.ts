@@ -53,6 +53,7 @@ const cmd: CommandModule = {
       .option('--out <dir>', 'results folder (default results/<run-id>)')
       .option('--resume <dir>', 'continue a stopped or killed run in <dir> (its stored suites/providers/settings)')
       .option('--retry-errors', 'with --resume: run again the attempts that ended in an error (provider failures, timeouts)')
+      .option('--rerun-changed', 'with --resume: when suite files changed since the run started, discard the finished attempts of the changed suites and run them again (without it such a resume is refused)')
       .option('--config <file>', 'JSON run config (schemas/config.schema.json); flags override it')
       .option('--cache <file>', 'SQLite response cache file (default .dsabench-cache/responses.sqlite)')
       .option('--no-cache', 'do not reuse cached responses (new responses are still cached)')
@@ -72,6 +73,7 @@ Examples:
   $ dsabench run --config run.json --out results/nightly
   $ dsabench run --resume results/20261128-110731-3fa2c1
   $ dsabench run --resume results/20261128-110731-3fa2c1 --retry-errors
+  $ dsabench run --resume results/20261128-110731-3fa2c1 --rerun-changed   # its suite files were edited
 
 Default job (no --suite/--provider/--config): the built-in suites on the built-in model
 data/models/dsa-mini with dense and with sparse attention (single-needle long-context at
@@ -84,13 +86,17 @@ the model's weights it falls back to the oracle on every built-in suite (and the
 Results: <dir>/run.json, samples.jsonl, summary.json, results.csv (+ cost.*, report/ when
 the config has cost/report steps).
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
-the run is marked "interrupted" (exit 1) and --resume <dir> continues it.
+the run is marked "interrupted" (exit 1) and --resume <dir> continues it. A resume after the
+suite files changed (suite.json, items, a generator's output) is refused (exit 2), naming the
+suites: run.json's config_hash must describe every sample. --rerun-changed discards the
+changed suites' finished attempts and runs them again; or start a new run.
 Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or input.`)
       .action(async (flags: RunFlags) => {
         if (flags.resume && (flags.suite || flags.provider || flags.config)) {
           throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider or --config', { field: 'resume' });
         }
         if (flags.retryErrors && !flags.resume) throw new DsabenchError('E_USAGE', '--retry-errors needs --resume <dir>', { field: 'retry-errors' });
+        if (flags.rerunChanged && !flags.resume) throw new DsabenchError('E_USAGE', '--rerun-changed needs --resume <dir>', { field: 'rerun-changed' });
         // Loaded here, not at the top: `dsabench <other command>` does not pay for the runner.
         const [{ resolveSettings }, { runEvaluation }] = await Promise.all([import('./run-settings.js'), import('../runner/run.js')]);
         const isDefaultJob = !flags.resume && !flags.suite && !flags.provider && !flags.config;
@@ -123,7 +129,7 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         let outcome: RunOutcome;
         const t0 = performance.now();
         try {
-          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false } : {}) }, {
+          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false, rerunChanged: flags.rerunChanged ?? false } : {}) }, {
             stop: stop.signal,
             abort: abort.signal,
             progress: { quiet: flags.quiet ?? false },

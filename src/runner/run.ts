@@ -19,6 +19,7 @@ import { packageVersion } from '../util/package.js';
 import { countAttempts, executeAttempts } from './attempts.js';
 import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
 import { ScoringPool } from './pool.js';
+import { checkResume } from './resume.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from './store.js';
@@ -141,7 +142,7 @@ function suiteMeta(suites: readonly Suite[]): Record<string, SuiteMeta> {
  */
 export async function runEvaluation(
   settingsIn: RunSettings,
-  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean },
+  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean },
   control: RunControl = {},
 ): Promise<RunOutcome> {
   const log = control.log ?? (() => {});
@@ -155,15 +156,6 @@ export async function runEvaluation(
     const stored = old.config as unknown as RunSettings;
     settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs };
     previous = readSamples(join(dir, FILES.samples), { repair: true });
-    if (where.retryErrors) {
-      // Attempts that ended in an error are dropped from the file and run again.
-      const kept = previous.filter((r) => r.error === null);
-      if (kept.length < previous.length) {
-        log(`retrying ${previous.length - kept.length} attempts that ended in an error`);
-        writeFileAtomic(join(dir, FILES.samples), kept.map((r) => JSON.stringify(r) + '\n').join(''));
-        previous = kept;
-      }
-    }
     manifest = { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> };
   } else {
     const runId = newRunId();
@@ -189,16 +181,31 @@ export async function runEvaluation(
   }
 
   const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
-  const prices = loadPrices();
-  const providers = await openProviders(settings);
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
   const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
-  if (where.resumeDir && manifest.config_hash && manifest.config_hash !== configHash) {
-    log(`note: suite files changed since this run started (config hash ${manifest.config_hash} → ${configHash}); finished attempts are kept as they are`);
+  if (where.resumeDir) {
+    // Before anything is written: a resume over changed suite files is refused (resume.ts).
+    const { drop, changes } = checkResume(dir, manifest, suiteHashes, configHash, previous, where.rerunChanged === true);
+    let kept = previous.filter((r) => !drop.has(r.suite));
+    if (kept.length < previous.length) log(`suite files changed (${changes.join('; ')}): running their ${previous.length - kept.length} finished attempts again`);
+    if (where.retryErrors) {
+      // Attempts that ended in an error are dropped from the file and run again.
+      const ok = kept.filter((r) => r.error === null);
+      if (ok.length < kept.length) log(`retrying ${kept.length - ok.length} attempts that ended in an error`);
+      kept = ok;
+    }
+    if (kept.length < previous.length) {
+      writeFileAtomic(join(dir, FILES.samples), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+      previous = kept;
+    }
   }
+  const prices = loadPrices();
+  const providers = await openProviders(settings);
   manifest = {
     ...manifest,
-    config_hash: where.resumeDir && manifest.config_hash ? manifest.config_hash : configHash,
+    // Always the hash of what is evaluated now: a resume either matched it or dropped what did not.
+    config_hash: configHash,
+    suite_hashes: suiteHashes,
     suites: suites.map((s) => s.config.name),
     providers: providers.map((p) => p.id),
   };
