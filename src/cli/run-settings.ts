@@ -15,14 +15,13 @@ import type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js'
 export type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
 
 /**
- * The settings `resolveSettings({})` falls back to: every built-in suite present under
- * data/suites/, answered by the `oracle` provider (no network). `dsabench run` with nothing
- * runs the default job instead (data/runs/default.json, see src/runner/default-job.ts) and
- * uses these only when the built-in model is not installed.
+ * The suites `resolveSettings` falls back to when neither flags nor config name any: every
+ * built-in suite present under data/suites/. There is no default provider here: the oracle
+ * answers with the references and scores 100%, so it runs only when named (`-p oracle`, or
+ * the default job's stated fallback); `dsabench run` passes the default job's providers.
  */
-export const DEFAULT_RUN: { suites: 'all-builtin' | string[]; providers: string[] } = {
+export const DEFAULT_RUN: { suites: 'all-builtin' | string[] } = {
   suites: 'all-builtin',
-  providers: ['oracle'],
 };
 
 export interface RunFlags {
@@ -93,9 +92,11 @@ function entrySpec(e: string | SuiteEntry): string {
 /**
  * Flags over config file over defaults. `loaded` is a config already read (the default job
  * passes its own); otherwise --config is read. A --suite naming a config entry keeps its
- * adjustments (generator_options, generation, limit).
+ * adjustments (generator_options, generation, limit). With no provider in the flags or the
+ * config, `defaultProviders` gives them (`dsabench run`: the default job's); without it that
+ * is a usage error, never a silent oracle.
  */
-export function resolveSettings(flags: RunFlags, loaded?: ConfigFile): ResolvedRun {
+export function resolveSettings(flags: RunFlags, loaded?: ConfigFile, defaultProviders?: () => ProviderEntry[]): ResolvedRun {
   const cfg: ConfigFile = loaded ?? (flags.config ? readConfigFile(flags.config) : {});
   const providers: ProviderEntry[] = flags.provider
     ? flags.provider.map((spec) => {
@@ -103,7 +104,13 @@ export function resolveSettings(flags: RunFlags, loaded?: ConfigFile): ResolvedR
         const fromCfg = cfg.providers?.find((p) => typeof p !== 'string' && p.spec === spec);
         return fromCfg && typeof fromCfg !== 'string' ? fromCfg : { spec };
       })
-    : (cfg.providers ?? DEFAULT_RUN.providers).map((p) => (typeof p === 'string' ? { spec: p } : p));
+    : cfg.providers
+      ? cfg.providers.map((p) => (typeof p === 'string' ? { spec: p } : p))
+      : defaultProviders
+        ? defaultProviders()
+        : (() => {
+            throw new DsabenchError('E_USAGE', 'no provider given; expected --provider <spec> (or "providers" in the --config file), e.g. -p openai:<model>, -p native:<model>, or -p oracle to answer with the references', { field: 'provider' });
+          })();
   let suites = flags.suite ?? cfg.suites?.map(entrySpec);
   if (!suites) {
     suites = DEFAULT_RUN.suites === 'all-builtin' ? builtinSuiteNames() : DEFAULT_RUN.suites;

@@ -44,7 +44,7 @@ const cmd: CommandModule = {
       .command('run')
       .description('Evaluate providers on suites: items × repeats × providers attempts, scored in a worker pool; writes results/<run-id>/')
       .option('-s, --suite <spec...>', 'suite: built-in name, folder path, or <loader>:<file> (repeatable; default: the default job\'s suites)')
-      .option('-p, --provider <spec...>', 'provider: oracle | nop | replay:<file> | openai:<model>[@<baseURL>] | native[:<model>?attention=dense|sparse] (repeatable)')
+      .option('-p, --provider <spec...>', 'provider: oracle | nop | replay:<file> | openai:<model>[@<baseURL>] | native[:<model>?attention=dense|sparse] (repeatable; default: the default job\'s providers, the built-in model dense and sparse; the oracle only when named)')
       .option('--limit <n>', 'first N items of each suite', intFlag(1))
       .option('--repeats <k>', 'attempts per item and provider (pass@k for k ≤ K)', intFlag(1))
       .option('--concurrency <n>', `model calls in flight at once (default ${DEFAULT_SETTINGS.concurrency})`, intFlag(1))
@@ -83,6 +83,10 @@ report.md, charts/*.png), all in the run folder. A run with long-context items a
 accuracy and median time per item by context length. DSABENCH_DEFAULT_MODEL=<name|dir> evaluates another model. Without
 the model's weights it falls back to the oracle on every built-in suite (and the report).
 
+--suite without --provider (and no "providers" in --config) evaluates the default job's
+providers, the built-in model dense and sparse; without its weights that is an error (exit
+2) asking for -p. The oracle (answers with the references, so 100%) runs only when named.
+
 Results: <dir>/run.json, samples.jsonl, summary.json, results.csv (+ cost.*, report/ when
 the config has cost/report steps).
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
@@ -111,7 +115,15 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
             for (const l of describeSuites(job.config)) process.stderr.write(`    ${l}\n`);
           }
         }
-        const { settings, out, cost, report } = resolveSettings(flags, job?.config);
+        // No -p and no providers in the config: the default job's, said on stderr (the oracle
+        // runs only when named). A resume uses its stored providers, so none are looked up.
+        const { defaultJobProviders } = await import('./default-providers.js');
+        const fallback = flags.resume ? () => [] : () => {
+          const p = defaultJobProviders();
+          if (!flags.quiet) process.stderr.write(`no --provider given: using the default job's providers ${p.map((e) => e.spec).join(', ')} (name others with -p)\n`);
+          return p;
+        };
+        const { settings, out, cost, report } = resolveSettings(flags, job?.config, fallback);
         if (settings.unsafe_no_sandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');
         const stop = new AbortController();
         const abort = new AbortController();

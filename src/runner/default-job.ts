@@ -53,7 +53,7 @@ export function defaultJobFile(): string {
 export const DEFAULT_MODEL_ENV = 'DSABENCH_DEFAULT_MODEL';
 
 export interface DefaultJob {
-  /** The config to run; `{ report: true }` for the oracle fallback. */
+  /** The config to run; `{ providers: ['oracle'], report: true }` for the oracle fallback. */
   config: ConfigFile;
   /** The file the config came from (absent for the fallback). */
   file?: string;
@@ -89,7 +89,8 @@ export function resolveDefaultJob(env: NodeJS.ProcessEnv = process.env): Default
   const weights = join(resolveModelDir(model), WEIGHTS_FILE);
   if (!existsSync(weights)) {
     return {
-      config: { report: true },
+      // The oracle named here, and said in the notice: never an unnamed default.
+      config: { providers: ['oracle'], report: true },
       notice: `note: the built-in model is not installed (${weights} is missing), so this runs every built-in suite with the oracle provider instead; train it with: dsabench train --config data/models/dsa-mini/train.json`,
     };
   }

@@ -10,7 +10,7 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** Defaults of every setting; `dsabench run` with no flags fills suites/providers from DEFAULT_RUN. */
+/** Defaults of every setting; suites fall back to DEFAULT_RUN, providers to the default job's (src/cli/run.ts). */
 export const DEFAULT_SETTINGS: Omit<RunSettings, 'suites' | 'providers'> = {
   limit: null,
   repeats: 1,

@@ -12,12 +12,18 @@ const root = realpathSync(mkdtempSync(join(tmpdir(), 'dsabench-settings-')));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('run settings: flags over --config over defaults', () => {
-  it('defaults: every built-in suite, the oracle provider', () => {
-    const { settings, out } = resolveSettings({});
-    assert.deepEqual(DEFAULT_RUN.providers, ['oracle']);
+  it('defaults: every built-in suite; providers from the caller\'s default, never a silent oracle', () => {
+    assert.throws(() => resolveSettings({}), (e: unknown) => e instanceof DsabenchError && e.code === 'E_USAGE' && e.field === 'provider' && /no provider given/.test(e.message));
+    assert.throws(() => resolveSettings({ suite: ['example'] }), (e: unknown) => e instanceof DsabenchError && e.code === 'E_USAGE');
+    assert.deepEqual(Object.keys(DEFAULT_RUN), ['suites']);
+    const { settings, out } = resolveSettings({}, undefined, () => [{ spec: 'native:m?attention=dense' }]);
     assert.deepEqual(settings.suites, builtinSuiteNames());
     assert.ok(settings.suites.includes('example'));
-    assert.deepEqual(settings.providers, [{ spec: 'oracle' }]);
+    assert.deepEqual(settings.providers, [{ spec: 'native:m?attention=dense' }]);
+    // Named providers (flag or config) never consult the default.
+    const never = (): never => assert.fail('default providers looked up');
+    assert.deepEqual(resolveSettings({ provider: ['oracle'] }, undefined, never).settings.providers, [{ spec: 'oracle' }]);
+    assert.deepEqual(resolveSettings({}, { providers: ['nop'] }, never).settings.providers, [{ spec: 'nop' }]);
     assert.deepEqual(
       { limit: settings.limit, repeats: settings.repeats, concurrency: settings.concurrency, workers: settings.workers, seed: settings.seed, no_cache: settings.no_cache },
       { limit: null, repeats: 1, concurrency: 8, workers: DEFAULT_SETTINGS.workers, seed: 0, no_cache: false },
@@ -48,7 +54,7 @@ describe('run settings: flags over --config over defaults', () => {
     const cwd = process.cwd();
     process.chdir(root);
     try {
-      const { settings } = resolveSettings({ suite: ['./suite-here', 'example', 'no-such-thing'] });
+      const { settings } = resolveSettings({ suite: ['./suite-here', 'example', 'no-such-thing'], provider: ['nop'] });
       assert.deepEqual(settings.suites, [dir, 'example', 'no-such-thing']);
     } finally {
       process.chdir(cwd);

@@ -55,11 +55,11 @@ describe('run config suite entries', () => {
     const only = resolveSettings({ config: file, suite: ['math'] });
     assert.deepEqual(only.settings.suite_options, { math: { generator_options: { per_level: 1, competition: false }, limit: 5 } });
     // A config without entries adds no suite_options (config hashes of such runs are unchanged).
-    assert.equal(resolveSettings({ config: cfgFile('plain.json', { suites: ['example'] }) }).settings.suite_options, undefined);
+    assert.equal(resolveSettings({ config: cfgFile('plain.json', { suites: ['example'], providers: ['nop'] }) }).settings.suite_options, undefined);
   });
 
   it('refuses generator options on a suite without a generator, naming the field', async () => {
-    const { settings } = resolveSettings({ config: cfgFile('bad-gen.json', { suites: [{ suite: 'example', generator_options: { x: 1 } }] }) });
+    const { settings } = resolveSettings({ config: cfgFile('bad-gen.json', { suites: [{ suite: 'example', generator_options: { x: 1 } }], providers: ['nop'] }) });
     await assert.rejects(loadSuites(settings.suites, 0, settings.suite_options), (e: unknown) => e instanceof DsabenchError && e.code === 'E_CONFIG_INVALID' && e.field === 'generator_options' && /no generator/.test(e.message));
   });
 
@@ -135,7 +135,7 @@ describe('the default job file', () => {
     assert.equal(job.config.cost?.model, `native:${model}`);
     const missing = resolveDefaultJob({ DSABENCH_DEFAULT_MODEL: join(root, 'nothing-here') });
     assert.match(missing.notice!, /not installed .*oracle/);
-    assert.deepEqual(missing.config, { report: true });
+    assert.deepEqual(missing.config, { providers: ['oracle'], report: true });
     const { settings } = resolveSettings({}, missing.config);
     assert.deepEqual(settings.providers, [{ spec: 'oracle' }]);
   });

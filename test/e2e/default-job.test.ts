@@ -113,9 +113,10 @@ describe('dsabench run with nothing: the default job', { skip: haveModel ? false
     const empty = join(root, 'no-model');
     mkdirSync(empty, { recursive: true });
     const out = join(root, 'run-fallback');
+    // An explicit --suite is not the default job: without -p it asks for a provider, never the oracle.
     const res = await runCli(['run', '--suite', 'example', '--limit', '1', '--out', join(root, 'not-default'), '-q'], { cwd: root, env: { DSABENCH_DEFAULT_MODEL: empty } });
-    assert.equal(res.code, 0, res.stderr);
-    assert.doesNotMatch(res.stderr, /not installed/, 'an explicit --suite is not the default job');
+    assert.equal(res.code, 2, res.stderr);
+    assert.match(res.stderr, /no provider given/);
     const fb = await runCli(['run', '--limit', '1', '--out', out, '--workers', '1', '-q'], { cwd: root, env: { DSABENCH_DEFAULT_MODEL: empty } });
     assert.equal(fb.code, 0, fb.stderr);
     assert.equal(fb.stderr.split('\n').filter((l) => /not installed/.test(l)).length, 1, fb.stderr);
