@@ -105,7 +105,11 @@ export interface Timings {
   tpot_ms: number | null;
   /** Inter-token latencies (ms), possibly summarised/truncated. */
   itl_ms?: number[];
+  /** End to end of the last try (ms); for a failed try, until the failure. */
   e2e_ms: number;
+  /** From the start of the first try to the end of the last, backoff waits included (ms);
+   *  absent when there was one try (then it equals e2e_ms). */
+  total_ms?: number;
 }
 
 export interface Completion {
@@ -119,6 +123,10 @@ export interface Completion {
   error: string | null;
   /** Served from the response cache. */
   cached?: boolean;
+  /** Requests made for this answer (1 + retries); absent = 1. */
+  tries?: number;
+  /** The model answered but reported no token usage (a stream without a usage chunk). */
+  usage_unknown?: boolean;
 }
 
 export interface CompletionRequest {
@@ -186,7 +194,17 @@ export interface AttemptRecord {
   reasoning?: string;
   transcript?: ChatMessage[];
   metadata?: Record<string, unknown>;
+  /** Replayed from the response cache: its usage, timings and cost are those of an earlier
+   *  run, so summaries leave it out of latency, tokens and cost (unless count_cached). */
   cached?: boolean;
+  /** Requests made for this attempt (1 + retries, summed over an agent's turns; 0 when cached). */
+  tries?: number;
+  /** The model reported no token usage (an agent: on some turn), so `usage` is null or an
+   *  undercount: unknown, not zero. */
+  usage_unknown?: boolean;
+  /** Why the attempt could not run here (e.g. a terminal task that needs a Docker image):
+   *  scored 0 but left out of the mean, counted as n_unsupported. */
+  unsupported?: string;
   started_at?: string;
   ended_at?: string;
 }
@@ -205,7 +223,14 @@ export interface SuiteSummary {
   kind?: SuiteKind;
   n: number;
   n_items: number;
+  /** Attempts that ended in an error (scored 0, in the mean, left out of latency). */
   n_errors: number;
+  /** Attempts replayed from the response cache (left out of latency, tokens and cost unless count_cached). */
+  n_cached: number;
+  /** Attempts that could not run here (left out of mean, CI, pass rate and pass@k). */
+  n_unsupported: number;
+  /** Answered attempts whose usage the model did not report (left out of tokens and cost). */
+  n_no_usage: number;
   mean: number;
   stderr: number;
   ci95: [number, number];

@@ -3,7 +3,9 @@
  * vLLM, SGLang, llama.cpp server, Ollama).
  *
  * One attempt = POST {base}/chat/completions, streamed with SSE by default. Measures TTFT,
- * inter-token latencies, TPOT = (e2e − ttft)/(tokens − 1) and e2e per successful try;
+ * inter-token latencies, TPOT = (e2e − ttft)/(tokens − 1) and e2e of the last try, the
+ * number of tries and the time across them (timings.total_ms); a reply without usage is
+ * marked `usage_unknown`;
  * collects `reasoning_content` (DeepSeek thinking) and assembles tool calls from deltas.
  * 429/408/5xx and network failures are retried with backoff honouring Retry-After; a
  * concurrency semaphore and an optional requests-per-minute limiter bound the load.
@@ -13,7 +15,7 @@
 import { ResponseCache, withCache } from '../cache/response-cache.js';
 import { DsabenchError } from '../errors.js';
 import type { Completion, CompletionRequest, Provider, ToolCall, Usage } from '../types.js';
-import { errorCompletion } from './completion.js';
+import { errorCompletion, instantTimings } from './completion.js';
 import { RateLimiter, Semaphore } from './limiter.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './retry.js';
 import { SseParser } from './sse.js';
@@ -180,33 +182,52 @@ export class OpenAiProvider implements Provider {
     return { ...body, ...(this.init.extraBody ?? {}) };
   }
 
+  /**
+   * The answer after up to 1 + max_retries tries. TTFT/TPOT/e2e are the last try's; `tries`
+   * and `timings.total_ms` (first try's start to last try's end, backoff included) say what
+   * the retries cost. A failure carries the time until it failed, never 0 ms.
+   */
   async complete(req: CompletionRequest): Promise<Completion> {
     const { maxRetries, backoff } = this.init;
+    let firstStart: number | undefined;
+    let lastE2e = 0;
+    const across = (c: Completion, tries: number): Completion => {
+      c.tries = tries;
+      if (tries > 1 && firstStart !== undefined) c.timings.total_ms = round3(performance.now() - firstStart);
+      return c;
+    };
+    const failed = (error: string, tries: number): Completion => across(errorCompletion(error, instantTimings(round3(lastE2e))), tries);
     for (let retry = 0; ; retry++) {
       let outcome: TryOutcome;
       try {
         outcome = await this.sem.run(async () => {
           const wait = this.rate?.reserve() ?? 0;
           if (wait > 0) await sleep(wait, req.signal);
-          return this.tryOnce(req);
+          const t0 = performance.now();
+          firstStart ??= t0;
+          try {
+            return await this.tryOnce(req, t0);
+          } finally {
+            lastE2e = performance.now() - t0;
+          }
         }, req.signal);
       } catch {
-        return errorCompletion('aborted');
+        return failed('aborted', retry);
       }
-      if (outcome.ok) return outcome.completion;
       const tries = retry + 1;
+      if (outcome.ok) return across(outcome.completion, tries);
       if (!outcome.retryable || retry >= maxRetries) {
-        return errorCompletion(tries > 1 ? `${outcome.error} (after ${tries} tries)` : outcome.error);
+        return failed(tries > 1 ? `${outcome.error} (after ${tries} tries)` : outcome.error, tries);
       }
       try {
         await sleep(backoffDelay(retry, backoff, outcome.retryAfterMs), req.signal);
       } catch {
-        return errorCompletion(`aborted while waiting to retry after: ${outcome.error}`);
+        return failed(`aborted while waiting to retry after: ${outcome.error}`, tries);
       }
     }
   }
 
-  private async tryOnce(req: CompletionRequest): Promise<TryOutcome> {
+  private async tryOnce(req: CompletionRequest, t0: number): Promise<TryOutcome> {
     const timeoutMs = req.settings.timeout_ms ?? this.init.timeoutMs;
     const ctrl = new AbortController();
     let timedOut = false;
@@ -221,7 +242,6 @@ export class OpenAiProvider implements Provider {
       accept: this.init.stream ? 'text/event-stream' : 'application/json',
     };
     if (this.init.apiKey) headers['authorization'] = `Bearer ${this.init.apiKey}`;
-    const t0 = performance.now();
     try {
       const res = await fetch(`${this.baseUrl}/chat/completions`, {
         method: 'POST',
@@ -285,6 +305,7 @@ export class OpenAiProvider implements Provider {
     if (calls) c.tool_calls = calls;
     const usage = parseUsage(data['usage']);
     if (usage) c.usage = usage;
+    else c.usage_unknown = true;
     return c;
   }
 
@@ -303,6 +324,9 @@ export class OpenAiProvider implements Provider {
     let firstAt: number | undefined;
     let lastAt: number | undefined;
     let tokenEvents = 0;
+    // A stream none of whose chunks carries choices[0] has no answer at all (the usage-only
+    // chunk legitimately has `choices: []`): an error, as the same body is without streaming.
+    let sawChoice = false;
     const itl: number[] = [];
 
     const handle = (data: string): void => {
@@ -326,6 +350,7 @@ export class OpenAiProvider implements Provider {
       if (!Array.isArray(choices) || choices.length === 0) return;
       const choice = choices[0];
       if (!isObj(choice)) throw new ResponseError(`malformed SSE chunk (bad choices[0]): ${snippet(data, 200)}`, false);
+      sawChoice = true;
       const delta = isObj(choice['delta']) ? choice['delta'] : {};
       let produced = false;
       if (typeof delta['content'] === 'string' && delta['content'] !== '') {
@@ -367,6 +392,7 @@ export class OpenAiProvider implements Provider {
     if (!done && finish === undefined) {
       throw new ResponseError('stream ended before completion (connection closed without [DONE])', true);
     }
+    if (!sawChoice) throw new ResponseError('malformed stream (no chunk carried choices[0]: no answer)', false);
     const end = performance.now();
     const e2e = end - t0;
     const ttft = firstAt === undefined ? null : firstAt - t0;
@@ -382,6 +408,7 @@ export class OpenAiProvider implements Provider {
     const calls = tools.result();
     if (calls) c.tool_calls = calls;
     if (usage) c.usage = usage;
+    else c.usage_unknown = true; // e.g. include_usage off, or a server that ignores it
     return c;
   }
 }

@@ -9,7 +9,9 @@
  * - Each attempt gets an empty private work dir, passed to the solver and the scorer, and
  *   cleared once the attempt is recorded (unless keepWorkdirs; see WorkDirs).
  * - A failure inside an attempt (provider error, solver throw, scorer throw) is a value in
- *   its record. `stop` stops launching; `abort` also aborts in-flight provider calls. Once
+ *   its record. An item that cannot run here (solver metadata `unsupported`, or a scorer
+ *   verdict "unsupported") is recorded with `unsupported` (its reason), which keeps it out
+ *   of the summary's mean. `stop` stops launching; `abort` also aborts in-flight provider calls. Once
  *   either is set, attempts that end in an error are not recorded (resume redoes them): a
  *   Ctrl-C in a terminal also kills child processes of solvers and scorers.
  */
@@ -146,6 +148,22 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/**
+ * Why the solver could not attempt the item here (terminal-agent: `metadata.unsupported`,
+ * e.g. a task whose environment is a Docker image), or undefined.
+ */
+function unsupportedBySolver(solved: SolveResult): string | undefined {
+  const u = solved.metadata?.['unsupported'];
+  return typeof u === 'string' && u !== '' ? u : undefined;
+}
+
+/** A scorer's verdict that the item cannot be scored here (`details.verdict: "unsupported"`). */
+function unsupportedByScorer(score: AttemptRecord['score']): string | undefined {
+  if (score.details?.['verdict'] !== 'unsupported') return undefined;
+  const why = score.details['reason'];
+  return typeof why === 'string' && why !== '' ? why : 'unsupported by the scorer';
+}
+
 function failedCompletion(error: string, e2e: number): Completion {
   return { text: '', timings: { ttft_ms: null, tpot_ms: null, e2e_ms: e2e }, error };
 }
@@ -165,7 +183,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   const prices = new Map<Provider, ReturnType<typeof priceFor>>();
   for (const p of opts.providers) prices.set(p, priceFor(opts.prices, p));
 
-  const finish = (p: Planned, solved: SolveResult, workDir: string, startedAt: string, score: AttemptRecord['score'], error: string | null): void => {
+  const finish = (p: Planned, solved: SolveResult, workDir: string, startedAt: string, score: AttemptRecord['score'], error: string | null, unsupported?: string): void => {
     const c = solved.completion;
     const rec: AttemptRecord = {
       run_id: opts.runId,
@@ -185,6 +203,10 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     if (solved.transcript) rec.transcript = solved.transcript;
     if (p.item.metadata || solved.metadata) rec.metadata = { ...p.item.metadata, ...(solved.metadata ? { solve: solved.metadata } : {}) };
     if (c.cached) rec.cached = true;
+    // A cached answer made no request now; its stored tries belong to the run that made them.
+    rec.tries = c.cached ? 0 : (c.tries ?? 1);
+    if (c.usage_unknown) rec.usage_unknown = true;
+    if (unsupported !== undefined) rec.unsupported = unsupported;
     rec.started_at = startedAt;
     rec.ended_at = new Date().toISOString();
     workDirs.release(workDir);
@@ -219,6 +241,12 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
       solved = { output: '', completion: failedCompletion(`solver failed: ${errorMessage(err)}`, performance.now() - t0) };
     }
     const err = solved.completion.error;
+    const notHere = unsupportedBySolver(solved);
+    if (notHere !== undefined && !err) {
+      // Nothing was attempted: no score to compute, and none that could mean anything.
+      finish(p, solved, workDir, startedAt, { value: 0, pass: false }, null, notHere);
+      return;
+    }
     if (err) {
       if (stopping()) {
         // Probably cut short by Ctrl-C (which also reaches child processes in the terminal's
@@ -243,7 +271,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
       .then((o) => {
         try {
           if (o.error !== null && stopping()) workDirs.release(workDir); // as above: redo on resume
-          else finish(p, solved, workDir, startedAt, o.score, o.error);
+          else finish(p, solved, workDir, startedAt, o.score, o.error, o.error === null ? unsupportedByScorer(o.score) : undefined);
         } catch (e) {
           fatal ??= e;
         }

@@ -5,11 +5,13 @@
  * with dense and with sparse attention, the sparse/dense ratio of those medians.
  *
  * Failed attempts (an error, no reply) are left out of the time median: they have no
- * end-to-end time of a finished reply.
+ * end-to-end time of a finished reply; so are cached ones (timed by an earlier run) unless
+ * the run counts them (`countCached`).
  */
 import { parseNativeSpec, type NativeSpec } from '../providers/native.js';
 import type { AttemptRecord } from '../types.js';
 import { median } from '../util/stats.js';
+import { measuredLatency, type CountOptions } from './summary.js';
 
 export interface LengthCell {
   provider: string;
@@ -37,7 +39,7 @@ const nativeModel = (p: string): NativeSpec | null => {
   }
 };
 
-export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
+export function lengthTables(records: readonly AttemptRecord[], opts: CountOptions = {}): LengthTable[] {
   const bySuite = new Map<string, AttemptRecord[]>();
   for (const r of records) {
     if (typeof r.metadata?.['length'] !== 'number') continue;
@@ -55,7 +57,7 @@ export function lengthTables(records: readonly AttemptRecord[]): LengthTable[] {
       length,
       cells: providers.map((provider): LengthCell => {
         const xs = recs.filter((r) => r.provider === provider && r.metadata!['length'] === length);
-        const times = xs.filter((r) => r.error === null && r.timings?.e2e_ms != null).map((r) => r.timings!.e2e_ms as number);
+        const times = xs.filter((r) => measuredLatency(r, opts) && r.timings?.e2e_ms != null).map((r) => r.timings!.e2e_ms as number);
         return {
           provider,
           n: xs.length,

@@ -45,6 +45,10 @@ export interface RunSettings {
   no_cache: boolean;
   unsafe_no_sandbox: boolean;
   keep_workdirs: boolean;
+  /** Count cached attempts' latency, tokens and cost in the summary as if fresh (default false). */
+  count_cached?: boolean;
+  /** Unsupported attempts do not fail the run (default false: `dsabench run` exits 1). */
+  allow_unsupported?: boolean;
   generation?: GenerationSettings;
   /** Per-suite adjustments from the run config's suite entries, keyed by suite spec. */
   suite_options?: Record<string, SuiteRunOptions>;
@@ -155,6 +159,8 @@ export async function runEvaluation(
     const old = readManifest(dir);
     const stored = old.config as unknown as RunSettings;
     settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs };
+    // How results are counted, not what is evaluated: a flag given now turns it on, else the stored choice holds.
+    for (const k of ['count_cached', 'allow_unsupported'] as const) if (settingsIn[k] || stored[k]) settings[k] = true;
     previous = readSamples(join(dir, FILES.samples), { repair: true });
     manifest = { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> };
   } else {
@@ -269,7 +275,7 @@ export async function runEvaluation(
   const all = readSamples(join(dir, FILES.samples));
   manifest = { ...manifest, status: failure ? 'failed' : stopped ? 'interrupted' : 'complete', finished_at: new Date().toISOString() };
   const order = suites.flatMap((s) => providers.map((p) => ({ suite: s.config.name, provider: p.id })));
-  const summary = summarize(manifest, all, suiteMeta(suites), order);
+  const summary = summarize(manifest, all, suiteMeta(suites), order, { countCached: settings.count_cached === true });
   writeSummary(dir, summary);
   writeResultsCsv(dir, all);
   writeJson(join(dir, FILES.manifest), manifest);

@@ -132,6 +132,8 @@ export function writeSummary(dir: string, summary: RunSummary): void {
 const CSV_COLUMNS = [
   'run_id', 'suite', 'item_id', 'provider', 'attempt', 'value', 'pass', 'error',
   'prompt_tokens', 'completion_tokens', 'reasoning_tokens', 'ttft_ms', 'tpot_ms', 'e2e_ms', 'cost', 'cached',
+  // Appended (older readers index columns by position): tries, time across tries, usage not reported, why unsupported.
+  'tries', 'total_ms', 'usage_unknown', 'unsupported',
 ] as const;
 
 /** results.csv: one row per attempt, flat columns for spreadsheets and pandas. */
@@ -140,6 +142,7 @@ export function writeResultsCsv(dir: string, records: readonly AttemptRecord[]):
     r.run_id, r.suite, r.item_id, r.provider, r.attempt, r.score.value, String(r.score.pass), r.error ?? '',
     r.usage?.prompt_tokens ?? '', r.usage?.completion_tokens ?? '', r.usage?.reasoning_tokens ?? '',
     r.timings?.ttft_ms ?? '', r.timings?.tpot_ms ?? '', r.timings?.e2e_ms ?? '', r.cost ?? '', String(r.cached ?? false),
+    r.tries ?? '', r.timings?.total_ms ?? r.timings?.e2e_ms ?? '', String(r.usage_unknown ?? false), r.unsupported ?? '',
   ]);
   writeFileAtomic(join(dir, FILES.csv), stringify(rows, { header: true, columns: [...CSV_COLUMNS] }));
 }

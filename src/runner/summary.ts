@@ -6,7 +6,17 @@
  *   ci95 is clamped to [0, 1].
  * - pass_at_k: unbiased estimator per item (c passes of n attempts), averaged over items,
  *   for k = 1, 2, 4, … up to the smallest per-item n; null when every item has one attempt.
- * - latency: p50/p90/p99 of ttft, tpot and e2e over attempts that have them.
+ * - What each figure counts (so a figure means what it says):
+ *   - unsupported attempts (a task that cannot run here) are counted apart (n_unsupported)
+ *     and left out of everything else: mean, CI, pass rate, pass@k, latency, tokens, cost;
+ *   - failed attempts (error) score 0 and count in the mean and n_errors, but not in latency:
+ *     the time until a failure is not a response time;
+ *   - cached attempts (replayed from the response cache) are scored, but their usage,
+ *     timings and cost are an earlier run's: counted apart (n_cached) and left out of
+ *     latency, tokens and cost unless `countCached`;
+ *   - answered attempts without usage (n_no_usage) are left out of tokens and cost, and
+ *     counted so the totals say how much they miss.
+ * - latency: p50/p90/p99 of ttft, tpot and e2e (last try) over the attempts above.
  * - breakdowns.by_metadata: mean/n per value of each `options.breakdown_by` key of the
  *   suite (record.metadata), and for two keys a table per pair (needle length × depth).
  * - breakdowns.metrics: mean of every numeric field of score.details.metrics.
@@ -17,6 +27,21 @@ import { ci95, mean, passAtK, percentile, sortedCopy, stderr } from '../util/sta
 export interface SuiteMeta {
   kind?: SuiteKind;
   breakdownBy?: readonly string[];
+}
+
+export interface CountOptions {
+  /** Count cached attempts' latency, tokens and cost as if fresh (`--count-cached`). */
+  countCached?: boolean;
+}
+
+/** Whether an attempt's timings are a measurement of this run (see the module comment). */
+export function measuredLatency(r: AttemptRecord, opts: CountOptions = {}): boolean {
+  return !r.unsupported && !r.error && (opts.countCached === true || !r.cached);
+}
+
+/** Whether an attempt's usage and cost were spent by this run. */
+export function spentByRun(r: AttemptRecord, opts: CountOptions = {}): boolean {
+  return !r.unsupported && (opts.countCached === true || !r.cached);
 }
 
 interface Cell {
@@ -103,7 +128,8 @@ export function passAtKs(maxK: number): number[] {
   return ks;
 }
 
-export function summarizeGroup(suite: string, provider: string, records: readonly AttemptRecord[], meta: SuiteMeta = {}): SuiteSummary {
+export function summarizeGroup(suite: string, provider: string, all: readonly AttemptRecord[], meta: SuiteMeta = {}, opts: CountOptions = {}): SuiteSummary {
+  const records = all.filter((r) => !r.unsupported);
   const byItem = new Map<string, { n: number; c: number; sum: number }>();
   const ttft: number[] = [];
   const tpot: number[] = [];
@@ -111,24 +137,31 @@ export function summarizeGroup(suite: string, provider: string, records: readonl
   const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
   let cost = 0;
   let priced = false;
+  // Items whose cost is in the total: per_item divides by these, not by items replayed from the cache.
+  const pricedItems = new Set<string>();
   let errors = 0;
+  let cached = 0;
+  let noUsage = 0;
   let passes = 0;
   const values: number[] = [];
   for (const r of records) {
     values.push(r.score.value);
     if (r.score.pass) passes++;
     if (r.error) errors++;
+    if (r.cached) cached++;
     let it = byItem.get(r.item_id);
     if (!it) byItem.set(r.item_id, (it = { n: 0, c: 0, sum: 0 }));
     it.n++;
     it.sum += r.score.value;
     if (r.score.pass) it.c++;
     const t = r.timings;
-    if (t) {
+    if (t && measuredLatency(r, opts)) {
       if (typeof t.ttft_ms === 'number') ttft.push(t.ttft_ms);
       if (typeof t.tpot_ms === 'number') tpot.push(t.tpot_ms);
       if (typeof t.e2e_ms === 'number') e2e.push(t.e2e_ms);
     }
+    if (!spentByRun(r, opts)) continue;
+    if (r.usage_unknown) noUsage++;
     if (r.usage) {
       tokens.prompt += r.usage.prompt_tokens;
       tokens.completion += r.usage.completion_tokens;
@@ -138,6 +171,7 @@ export function summarizeGroup(suite: string, provider: string, records: readonl
     if (typeof r.cost === 'number') {
       cost += r.cost;
       priced = true;
+      pricedItems.add(r.item_id);
     }
   }
   const itemMeans = [...byItem.values()].map((i) => i.sum / i.n);
@@ -151,9 +185,12 @@ export function summarizeGroup(suite: string, provider: string, records: readonl
     suite,
     provider,
     ...(meta.kind ? { kind: meta.kind } : {}),
-    n: records.length,
+    n: all.length,
     n_items: byItem.size,
     n_errors: errors,
+    n_cached: cached,
+    n_unsupported: all.length - records.length,
+    n_no_usage: noUsage,
     mean: mean(values),
     stderr: stderr(itemMeans),
     ci95: itemMeans.length > 0 ? ci95(itemMeans, [0, 1]) : [0, 0],
@@ -161,7 +198,7 @@ export function summarizeGroup(suite: string, provider: string, records: readonl
     pass_at_k,
     latency: { ttft_ms: latency(ttft), tpot_ms: latency(tpot), e2e_ms: latency(e2e) },
     tokens,
-    cost: { total: priced ? cost : null, per_item: priced && byItem.size > 0 ? cost / byItem.size : null, currency: 'USD' },
+    cost: { total: priced ? cost : null, per_item: priced ? cost / pricedItems.size : null, currency: 'USD' },
   };
   const b = breakdowns(records, meta.breakdownBy ?? []);
   if (b) summary.breakdowns = b;
@@ -177,6 +214,7 @@ export function summarize(
   records: readonly AttemptRecord[],
   meta: Readonly<Record<string, SuiteMeta>> = {},
   order: ReadonlyArray<{ suite: string; provider: string }> = [],
+  opts: CountOptions = {},
 ): RunSummary {
   const groups = new Map<string, { suite: string; provider: string; recs: AttemptRecord[] }>();
   const key = (s: string, p: string): string => `${s}\u0000${p}`;
@@ -189,6 +227,6 @@ export function summarize(
   }
   return {
     manifest,
-    suites: [...groups.values()].map((g) => summarizeGroup(g.suite, g.provider, g.recs, meta[g.suite])),
+    suites: [...groups.values()].map((g) => summarizeGroup(g.suite, g.provider, g.recs, meta[g.suite], opts)),
   };
 }

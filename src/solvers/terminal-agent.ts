@@ -126,6 +126,12 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
   let error: string | null = null;
   let stop: string = 'done';
   let lastCompletion: Completion | undefined;
+  // Across the turns: requests made (retries included), whether every answer came from the
+  // response cache, and whether any answer lacked usage (the totals would undercount).
+  let tries = 0;
+  let modelCalls = 0;
+  let cachedCalls = 0;
+  let usageUnknown = false;
   const started = Date.now();
   try {
     for (let turn = 0; ; turn++) {
@@ -139,6 +145,10 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
       lastCompletion = c;
       usage = addUsage(usage, c.usage);
       e2e += c.timings.e2e_ms;
+      modelCalls++;
+      if (c.cached) cachedCalls++;
+      else tries += c.tries ?? 1;
+      if (c.usage_unknown && !c.usage) usageUnknown = true;
       if (c.error) { error = c.error; stop = 'provider_error'; break; }
       const assistant: ChatMessage = { role: 'assistant', content: c.text ?? '' };
       if (c.reasoning) assistant.reasoning_content = c.reasoning;
@@ -175,6 +185,9 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
     text: finalText,
     timings: { ttft_ms: null, tpot_ms: null, e2e_ms: e2e },
     error,
+    tries,
+    ...(modelCalls > 0 && cachedCalls === modelCalls ? { cached: true } : {}),
+    ...(usageUnknown ? { usage_unknown: true } : {}),
     ...(usage ? { usage } : {}),
     ...(lastCompletion?.finish_reason !== undefined ? { finish_reason: lastCompletion.finish_reason } : {}),
   };

@@ -279,3 +279,76 @@ test('a server that ignores stream:true and answers JSON is still read', async (
   assert.equal(c.error, null);
   assert.equal(c.text, 'plain');
 });
+
+test('tries and the time across them: TTFT/e2e of the last try, total_ms from the first try on', async () => {
+  const p = await provider({ max_retries: 3 });
+  // Two failures that each take ≥ 80 ms, then an answer: the answer's e2e is its own try's,
+  // total_ms covers the failed tries and the backoff waits too.
+  server.script({ status: 500, firstTokenDelayMs: 80 }, { status: 503, firstTokenDelayMs: 80 }, { text: 'third time' });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.tries, 3);
+  assert.ok(c.timings.total_ms !== undefined && c.timings.total_ms >= 160, `total ${c.timings.total_ms}`);
+  assert.ok(c.timings.total_ms >= c.timings.e2e_ms, 'the total includes the last try');
+
+  const once = await p.complete(request());
+  assert.deepEqual([once.tries, once.timings.total_ms], [1, undefined], 'one try: e2e is the total');
+});
+
+test('a failed attempt records the time until it failed and its tries, not 0 ms', async () => {
+  const p = await provider({ max_retries: 1 });
+  server.setHandler(() => ({ status: 502, firstTokenDelayMs: 100 }));
+  const c = await p.complete(request());
+  assert.match(c.error ?? '', /after 2 tries/);
+  assert.equal(c.tries, 2);
+  assert.ok(c.timings.e2e_ms >= 90, `e2e of the last try ${c.timings.e2e_ms}`);
+  assert.ok(c.timings.total_ms !== undefined && c.timings.total_ms >= 180, `total ${c.timings.total_ms}`);
+
+  server.script({ hang: true });
+  const t = await p.complete(request({ settings: { timeout_ms: 150 } }));
+  assert.equal(t.error, 'timeout after 150 ms');
+  assert.equal(t.tries, 1);
+  assert.ok(t.timings.e2e_ms >= 140, `a timeout is not 0 ms: ${t.timings.e2e_ms}`);
+});
+
+test('a stream whose chunks all carry an empty choices array is an error, as without streaming', async () => {
+  const p = await provider();
+  const id = 'chatcmpl-empty';
+  const sse = [
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', choices: [] })}\n\n`,
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 } })}\n\n`,
+    'data: [DONE]\n\n',
+  ].join('');
+  server.script({ rawBody: sse, rawContentType: 'text/event-stream' });
+  const c = await p.complete(request());
+  assert.equal(c.text, '');
+  assert.match(c.error ?? '', /no chunk carried choices\[0\]/);
+  assert.equal(server.requests.length, 1, 'malformed, so not retried within the attempt (--retry-errors reruns it)');
+
+  server.script({ rawBody: JSON.stringify({ id, choices: [] }) });
+  const j = await (await provider({ stream: false })).complete(request());
+  assert.match(j.error ?? '', /no choices\[0\]\.message/);
+
+  // The usage-only last chunk of a normal stream has choices: [] too, and is fine.
+  server.script({ text: 'fine' });
+  const ok = await p.complete(request());
+  assert.deepEqual([ok.error, ok.text], [null, 'fine']);
+});
+
+test('a reply without usage is marked usage_unknown (streamed or not); one with usage is not', async () => {
+  const p = await provider();
+  server.script({ text: 'no usage here', usage: null });
+  const c = await p.complete(request());
+  assert.equal(c.error, null);
+  assert.equal(c.usage, undefined);
+  assert.equal(c.usage_unknown, true);
+
+  server.script({ text: 'plain', usage: null });
+  const j = await (await provider({ stream: false })).complete(request());
+  assert.deepEqual([j.error, j.usage, j.usage_unknown], [null, undefined, true]);
+
+  server.script({ text: 'counted' });
+  const u = await p.complete(request());
+  assert.equal(u.usage_unknown, undefined);
+  assert.ok(u.usage);
+});

@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { countAttempts, executeAttempts } from '../../src/runner/attempts.js';
 import { ScoringPool } from '../../src/runner/pool.js';
 import { attemptKey } from '../../src/runner/store.js';
+import { summarizeGroup } from '../../src/runner/summary.js';
 import { SCORERS } from '../../src/scorers/index.js';
 import { SOLVERS } from '../../src/solvers/index.js';
 import type { AttemptRecord, Completion, CompletionRequest, Provider, ScoreFn, Suite } from '../../src/types.js';
@@ -128,5 +129,64 @@ describe('executeAttempts', () => {
     assert.equal(new Set(seen).size, 2);
     assert.deepEqual(recs[0]!.transcript, [{ role: 'user', content: 'hi' }]);
     for (const d of seen) assert.ok(existsSync(d)); // kept with keepWorkdirs
+  });
+
+  it('unsupported items (solver metadata or scorer verdict) are recorded as such and left out of the mean', async () => {
+    const reg = SCORERS as Record<string, ScoreFn>;
+    // i0: the solver cannot attempt it; i1: the scorer cannot score it; the others score as usual.
+    reg['test_docker'] = (output, item) => (item.id === 'i1'
+      ? { value: 0, pass: false, details: { verdict: 'unsupported', reason: 'environment is a Docker image' } }
+      : { value: output === item.target ? 1 : 0, pass: output === item.target });
+    SOLVERS['test-docker-solver'] = async (args) => {
+      const completion = { text: args.item.reference ?? '', timings: { ttft_ms: null, tpot_ms: null, e2e_ms: 0 }, error: null };
+      if (args.item.id === 'i0') return { output: '', completion: { ...completion, text: '' }, metadata: { unsupported: 'needs a Docker engine' } };
+      return { output: args.item.id === 'i2' ? 'wrong' : completion.text, completion };
+    };
+    const pool = new ScoringPool({ workers: 0 });
+    const recs: AttemptRecord[] = [];
+    try {
+      await executeAttempts({
+        runId: 'r', suites: [suite(4, { scorer: { name: 'test_docker' } })].map((s) => ({ ...s, config: { ...s.config, solver: 'test-docker-solver' as 'chat' } })),
+        providers: [fakeProvider('P')], repeats: 1, limit: null, concurrency: 2, pool, prices: {},
+        workRoot: mkdtempSync(join(root, 'w-')), onRecord: (r) => recs.push(r),
+      });
+    } finally {
+      delete reg['test_docker'];
+      delete SOLVERS['test-docker-solver'];
+      await pool.close();
+    }
+    recs.sort((x, y) => x.item_id.localeCompare(y.item_id));
+    assert.deepEqual(recs.map((r) => r.unsupported ?? null), ['needs a Docker engine', 'environment is a Docker image', null, null]);
+    assert.deepEqual(recs.map((r) => r.error), [null, null, null, null]);
+    const s = summarizeGroup('mem', 'P', recs);
+    assert.deepEqual([s.n, s.n_unsupported, s.n_errors, s.mean], [4, 2, 0, 0.5]); // i2 wrong, i3 right; i0/i1 out
+  });
+
+  it('records tries (0 when cached), usage not reported, and the time across tries', async () => {
+    const timings = { ttft_ms: 5, tpot_ms: 1, e2e_ms: 20 };
+    const p: Provider = {
+      id: 'T',
+      model: 'deepseek-chat',
+      complete: async (req) => {
+        if (req.item.id === 'i0') return { text: '0', timings: { ...timings, total_ms: 1300 }, tries: 3, error: null, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+        if (req.item.id === 'i1') return { text: '1', timings, error: null, usage_unknown: true };
+        return { text: '2', timings, error: null, cached: true, tries: 2, usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+      },
+    };
+    const pool = new ScoringPool({ workers: 0 });
+    const recs: AttemptRecord[] = [];
+    try {
+      await executeAttempts({
+        runId: 'r', suites: [suite(3)], providers: [p], repeats: 1, limit: null, concurrency: 1, pool,
+        prices: { 'deepseek-chat': { input: 0.28, output: 0.42 } }, workRoot: mkdtempSync(join(root, 'w-')), onRecord: (r) => recs.push(r),
+      });
+    } finally {
+      await pool.close();
+    }
+    recs.sort((x, y) => x.item_id.localeCompare(y.item_id));
+    assert.deepEqual(recs.map((r) => r.tries), [3, 1, 0]);
+    assert.equal(recs[0]!.timings!.total_ms, 1300);
+    assert.deepEqual(recs.map((r) => r.usage_unknown ?? false), [false, true, false]);
+    assert.deepEqual(recs.map((r) => r.cached ?? false), [false, false, true]);
   });
 });

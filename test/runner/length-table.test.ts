@@ -42,6 +42,13 @@ describe('accuracy and time per item by context length', () => {
     assert.match(text, /^16K\s+100\.0% \(1\)\s+4000\s+25\.0% \(2\)\s+1000\s+0\.25×$/m);
   });
 
+  it('a cached attempt scores but its (earlier run\'s) time is not in the median unless counted', () => {
+    const recs = [rec('openai:x', 2048, 1, 900), rec('openai:x', 2048, 1, 1000), { ...rec('openai:x', 2048, 1, 5), cached: true }, { ...rec('openai:x', 2048, 1, 7), cached: true }];
+    const c = lengthTables(recs)[0]!.rows[0]!.cells[0]!;
+    assert.deepEqual([c.n, c.mean, c.e2e_p50_ms], [4, 1, 950]);
+    assert.equal(lengthTables(recs, { countCached: true })[0]!.rows[0]!.cells[0]!.e2e_p50_ms, 453.5);
+  });
+
   it('no ratio column when the providers are not one native model dense and sparse', () => {
     const [t] = lengthTables([rec('oracle', 2048, 1, 1), rec('openai:x', 2048, 0, 9)]);
     assert.equal(t!.densePair, undefined);

@@ -64,8 +64,11 @@ describe('samples store', () => {
   it('results.csv: header and one quoted row per attempt', () => {
     writeResultsCsv(root, [rec('1'), { ...rec('2'), error: 'x', score: { value: 0, pass: false } }]);
     const lines = readFileSync(join(root, 'results.csv'), 'utf8').trim().split('\n');
-    assert.equal(lines[0], 'run_id,suite,item_id,provider,attempt,value,pass,error,prompt_tokens,completion_tokens,reasoning_tokens,ttft_ms,tpot_ms,e2e_ms,cost,cached');
-    assert.equal(lines[1], 'r,s,1,p,0,1,true,,,,,,,3,,false');
-    assert.equal(lines[2], 'r,s,2,p,0,0,false,x,,,,,,3,,false');
+    assert.equal(lines[0], 'run_id,suite,item_id,provider,attempt,value,pass,error,prompt_tokens,completion_tokens,reasoning_tokens,ttft_ms,tpot_ms,e2e_ms,cost,cached,tries,total_ms,usage_unknown,unsupported');
+    assert.equal(lines[1], 'r,s,1,p,0,1,true,,,,,,,3,,false,,3,false,');
+    assert.equal(lines[2], 'r,s,2,p,0,0,false,x,,,,,,3,,false,,3,false,');
+    // Tries and the time across them; usage not reported; why an attempt could not run.
+    writeResultsCsv(root, [{ ...rec('3'), tries: 3, timings: { ttft_ms: null, tpot_ms: null, e2e_ms: 3, total_ms: 1203 }, usage_unknown: true, unsupported: 'needs Docker' }]);
+    assert.equal(readFileSync(join(root, 'results.csv'), 'utf8').trim().split('\n')[1], 'r,s,3,p,0,1,true,,,,,,,3,,false,3,1203,true,needs Docker');
   });
 });

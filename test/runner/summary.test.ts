@@ -74,12 +74,86 @@ describe('summary', () => {
       }),
     );
     const s = summarizeGroup('s', 'p', recs);
-    assert.deepEqual(s.latency.e2e_ms, { n: 5, mean: 30, p50: 30, p90: 46, p99: 49.6 });
-    assert.equal(s.latency.tpot_ms.n, 4);
+    // The failed attempt (e2e 50) is not a response time: latency over the other four.
+    const e = s.latency.e2e_ms;
+    assert.deepEqual([e.n, e.mean, e.p50, e.p90], [4, 25, 25, 37]);
+    assert.ok(Math.abs(e.p99! - 39.7) < 1e-9);
+    assert.equal(s.latency.tpot_ms.n, 3);
     assert.deepEqual(s.tokens, { prompt: 500, completion: 50, reasoning: 20, total: 550 });
     assert.deepEqual(s.cost, { total: 2.5, per_item: 0.5, currency: 'USD' });
     assert.equal(s.n_errors, 1);
     assert.deepEqual(summarizeGroup('s', 'p', [rec({ item_id: 'a', value: 1 })]).cost, { total: null, per_item: null, currency: 'USD' });
+  });
+
+  it('failed attempts: counted as errors and in the mean, never as latency (a 5 s timeout is not "e2e p50 0")', () => {
+    const ok = [100, 110, 120].map((e2e, i) => rec({ item_id: `ok${i}`, value: 1, timings: { ttft_ms: 10, tpot_ms: 1, e2e_ms: e2e } }));
+    // Timeouts and errors as the provider records them: zero or the time until the failure.
+    const failed = [0, 0, 5000].map((e2e, i) => rec({ item_id: `bad${i}`, value: 0, error: 'timeout after 5000 ms', timings: { ttft_ms: null, tpot_ms: null, e2e_ms: e2e } }));
+    const s = summarizeGroup('s', 'p', [...ok, ...failed]);
+    assert.equal(s.n_errors, 3);
+    assert.equal(s.mean, 0.5);
+    const e = s.latency.e2e_ms;
+    assert.deepEqual([e.n, e.mean, e.p50], [3, 110, 110]);
+    assert.ok(Math.abs(e.p90! - 118) < 1e-9 && Math.abs(e.p99! - 119.8) < 1e-9);
+    assert.equal(s.latency.ttft_ms.n, 3);
+  });
+
+  it('cached attempts: counted apart (n_cached), scored, out of latency, tokens and cost unless counted', () => {
+    const usage = { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 };
+    const fresh = [200, 220].map((e2e, i) => rec({ item_id: `f${i}`, value: 1, timings: { ttft_ms: 50, tpot_ms: 5, e2e_ms: e2e }, usage, cost: 0.01 }));
+    // Replayed from the cache: an earlier run's timings (fast machine) and money.
+    const cached = [1, 2, 3].map((i) => rec({ item_id: `c${i}`, value: i === 1 ? 0 : 1, cached: true, timings: { ttft_ms: 1, tpot_ms: 1, e2e_ms: 5 }, usage, cost: 0.01 }));
+    const s = summarizeGroup('s', 'p', [...fresh, ...cached]);
+    assert.equal(s.n, 5);
+    assert.equal(s.n_cached, 3);
+    assert.equal(s.mean, 0.8); // scores of cached answers count
+    assert.deepEqual([s.latency.e2e_ms.n, s.latency.e2e_ms.p50], [2, 210]);
+    assert.equal(s.latency.ttft_ms.p50, 50);
+    assert.deepEqual(s.tokens, { prompt: 200, completion: 20, reasoning: 0, total: 220 });
+    assert.ok(Math.abs(s.cost.total! - 0.02) < 1e-12);
+    assert.ok(Math.abs(s.cost.per_item! - 0.01) < 1e-12, 'per item of the attempts paid for');
+    // --count-cached: as if fresh.
+    const c = summarizeGroup('s', 'p', [...fresh, ...cached], {}, { countCached: true });
+    assert.equal(c.n_cached, 3);
+    assert.deepEqual([c.latency.e2e_ms.n, c.latency.e2e_ms.p50], [5, 5]);
+    assert.equal(c.tokens.total, 550);
+    assert.ok(Math.abs(c.cost.total! - 0.05) < 1e-12);
+    // All cached: no latency and no cost at all, rather than the old run's.
+    const all = summarizeGroup('s', 'p', cached);
+    assert.deepEqual([all.latency.e2e_ms.n, all.latency.e2e_ms.p50, all.cost.total, all.tokens.total], [0, null, null, 0]);
+  });
+
+  it('unsupported attempts: counted apart (n_unsupported), out of mean, CI, pass rate, pass@k and breakdowns', () => {
+    const recs = [
+      rec({ item_id: 'a', value: 1, metadata: { category: 'x' } }),
+      rec({ item_id: 'b', value: 0, metadata: { category: 'x' } }),
+      rec({ item_id: 'd1', value: 0, unsupported: 'environment is a Docker image', metadata: { category: 'x' }, timings: { ttft_ms: null, tpot_ms: null, e2e_ms: 0 } }),
+      rec({ item_id: 'd2', value: 0, unsupported: 'environment is a Docker image', metadata: { category: 'y' } }),
+    ];
+    const s = summarizeGroup('s', 'p', recs, { breakdownBy: ['category'] });
+    assert.equal(s.n, 4);
+    assert.equal(s.n_unsupported, 2);
+    assert.equal(s.n_errors, 0);
+    assert.equal(s.n_items, 2);
+    assert.equal(s.mean, 0.5);
+    assert.equal(s.pass_rate, 0.5);
+    assert.equal(s.latency.e2e_ms.n, 0);
+    assert.deepEqual(s.breakdowns, { by_metadata: { category: { x: { n: 2, mean: 0.5 } } } });
+  });
+
+  it('answers without usage: counted (n_no_usage) so the token and cost totals say what they miss', () => {
+    const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+    const recs = [
+      rec({ item_id: 'a', value: 1, usage, cost: 0.001 }),
+      rec({ item_id: 'b', value: 1, usage: null, usage_unknown: true }),
+      rec({ item_id: 'c', value: 1, usage: null, usage_unknown: true }),
+      rec({ item_id: 'o', value: 1, usage: null }), // a local answer (oracle): no model, nothing unknown
+    ];
+    const s = summarizeGroup('s', 'p', recs);
+    assert.equal(s.n_no_usage, 2);
+    assert.equal(s.tokens.total, 15);
+    const v = validator('summary');
+    assert.ok(v(summarize(manifest, recs)), JSON.stringify(v.errors));
   });
 
   it('breakdowns by metadata (with a pair table) and details.metrics means', () => {

@@ -148,3 +148,31 @@ test('a fork bomb in the agent shell is contained: the command times out, the ne
   assert.match(tools[1]!, /^still-here\n\[exit code: 0\]$/);
   assert.equal(score.pass, true, String(score.details?.['reason']));
 });
+
+test('across turns: tries summed, cached only when every turn came from the cache, usage unknown when a turn lacked it', async () => {
+  const suite = await loadSuite('terminal');
+  /** Two turns (one command, then a final answer), with the given cache/tries/usage per turn. */
+  const provider = (turns: Array<Pick<Completion, 'cached' | 'tries' | 'usage_unknown'>>): Provider => {
+    let i = 0;
+    return {
+      id: 'turns', model: 'turns',
+      complete: () => {
+        const t = turns[Math.min(i, turns.length - 1)]!;
+        const first = i++ === 0;
+        return Promise.resolve({
+          text: first ? '' : 'done',
+          ...(first ? { tool_calls: [{ id: 'c0', type: 'function' as const, function: { name: 'bash', arguments: JSON.stringify({ command: 'true' }) } }] } : {}),
+          ...(t.usage_unknown ? { usage_unknown: true } : { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+          ...(t.cached ? { cached: true } : {}),
+          ...(t.tries !== undefined ? { tries: t.tries } : {}),
+          timings: { ttft_ms: null, tpot_ms: null, e2e_ms: 3 },
+          error: null,
+        });
+      },
+    };
+  };
+  const fresh = await solve(suite, 'count-error-lines', provider([{ tries: 3 }, { usage_unknown: true }]));
+  assert.deepEqual([fresh.r.completion.tries, fresh.r.completion.cached, fresh.r.completion.usage_unknown], [4, undefined, true]);
+  const replayed = await solve(suite, 'count-error-lines', provider([{ cached: true, tries: 2 }, { cached: true }]));
+  assert.deepEqual([replayed.r.completion.tries, replayed.r.completion.cached, replayed.r.completion.usage_unknown], [0, true, undefined]);
+});
