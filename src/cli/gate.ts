@@ -39,6 +39,10 @@ run are listed and never fail. --allow-missing turns the failure into a listing.
 
 Exit codes: 0 no regression, 1 regression or missing items / incomplete current run, 2 usage or input error.
 
+Latency and cost are compared over attempts each run measured: failed, unsupported and
+cached attempts (replayed from the response cache, so timed and paid by an earlier run) are
+left out; a run whose answers all came from the cache gets a skipped latency check.
+
 Examples:
   $ dsabench gate --baseline results/baseline --current results/pr-123
   $ dsabench gate -b baseline/summary.json -c results/pr-123 --config gate.json --junit gate.xml --md gate.md
@@ -50,6 +54,7 @@ Examples:
         const regs = res.checks.filter((c) => c.status === 'regression');
         for (const [side, r] of [['baseline', res.baseline], ['current', res.current]] as const) {
           if (r.status !== 'complete') process.stderr.write(`warning: ${side} run ${r.run_id} has status "${r.status}": its results may be partial\n`);
+          if (r.n_cached > 0) process.stderr.write(`note: ${side} run ${r.run_id} has ${r.n_cached} attempts replayed from the response cache: their latency and cost are not compared\n`);
         }
         // Printed even with --quiet: this is why the gate fails (or, allowed, what it did not compare).
         const mark = whole.fails ? 'INCOMPLETE' : 'allowed';

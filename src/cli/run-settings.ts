@@ -40,6 +40,8 @@ export interface RunFlags {
   cache?: string | boolean;
   unsafeNoSandbox?: boolean;
   keepWorkdirs?: boolean;
+  countCached?: boolean;
+  allowUnsupported?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -66,6 +68,8 @@ export interface ConfigFile {
   cache?: string | boolean;
   unsafe_no_sandbox?: boolean;
   keep_workdirs?: boolean;
+  count_cached?: boolean;
+  allow_unsupported?: boolean;
   generation?: GenerationSettings;
   cost?: CostStepConfig;
   report?: ReportStepConfig;
@@ -145,6 +149,9 @@ export function resolveSettings(flags: RunFlags, loaded?: ConfigFile, defaultPro
     unsafe_no_sandbox: flags.unsafeNoSandbox ?? cfg.unsafe_no_sandbox ?? false,
     keep_workdirs: flags.keepWorkdirs ?? cfg.keep_workdirs ?? false,
   };
+  // Only when on, so run.json of runs that never used them stays as it was.
+  if (flags.countCached ?? cfg.count_cached) settings.count_cached = true;
+  if (flags.allowUnsupported ?? cfg.allow_unsupported) settings.allow_unsupported = true;
   if (cfg.generation) settings.generation = cfg.generation;
   if (Object.keys(suiteOptions).length > 0) settings.suite_options = suiteOptions;
   const res: ResolvedRun = { settings };

@@ -8,7 +8,8 @@
  *
  * Exit codes: 0 the run completed (whatever the scores); 1 it could not complete, which
  * includes a run stopped by Ctrl-C/SIGTERM (run.json status "interrupted"; continue it with
- * --resume DIR); 2 bad flags, config or suite files.
+ * --resume DIR), or some attempts were unsupported here and --allow-unsupported was not
+ * given; 2 bad flags, config or suite files.
  */
 import { join, sep } from 'node:path';
 import type { Command } from 'commander';
@@ -18,24 +19,50 @@ import type { RunOutcome, RunSettings } from '../runner/run.js';
 import type { CommandModule } from './command.js';
 import { intFlag, pct, table } from './flags.js';
 import type { RunFlags } from './run-settings.js';
+import type { SuiteSummary } from '../types.js';
 
 function fmtNum(x: number | null | undefined, digits = 0): string {
   return x === null || x === undefined ? '-' : x.toFixed(digits);
 }
 
-export function renderOutcome(o: RunOutcome): string {
-  const rows = o.summary.suites.map((s) => [
-    s.suite,
-    s.provider,
-    String(s.n),
-    pct(s.mean),
-    `[${pct(s.ci95[0])}, ${pct(s.ci95[1])}]`,
-    s.pass_at_k ? Object.entries(s.pass_at_k).map(([k, v]) => `@${k} ${pct(v)}`).join(' ') : '-',
-    String(s.n_errors),
-    fmtNum(s.latency.e2e_ms.p50),
-    s.cost.total === null ? '-' : `$${s.cost.total.toFixed(4)}`,
-  ]);
-  return table(['suite', 'provider', 'n', 'mean', '95% CI', 'pass@k', 'errors', 'e2e p50 ms', 'cost'], rows);
+export function renderOutcome(o: RunOutcome, countCached = false): string {
+  const rows = o.summary.suites.map((s) => {
+    // Every attempt unsupported: there is no score, not a score of 0.
+    const scored = s.n - s.n_unsupported > 0;
+    return [
+      s.suite,
+      s.provider,
+      String(s.n),
+      scored ? pct(s.mean) : '-',
+      scored ? `[${pct(s.ci95[0])}, ${pct(s.ci95[1])}]` : '-',
+      s.pass_at_k ? Object.entries(s.pass_at_k).map(([k, v]) => `@${k} ${pct(v)}`).join(' ') : '-',
+      String(s.n_errors),
+      String(s.n_unsupported),
+      String(s.n_cached),
+      fmtNum(s.latency.e2e_ms.p50),
+      s.cost.total === null ? '-' : `$${s.cost.total.toFixed(4)}`,
+    ];
+  });
+  return table(['suite', 'provider', 'n', 'mean', '95% CI', 'pass@k', 'errors', 'unsupported', 'cached', 'e2e p50 ms', 'cost'], rows) + countNotes(o.summary.suites, countCached);
+}
+
+/** What the table's figures leave out, said under it (only for what happened in this run). */
+export function countNotes(suites: readonly SuiteSummary[], countCached: boolean): string {
+  const sum = (f: (s: SuiteSummary) => number): number => suites.reduce((a, s) => a + f(s), 0);
+  const lines: string[] = [];
+  const unsupported = sum((s) => s.n_unsupported);
+  const cached = sum((s) => s.n_cached);
+  const errors = sum((s) => s.n_errors);
+  const noUsage = sum((s) => s.n_no_usage);
+  if (unsupported > 0) lines.push(`${unsupported} attempts unsupported here (e.g. terminal tasks that need a Docker image): not in mean, CI or pass@k`);
+  if (cached > 0) {
+    lines.push(countCached
+      ? `${cached} attempts replayed from the response cache: counted in latency, tokens and cost as if fresh (--count-cached)`
+      : `${cached} attempts replayed from the response cache: not in latency, tokens or cost (their figures are an earlier run's; --count-cached counts them, --no-cache calls the model again)`);
+  }
+  if (errors > 0) lines.push(`${errors} attempts ended in an error: scored 0, not in latency (--resume DIR --retry-errors runs them again)`);
+  if (noUsage > 0) lines.push(`${noUsage} answered attempts without usage from the server: tokens unknown, not in tokens or cost`);
+  return lines.map((l) => `note: ${l}\n`).join('');
 }
 
 const cmd: CommandModule = {
@@ -59,6 +86,8 @@ const cmd: CommandModule = {
       .option('--no-cache', 'do not reuse cached responses (new responses are still cached)')
       .option('--unsafe-no-sandbox', 'run untrusted code without the sandbox (DANGEROUS; only in a throwaway machine)')
       .option('--keep-workdirs', 'keep each attempt\'s work dir under <run dir>/work/')
+      .option('--count-cached', 'count attempts replayed from the response cache in latency, tokens and cost as if fresh (default: counted apart as n_cached and left out)')
+      .option('--allow-unsupported', 'exit 0 even when some attempts cannot run here (e.g. terminal tasks that need a Docker image); they are still left out of the mean')
       .option('-q, --quiet', 'no progress output')
       .option('--json', 'print summary.json to stdout instead of the table')
       .addHelpText('after', `
@@ -89,12 +118,26 @@ providers, the built-in model dense and sparse; without its weights that is an e
 
 Results: <dir>/run.json, samples.jsonl, summary.json, results.csv (+ cost.*, report/ when
 the config has cost/report steps).
+
+What the figures count (table, summary.json, report):
+  errors       attempts that failed (timeout, HTTP error, malformed or empty reply): scored 0
+               and in the mean, but not in latency; every attempt records its tries and the
+               time across them (timings.total_ms), its TTFT/e2e are the last try's.
+  unsupported  attempts that cannot run here (a terminal task whose environment is a Docker
+               image): not in mean, CI, pass rate or pass@k; the run exits 1 unless
+               --allow-unsupported.
+  cached       attempts replayed from the response cache: scored, but their timings, usage and
+               cost are an earlier run's, so they are not in latency, tokens or cost unless
+               --count-cached (the gate never compares their latency or cost).
+  n_no_usage   (summary.json) answers whose server reported no usage: tokens unknown, not in
+               the token and cost totals.
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
 the run is marked "interrupted" (exit 1) and --resume <dir> continues it. A resume after the
 suite files changed (suite.json, items, a generator's output) is refused (exit 2), naming the
 suites: run.json's config_hash must describe every sample. --rerun-changed discards the
 changed suites' finished attempts and runs them again; or start a new run.
-Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or input.`)
+Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported attempts
+(without --allow-unsupported), 2 bad usage or input.`)
       .action(async (flags: RunFlags) => {
         if (flags.resume && (flags.suite || flags.provider || flags.config)) {
           throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider or --config', { field: 'resume' });
@@ -155,11 +198,12 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
         }
         const evalMs = performance.now() - t0;
         if (flags.json) process.stdout.write(JSON.stringify(outcome.summary, null, 2) + '\n');
-        else {
-          process.stdout.write(renderOutcome(outcome));
+        const counted = outcome.manifest.config as unknown as RunSettings;
+        if (!flags.json) {
+          process.stdout.write(renderOutcome(outcome, counted.count_cached === true));
           const { lengthTables, renderLengthTable } = await import('../runner/length-table.js');
           const { readSamples } = await import('../runner/store.js');
-          for (const t of lengthTables(readSamples(join(outcome.dir, 'samples.jsonl')))) process.stdout.write('\n' + renderLengthTable(t, table));
+          for (const t of lengthTables(readSamples(join(outcome.dir, 'samples.jsonl')), { countCached: counted.count_cached === true })) process.stdout.write('\n' + renderLengthTable(t, table));
           process.stdout.write(`results: ${outcome.dir}\n`);
         }
         if (outcome.manifest.status !== 'complete') {
@@ -183,6 +227,13 @@ Exit codes: 0 completed, 1 could not complete or interrupted, 2 bad usage or inp
             const main = (post.report ?? []).filter((f) => !f.includes(`${sep}charts${sep}`));
             say(`report: ${main.join(', ')} and ${(post.report ?? []).length - main.length} chart(s) in ${join(post.reportDir, 'charts')}${secs(post.timings_ms.report)}`);
           }
+        }
+        // Last, so the results and the report are written either way: a score that leaves out
+        // tasks it could not run must not pass as a complete result unless the user says so.
+        const unsupported = outcome.summary.suites.reduce((a, s) => a + s.n_unsupported, 0);
+        if (unsupported > 0 && counted.allow_unsupported !== true) {
+          process.stderr.write(`error: ${unsupported} attempts could not run here (unsupported, e.g. terminal tasks that need a Docker image); they are left out of the mean. Pass --allow-unsupported (config "allow_unsupported": true) to accept that.\n`);
+          process.exitCode = 1;
         }
       });
   },

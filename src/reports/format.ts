@@ -1,5 +1,6 @@
 /** Number and text formatting shared by the Markdown, HTML and CSV reporters. */
 import type { LatencyStats } from '../types.js';
+import type { ReportModel } from './types.js';
 
 export const DASH = '—';
 
@@ -53,4 +54,25 @@ export function escMd(s: string): string {
 
 export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max)}… [${(s.length - max).toLocaleString('en-US')} more characters]`;
+}
+
+/**
+ * Plain sentences on what the scores and latency leave out (unsupported, cached, no usage),
+ * one per row that has any; empty when nothing was counted apart.
+ */
+export function countedApartNotes(model: Pick<ReportModel, 'rows'>): string[] {
+  const out: string[] = [];
+  for (const r of model.rows) {
+    const cells = Object.values(r.cells);
+    const sum = (k: 'n_unsupported' | 'n_cached' | 'n_no_usage'): number => cells.reduce((a, c) => a + (c[k] ?? 0), 0);
+    const parts: string[] = [];
+    const u = sum('n_unsupported');
+    const c = sum('n_cached');
+    const nu = sum('n_no_usage');
+    if (u > 0) parts.push(`${int(u)} attempts unsupported here (not in the mean)`);
+    if (c > 0) parts.push(`${int(c)} replayed from the response cache (not in latency, tokens or cost unless the run counted them)`);
+    if (nu > 0) parts.push(`${int(nu)} answers without usage from the server (not in tokens or cost)`);
+    if (parts.length > 0) out.push(`${r.label}: ${parts.join('; ')}.`);
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary, SuiteSummary } from '../types.js';
 import { readJsonl } from '../util/jsonl.js';
-import { groupBySuiteProvider, summarizeRecords } from './summarize.js';
+import { countOptions, groupBySuiteProvider, summarizeRecords } from './summarize.js';
 import type { LoadedRun } from './types.js';
 
 const RUN_FILES = ['run.json', 'samples.jsonl', 'summary.json'] as const;
@@ -174,6 +174,10 @@ export function loadRun(path: string): LoadedRun {
           return;
         }
         const ss = s as SuiteSummary;
+        // Summaries written before these counts existed: nothing was counted apart then.
+        ss.n_cached ??= 0;
+        ss.n_unsupported ??= 0;
+        ss.n_no_usage ??= 0;
         suites.push(ss);
         have.add(`${ss.suite}\u0000${ss.provider}`);
       });
@@ -184,7 +188,7 @@ export function loadRun(path: string): LoadedRun {
   for (const [key, list] of groupBySuiteProvider(samples)) {
     if (have.has(key)) continue;
     const [suite, provider] = key.split('\u0000') as [string, string];
-    suites.push(summarizeRecords(suite, provider, list));
+    suites.push(summarizeRecords(suite, provider, list, countOptions(manifest)));
   }
   if (suites.length === 0 && samples.length === 0 && !summaryRaw) {
     throw new DsabenchError('E_INPUT_INVALID', 'run has no samples.jsonl and no summary.json', { file: dir });

@@ -8,7 +8,8 @@
  */
 import type { AttemptRecord, SuiteSummary } from '../types.js';
 import { mean } from '../util/stats.js';
-import { aggregateItems, latencyStats } from './summarize.js';
+import { measuredLatency, spentByRun, type CountOptions } from '../runner/summary.js';
+import { aggregateItems, countOptions, latencyStats } from './summarize.js';
 import type {
   CostStudy, DrillDownSuite, ItemVerdict, LeaderboardCell, LeaderboardRow, LoadedRun,
   LongContextSeries, PublishedScores, ReportModel,
@@ -87,11 +88,12 @@ function longContextFromSummary(row: string, s: SuiteSummary): LongContextSeries
   return byLength.length > 0 ? { row, suite: s.suite, byLength, grid } : null;
 }
 
-function throughput(records: readonly AttemptRecord[]): number | null {
+/** Output tokens per second over the attempts whose time and tokens this run measured. */
+function throughput(records: readonly AttemptRecord[], opts: CountOptions): number | null {
   let tok = 0;
   let ms = 0;
   for (const r of records) {
-    if (r.usage && r.timings && r.timings.e2e_ms > 0) {
+    if (r.usage && r.timings && r.timings.e2e_ms > 0 && measuredLatency(r, opts) && spentByRun(r, opts)) {
       tok += r.usage.completion_tokens;
       ms += r.timings.e2e_ms;
     }
@@ -99,13 +101,16 @@ function throughput(records: readonly AttemptRecord[]): number | null {
   return ms > 0 ? tok / (ms / 1000) : null;
 }
 
-function cellFrom(s: SuiteSummary, records: readonly AttemptRecord[]): LeaderboardCell {
+function cellFrom(s: SuiteSummary, records: readonly AttemptRecord[], opts: CountOptions): LeaderboardCell {
   return {
     suite: s.suite,
     kind: s.kind,
     n: s.n,
     n_items: s.n_items,
     n_errors: s.n_errors,
+    n_cached: s.n_cached ?? 0,
+    n_unsupported: s.n_unsupported ?? 0,
+    n_no_usage: s.n_no_usage ?? 0,
     mean: s.mean,
     stderr: s.stderr,
     ci95: s.ci95,
@@ -113,7 +118,7 @@ function cellFrom(s: SuiteSummary, records: readonly AttemptRecord[]): Leaderboa
     pass_at_k: s.pass_at_k,
     latency: s.latency,
     tokens: s.tokens,
-    throughput_tok_s: records.length > 0 ? throughput(records) : null,
+    throughput_tok_s: records.length > 0 ? throughput(records, opts) : null,
     cost_total: s.cost.total,
     cost_per_item: s.cost.per_item,
   };
@@ -122,6 +127,7 @@ function cellFrom(s: SuiteSummary, records: readonly AttemptRecord[]): Leaderboa
 interface RowBuild {
   row: LeaderboardRow;
   records: Map<string, AttemptRecord[]>;
+  counting: CountOptions;
 }
 
 export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions = {}): ReportModel {
@@ -137,6 +143,7 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
 
   for (const run of runs) {
     const runId = run.manifest.run_id;
+    const counting = countOptions(run.manifest);
     // Index samples by provider → suite once (O(n)).
     const byProvider = new Map<string, Map<string, AttemptRecord[]>>();
     for (const r of run.samples) {
@@ -151,8 +158,10 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       const recs = byProvider.get(provider) ?? new Map<string, AttemptRecord[]>();
       const cells: Record<string, LeaderboardCell> = {};
       const suites = run.summary.suites.filter((s) => s.provider === provider);
-      for (const s of suites) cells[s.suite] = cellFrom(s, recs.get(s.suite) ?? []);
+      for (const s of suites) cells[s.suite] = cellFrom(s, recs.get(s.suite) ?? [], counting);
       const all = [...recs.values()].flat();
+      // Latency over what this run measured: not failures, unsupported or (unless counted) cached attempts.
+      const timed = all.filter((r) => measuredLatency(r, counting));
       const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
       let cost: number | null = null;
       for (const s of suites) {
@@ -164,9 +173,9 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       }
       const latency = all.length > 0
         ? {
-            ttft_ms: latencyStats(all.map((r) => r.timings?.ttft_ms)),
-            tpot_ms: latencyStats(all.map((r) => r.timings?.tpot_ms)),
-            e2e_ms: latencyStats(all.map((r) => r.timings?.e2e_ms)),
+            ttft_ms: latencyStats(timed.map((r) => r.timings?.ttft_ms)),
+            tpot_ms: latencyStats(timed.map((r) => r.timings?.tpot_ms)),
+            e2e_ms: latencyStats(timed.map((r) => r.timings?.e2e_ms)),
           }
         : suites.length === 1
           ? suites[0]!.latency
@@ -179,9 +188,10 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
           provider,
           run_id: runId,
           cells,
-          overall: { n: suites.reduce((a, s) => a + s.n, 0), latency, tokens, throughput_tok_s: all.length > 0 ? throughput(all) : null, cost_total: cost },
+          overall: { n: suites.reduce((a, s) => a + s.n, 0), latency, tokens, throughput_tok_s: all.length > 0 ? throughput(all, counting) : null, cost_total: cost },
         },
         records: recs,
+        counting,
       });
     }
   }
@@ -280,7 +290,7 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
         const groups = new Map<string, number[]>();
         for (const r of recs) {
           const v = r.metadata?.[key];
-          if (v === undefined || v === null || typeof v === 'object') continue;
+          if (v === undefined || v === null || typeof v === 'object' || r.unsupported) continue; // as in the mean
           const g = String(v);
           let l = groups.get(g);
           if (!l) groups.set(g, (l = []));
@@ -302,7 +312,7 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
     for (const recs of b.records.values()) {
       for (const r of recs) {
         const t = r.timings;
-        if (!t) continue;
+        if (!t || !measuredLatency(r, b.counting)) continue;
         if (typeof t.ttft_ms === 'number') ttft.push(t.ttft_ms);
         if (typeof t.tpot_ms === 'number') tpot.push(t.tpot_ms);
         if (typeof t.e2e_ms === 'number') e2e.push(t.e2e_ms);

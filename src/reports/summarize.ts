@@ -4,8 +4,8 @@
  * mean over attempts, stderr over per-item means, normal 95% CI clamped to [0, 1],
  * unbiased pass@k only where every item has n ≥ k attempts.
  */
-import type { AttemptRecord, LatencyStats, SuiteSummary } from '../types.js';
-import { latency, summarizeGroup } from '../runner/summary.js';
+import type { AttemptRecord, LatencyStats, RunManifest, SuiteSummary } from '../types.js';
+import { latency, summarizeGroup, type CountOptions } from '../runner/summary.js';
 
 /** Latency percentiles of a list (nulls dropped); the runner's definition. */
 export function latencyStats(values: ReadonlyArray<number | null | undefined>): LatencyStats {
@@ -43,8 +43,13 @@ export function aggregateItems(records: readonly AttemptRecord[]): Map<string, I
  * One SuiteSummary from the records of one suite × provider: the runner's own summary,
  * so a recomputed summary.json cannot drift from the one `dsabench run` writes.
  */
-export function summarizeRecords(suite: string, provider: string, records: readonly AttemptRecord[]): SuiteSummary {
-  return summarizeGroup(suite, provider, records);
+export function summarizeRecords(suite: string, provider: string, records: readonly AttemptRecord[], opts: CountOptions = {}): SuiteSummary {
+  return summarizeGroup(suite, provider, records, {}, opts);
+}
+
+/** How a run asked its attempts to be counted (run.json config `count_cached`). */
+export function countOptions(manifest: Pick<RunManifest, 'config'>): CountOptions {
+  return { countCached: manifest.config?.['count_cached'] === true };
 }
 
 /** Groups records by `suite\0provider` (insertion order kept). */

@@ -69,6 +69,10 @@ export interface LeaderboardCell {
   n: number;
   n_items: number;
   n_errors: number;
+  /** Counted apart: see SuiteSummary (cached attempts, unsupported attempts, answers without usage). */
+  n_cached: number;
+  n_unsupported: number;
+  n_no_usage: number;
   mean: number;
   stderr: number;
   ci95: [number, number];

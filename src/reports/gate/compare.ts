@@ -69,8 +69,9 @@ export interface GateResult {
   ok: boolean;
   exit_code: 0 | 1;
   rule: GateConfig['rule'];
-  baseline: { run_id: string; dir: string; has_samples: boolean; status: string };
-  current: { run_id: string; dir: string; has_samples: boolean; status: string };
+  /** n_cached: attempts replayed from the response cache (their latency and cost are not compared). */
+  baseline: { run_id: string; dir: string; has_samples: boolean; status: string; n_cached: number };
+  current: { run_id: string; dir: string; has_samples: boolean; status: string; n_cached: number };
   checks: GateCheck[];
   mismatches: ItemMismatch[];
   /** `suite [provider]` pairs present on one side only. */
@@ -225,18 +226,27 @@ function latencyChecks(suite: string, provider: string, base: Side, cur: Side, c
   const stats = ([['p50', 0.5, cfg.latency.p50], ['p90', 0.9, cfg.latency.p90]] as const).filter((s) => s[2] !== null) as Array<readonly ['p50' | 'p90', number, number]>;
   if (stats.length === 0) return out;
   cfg.latency.metrics.forEach((metric: LatencyMetric, mi) => {
-    const vals = (recs: AttemptRecord[]) => recs.filter((r) => !r.error).map((r) => r.timings?.[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+    // Never a cached attempt's latency: it is the run that filled the cache's, not this one's.
+    const vals = (recs: AttemptRecord[]) => recs.filter((r) => !r.error && !r.cached && !r.unsupported).map((r) => r.timings?.[metric]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
     const bv = vals(base.records);
     const cv = vals(cur.records);
+    // The summary stands in only for a side without samples (a summary.json baseline).
+    const fromSummary = (side: Side, name: 'p50' | 'p90'): number | null => (side.records.length === 0 ? (side.summary.latency[metric]?.[name] ?? null) : null);
     const boots = bv.length >= 2 && cv.length >= 2
       ? bootstrapRatios(bv, cv, stats.map((s) => quantileStat(s[1])), alpha, cfg.bootstrap.resamples, seed + mi)
       : null;
     stats.forEach(([name, , threshold], si) => {
       // From the samples when there are any (what the bootstrap resamples), else the summary.
       const q = quantileStat(name === 'p50' ? 0.5 : 0.9);
-      const bp = bv.length > 0 ? q(Float64Array.from(bv).sort()) : (base.summary.latency[metric]?.[name] ?? null);
-      const cp = cv.length > 0 ? q(Float64Array.from(cv).sort()) : (cur.summary.latency[metric]?.[name] ?? null);
-      if ((bp === null || cp === null) && (bv.length === 0 || cv.length === 0)) return; // metric not measured (e.g. no streaming): no check
+      const bp = bv.length > 0 ? q(Float64Array.from(bv).sort()) : fromSummary(base, name);
+      const cp = cv.length > 0 ? q(Float64Array.from(cv).sort()) : fromSummary(cur, name);
+      if ((bp === null || cp === null) && (bv.length === 0 || cv.length === 0)) {
+        const allCached = (side: Side) => side.records.length > 0 && side.records.every((r) => r.cached || r.error || r.unsupported) && side.records.some((r) => r.cached);
+        const which = allCached(cur) ? 'current run' : allCached(base) ? 'baseline' : null;
+        // Said, not dropped: a run replayed from the cache measured no latency to compare.
+        if (which) out.push({ suite, provider, metric: `latency.${metric}.${name}`, kind: 'latency', test: 'none', baseline: bp, current: cp, delta: null, ci: null, p: null, alpha, threshold, n_baseline: bv.length, n_current: cv.length, n_paired: 0, status: 'skipped', reason: `the ${which}'s answers all came from the response cache: no latency measured (run with --no-cache to measure it)` });
+        return; // else the metric is not measured (e.g. no streaming): no check
+      }
       out.push(ratioCheck(suite, provider, 'latency', `latency.${metric}.${name}`, bv, cv, bp, cp, threshold, cfg, alpha, boots ? boots[si]! : null));
     });
   });
@@ -246,12 +256,19 @@ function latencyChecks(suite: string, provider: string, base: Side, cur: Side, c
 function costCheck(suite: string, provider: string, base: Side, cur: Side, cfg: GateConfig, alpha: number, seed: number): GateCheck[] {
   const threshold = cfg.cost.per_attempt;
   if (threshold === null) return [];
-  const vals = (recs: AttemptRecord[]) => recs.map((r) => r.cost).filter((v): v is number => typeof v === 'number');
+  // Money a cached attempt reports was spent by an earlier run.
+  const vals = (recs: AttemptRecord[]) => recs.filter((r) => !r.cached && !r.unsupported).map((r) => r.cost).filter((v): v is number => typeof v === 'number');
   const bv = vals(base.records);
   const cv = vals(cur.records);
-  const point = (s: SuiteSummary, v: number[]) => (v.length > 0 ? mean(v) : s.cost.total !== null && s.n > 0 ? s.cost.total / s.n : null);
-  const bp = point(base.summary, bv);
-  const cp = point(cur.summary, cv);
+  const point = (side: Side, v: number[]) => {
+    const s = side.summary;
+    if (v.length > 0) return mean(v);
+    if (side.records.length > 0) return null;
+    const n = s.n - (s.n_cached ?? 0) - (s.n_unsupported ?? 0);
+    return s.cost.total !== null && n > 0 ? s.cost.total / n : null;
+  };
+  const bp = point(base, bv);
+  const cp = point(cur, cv);
   if (bp === null && cp === null) return [];
   const boot = bv.length >= 2 && cv.length >= 2 ? bootstrapRatios(bv, cv, [meanStat], alpha, cfg.bootstrap.resamples, seed)[0]! : null;
   return [ratioCheck(suite, provider, 'cost', 'cost.per_attempt', bv, cv, bp, cp, threshold, cfg, alpha, boot)];
@@ -276,6 +293,12 @@ function pairEntries(base: LoadedRun, cur: LoadedRun): { pairs: Array<{ suite: s
   }
   const onlyCur = cur.summary.suites.filter((s) => !matched.has(`${s.suite}\u0000${s.provider}`)).map((s) => `${s.suite} [${s.provider}]`);
   return { pairs, onlyBase, onlyCur };
+}
+
+/** Cached attempts of a run: from its samples, else its summary's n_cached. */
+function nCached(run: LoadedRun): number {
+  if (run.samples.length > 0) return run.samples.filter((r) => r.cached).length;
+  return run.summary.suites.reduce((a, s) => a + (s.n_cached ?? 0), 0);
 }
 
 export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): GateResult {
@@ -311,8 +334,8 @@ export function compareRuns(base: LoadedRun, cur: LoadedRun, cfg: GateConfig): G
     ok: !regression,
     exit_code: regression ? 1 : 0,
     rule: cfg.rule,
-    baseline: { run_id: base.manifest.run_id, dir: base.dir, has_samples: base.samples.length > 0, status: base.manifest.status },
-    current: { run_id: cur.manifest.run_id, dir: cur.dir, has_samples: cur.samples.length > 0, status: cur.manifest.status },
+    baseline: { run_id: base.manifest.run_id, dir: base.dir, has_samples: base.samples.length > 0, status: base.manifest.status, n_cached: nCached(base) },
+    current: { run_id: cur.manifest.run_id, dir: cur.dir, has_samples: cur.samples.length > 0, status: cur.manifest.status, n_cached: nCached(cur) },
     checks,
     mismatches,
     missing: { only_in_baseline: onlyBase, only_in_current: onlyCur },

@@ -15,6 +15,8 @@ export const CSV_COLUMNS = [
   'prompt_tokens', 'completion_tokens', 'reasoning_tokens', 'total_tokens',
   'ttft_p50_ms', 'ttft_p90_ms', 'ttft_p99_ms', 'tpot_p50_ms', 'tpot_p90_ms', 'tpot_p99_ms', 'e2e_p50_ms', 'e2e_p90_ms', 'e2e_p99_ms',
   'throughput_tok_s', 'cost_total_usd', 'cost_per_item_usd', 'published_value', 'published_unit', 'note',
+  // Counted apart (appended, so column positions of older readers hold): see summary.schema.json.
+  'n_unsupported', 'n_cached', 'n_no_usage',
 ] as const;
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string | number | null>;
@@ -36,6 +38,7 @@ export function leaderboardCsv(model: ReportModel): string {
         tpot_p50_ms: c.latency.tpot_ms.p50, tpot_p90_ms: c.latency.tpot_ms.p90, tpot_p99_ms: c.latency.tpot_ms.p99,
         e2e_p50_ms: c.latency.e2e_ms.p50, e2e_p90_ms: c.latency.e2e_ms.p90, e2e_p99_ms: c.latency.e2e_ms.p99,
         throughput_tok_s: c.throughput_tok_s, cost_total_usd: c.cost_total, cost_per_item_usd: c.cost_per_item,
+        n_unsupported: c.n_unsupported, n_cached: c.n_cached, n_no_usage: c.n_no_usage,
       });
     }
   }

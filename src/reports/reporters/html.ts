@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { AttemptRecord } from '../../types.js';
 import { PUBLISHED_LABEL } from '../published.js';
 import type { ChartImage, LeaderboardRow, LoadedRun, ReportModel } from '../types.js';
-import { ciText, DASH, escHtml as e, int, ms, passAtKText, pct, pcts, rate, truncate, usd } from '../format.js';
+import { ciText, countedApartNotes, DASH, escHtml as e, int, ms, passAtKText, pct, pcts, rate, truncate, usd } from '../format.js';
 import type { Reporter, ReporterContext } from './types.js';
 
 const MAX_MESSAGES = 40;
@@ -89,6 +89,11 @@ function leaderboardTable(model: ReportModel): string {
   return `<table class="sortable" id="leaderboard-table">${thead(['Provider', ...model.suites.map((s) => `${s} (%)`)])}<tbody>${rows.join('')}</tbody></table>`;
 }
 
+function countedApartHtml(model: ReportModel): string {
+  const notes = countedApartNotes(model);
+  return notes.length === 0 ? '' : `<p class="counted-apart">Counted apart:</p><ul class="counted-apart">${notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>`;
+}
+
 function performanceTable(model: ReportModel): string {
   const rows = model.rows.map((r) => {
     const o = r.overall;
@@ -103,10 +108,10 @@ function suiteTables(model: ReportModel): string {
   return model.suites.map((s, si) => {
     const rows = model.rows.filter((r) => r.cells[s]).map((r) => {
       const c = r.cells[s]!;
-      return `<tr><td>${e(r.label)}</td>${num(int(c.n), c.n)}${num(int(c.n_items), c.n_items)}${num(int(c.n_errors), c.n_errors)}${num(pct(c.mean), c.mean)}<td>${ciText(c.ci95)}</td>${num(pct(c.pass_rate), c.pass_rate)}<td>${e(passAtKText(c.pass_at_k))}</td>`
+      return `<tr><td>${e(r.label)}</td>${num(int(c.n), c.n)}${num(int(c.n_items), c.n_items)}${num(int(c.n_errors), c.n_errors)}${num(int(c.n_unsupported), c.n_unsupported)}${num(int(c.n_cached), c.n_cached)}${num(pct(c.mean), c.mean)}<td>${ciText(c.ci95)}</td>${num(pct(c.pass_rate), c.pass_rate)}<td>${e(passAtKText(c.pass_at_k))}</td>`
         + `${num(pcts(c.latency.ttft_ms), c.latency.ttft_ms.p50)}${num(pcts(c.latency.tpot_ms), c.latency.tpot_ms.p50)}${num(pcts(c.latency.e2e_ms), c.latency.e2e_ms.p50)}${num(rate(c.throughput_tok_s), c.throughput_tok_s)}${num(int(c.tokens.total), c.tokens.total)}${num(usd(c.cost_per_item), c.cost_per_item)}</tr>`;
     });
-    return `<h3 id="suite-${si}">${e(s)}</h3><table class="sortable suite-table">${thead(['Provider', 'Attempts', 'Items', 'Errors', 'Mean (%)', '95% CI (%)', 'Pass rate (%)', 'pass@k (%)', 'TTFT p50/p90/p99 (ms)', 'TPOT p50/p90/p99 (ms)', 'End-to-end p50/p90/p99 (ms)', 'Throughput (tok/s)', 'Tokens', 'Cost per item'])}<tbody>${rows.join('')}</tbody></table>`;
+    return `<h3 id="suite-${si}">${e(s)}</h3><table class="sortable suite-table">${thead(['Provider', 'Attempts', 'Items', 'Errors', 'Unsupported', 'Cached', 'Mean (%)', '95% CI (%)', 'Pass rate (%)', 'pass@k (%)', 'TTFT p50/p90/p99 (ms)', 'TPOT p50/p90/p99 (ms)', 'End-to-end p50/p90/p99 (ms)', 'Throughput (tok/s)', 'Tokens', 'Cost per item'])}<tbody>${rows.join('')}</tbody></table>`;
   }).join('\n');
 }
 
@@ -225,7 +230,7 @@ export function renderHtml(model: ReportModel, runs: readonly LoadedRun[], chart
   const body = [
     `<header><h1>${e(model.title)}</h1><p class="meta">Generated ${e(model.generated_at)} · ${model.runs.length} run(s) · ${model.rows.length} provider row(s) · ${model.suites.length} suite(s)</p>`,
     `<nav><a href="#leaderboard">Leaderboard</a><a href="#performance">Latency &amp; cost</a><a href="#suites">Suites</a>${model.metrics.length ? '<a href="#metrics">Metrics</a>' : ''}${model.breakdowns.length ? '<a href="#breakdowns">Breakdowns</a>' : ''}${model.published ? '<a href="#published">Published</a>' : ''}${charts.length ? '<a href="#charts">Charts</a>' : ''}<a href="#drilldown">Drill-down</a><a href="#runs">Runs</a></nav></header><main>`,
-    `<section id="leaderboard"><h2>Leaderboard</h2><p>Mean score (%) per suite, 95% confidence interval in brackets, n = attempts. Click a header to sort.</p>${leaderboardTable(model)}</section>`,
+    `<section id="leaderboard"><h2>Leaderboard</h2><p>Mean score (%) per suite, 95% confidence interval in brackets, n = attempts. Click a header to sort.</p>${leaderboardTable(model)}${countedApartHtml(model)}</section>`,
     `<section id="performance"><h2>Latency, throughput, tokens, cost</h2>${performanceTable(model)}</section>`,
     `<section id="suites"><h2>Per suite</h2>${suiteTables(model)}</section>`,
     metricsTable(model),

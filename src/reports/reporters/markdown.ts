@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PUBLISHED_LABEL } from '../published.js';
 import type { ReportModel } from '../types.js';
-import { ciText, DASH, escMd, int, passAtKText, pct, pcts, rate, usd } from '../format.js';
+import { ciText, countedApartNotes, DASH, escMd, int, passAtKText, pct, pcts, rate, usd } from '../format.js';
 import type { MdCharts, Reporter, ReporterContext } from './types.js';
 
 /** Most disagreement rows listed per suite in the Markdown drill-down. */
@@ -37,6 +37,9 @@ export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file:
   ));
   out.push('');
 
+  const apart = countedApartNotes(model);
+  if (apart.length > 0) out.push('Counted apart:', '', ...apart.map((l) => `- ${escMd(l)}`), '');
+
   out.push('## Latency, tokens, throughput, cost', '');
   out.push(table(
     ['Provider', 'Attempts', 'TTFT p50/p90/p99 (ms)', 'TPOT p50/p90/p99 (ms)', 'End-to-end p50/p90/p99 (ms)', 'Throughput (tok/s)', 'Tokens in / out', 'Cost'],
@@ -51,10 +54,10 @@ export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file:
   for (const s of model.suites) {
     out.push(`### ${escMd(s)}`, '');
     out.push(table(
-      ['Provider', 'n', 'Items', 'Errors', 'Mean', '95% CI', 'pass@k', 'E2E p50/p90/p99 (ms)', 'Tok/s', 'Cost/item'],
+      ['Provider', 'n', 'Items', 'Errors', 'Unsupported', 'Cached', 'Mean', '95% CI', 'pass@k', 'E2E p50/p90/p99 (ms)', 'Tok/s', 'Cost/item'],
       model.rows.filter((r) => r.cells[s]).map((r) => {
         const c = r.cells[s]!;
-        return [escMd(r.label), int(c.n), int(c.n_items), int(c.n_errors), pct(c.mean), ciText(c.ci95), passAtKText(c.pass_at_k), pcts(c.latency.e2e_ms), rate(c.throughput_tok_s), usd(c.cost_per_item)];
+        return [escMd(r.label), int(c.n), int(c.n_items), int(c.n_errors), int(c.n_unsupported), int(c.n_cached), pct(c.mean), ciText(c.ci95), passAtKText(c.pass_at_k), pcts(c.latency.e2e_ms), rate(c.throughput_tok_s), usd(c.cost_per_item)];
       }),
     ));
     out.push('');
