@@ -37,7 +37,7 @@ export async function serveAction(o: ServeFlags, log: (line: string) => void = (
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer({
-      engine: { model: name, generate: (req, hooks) => provider.generate(req, hooks) },
+      engine: { model: name, generate: (req, hooks) => provider.generate(req, hooks), ...(provider.contextLength !== undefined ? { contextLength: provider.contextLength } : {}) },
       host: o.host,
       port,
       aliases: [provider.model, provider.id, spec],

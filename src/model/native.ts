@@ -113,6 +113,17 @@ export interface NativeSession {
   truncate(n: number): void;
   /** The last forward's attention inputs of `layer` (session created with capture: true). */
   captured?(layer: number): CapturedAttention;
+  /** Frees the cache and activations now (idempotent; forward throws afterwards). The GC
+   *  frees a forgotten session too, but only when it runs; a generation loop closes each
+   *  session it is done with so memory follows the requests in flight, not the traffic. */
+  close(): void;
+}
+
+/** Native sessions in this process: not yet closed, not yet destroyed, and the bytes they hold. */
+export interface SessionStats {
+  open: number;
+  live: number;
+  bytes: number;
 }
 
 export interface NativeModel {
@@ -127,8 +138,14 @@ export interface NativeModel {
 }
 
 interface ModelAddon {
+  sessionStats(): SessionStats;
   modelLayout(config: ModelConfig): TensorSpec[];
   createModel(config: ModelConfig, params: Float32Array): NativeModel;
+}
+
+/** Counts of the addon's inference sessions, process-wide (leak checks). */
+export function sessionStats(): SessionStats {
+  return callNative((a) => (a as unknown as ModelAddon).sessionStats());
 }
 
 /** Named tensors of a config, in storage order; the last one ends at numParams. */
@@ -158,6 +175,7 @@ export function createNativeModel(config: ModelConfig, params: Float32Array): Na
         get length() { return s.length; },
         truncate: (n) => callNative(() => s.truncate(n)),
         captured: (layer) => callNative(() => s.captured!(layer)),
+        close: () => callNative(() => s.close()),
       };
     },
   };

@@ -36,23 +36,59 @@ export function decodeTokens(ids: readonly number[]): string {
 }
 
 /**
- * Token ids of a chat, ending with <|assistant|> so the model writes the next reply.
- * Consecutive system messages are joined; an assistant message in the history is closed by <|eos|>.
+ * The template, once: calls `special` for each special token and `text` for each run of text
+ * bytes, in order (encodeChat builds the ids, chatTokenCount only counts them).
  */
-export function encodeChat(messages: readonly ChatMessage[]): number[] {
-  const out: number[] = [BOS];
+function walkChat(messages: readonly ChatMessage[], special: (id: number) => void, text: (s: string) => void): void {
+  special(BOS);
+  let last = BOS;
+  const sp = (id: number): void => {
+    special(id);
+    last = id;
+  };
   let system = '';
   for (const m of messages) {
     if (m.role === 'system') {
       system += (system ? '\n' : '') + m.content;
     } else if (m.role === 'user') {
-      out.push(USER, ...encodeText(system ? `${system}\n\n${m.content}` : m.content), ASSISTANT);
+      sp(USER);
+      text(system ? `${system}\n\n${m.content}` : m.content);
+      sp(ASSISTANT);
       system = '';
     } else {
-      out.push(...encodeText(m.content), EOS);
+      text(m.content);
+      sp(EOS);
     }
   }
-  if (system) out.push(USER, ...encodeText(system), ASSISTANT);
-  if (out[out.length - 1] !== ASSISTANT) out.push(USER, ASSISTANT);
+  if (system) {
+    sp(USER);
+    text(system);
+    sp(ASSISTANT);
+  }
+  if (last !== ASSISTANT) {
+    sp(USER);
+    sp(ASSISTANT);
+  }
+}
+
+/**
+ * Token ids of a chat, ending with <|assistant|> so the model writes the next reply.
+ * Consecutive system messages are joined; an assistant message in the history is closed by <|eos|>.
+ */
+export function encodeChat(messages: readonly ChatMessage[]): number[] {
+  const out: number[] = [];
+  walkChat(messages, (id) => out.push(id), (s) => {
+    // A loop, not push(...bytes): a spread passes one argument per byte and overflows the
+    // stack at a few hundred KB of text.
+    const bytes = Buffer.from(s, 'utf8');
+    for (let i = 0; i < bytes.length; i++) out.push(bytes[i]!);
+  });
   return out;
+}
+
+/** encodeChat(messages).length without building the ids (a server checks a prompt against the context first). */
+export function chatTokenCount(messages: readonly ChatMessage[]): number {
+  let n = 0;
+  walkChat(messages, () => n++, (s) => (n += Buffer.byteLength(s, 'utf8')));
+  return n;
 }

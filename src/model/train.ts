@@ -372,6 +372,7 @@ export function heldOutEval(
       out.push(best);
       if (i + 1 < maxNew) logits = sess.forward(Int32Array.of(best));
     }
+    sess.close();
     const text = decodeTokens(out);
     const hit = ex.answers.every((a) => text.includes(a));
     if (hit) ok++;

@@ -84,6 +84,8 @@ export interface NativeProviderInit {
   workers?: number;
   /** Test hook: module URL exporting loadGenerativeModel (see src/model/worker.ts). */
   loader?: string;
+  /** The model's context in tokens (max_position_embeddings), when known up front. */
+  contextLength?: number;
 }
 
 /** Stable 32-bit seed from a string (FNV-1a): repeated samples of an item differ, reproducibly. */
@@ -100,6 +102,8 @@ export class NativeProvider implements Provider {
   readonly attention: AttentionMode;
   readonly topk: number | undefined;
   readonly threads: number;
+  /** The model's context in tokens, when known (`dsabench serve` refuses longer prompts with it). */
+  readonly contextLength: number | undefined;
   private readonly pool: GenerationPool;
 
   constructor(init: NativeProviderInit) {
@@ -107,6 +111,7 @@ export class NativeProvider implements Provider {
     this.attention = init.spec.attention;
     this.topk = init.spec.topk;
     this.threads = init.spec.threads;
+    this.contextLength = init.contextLength;
     this.id = nativeProviderId(init.spec);
     const run: RunOptions = { attention: this.attention, threads: this.threads, ...(this.topk !== undefined ? { topk: this.topk } : {}) };
     this.pool = new GenerationPool({ model: init.dir, run, ...(init.workers !== undefined ? { workers: init.workers } : {}), ...(init.loader ? { loader: init.loader } : {}) });
@@ -180,7 +185,7 @@ export async function createNativeProvider(rest: string, options: ProviderOption
   const workers = options.config?.concurrency;
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
     throw new DsabenchError('E_CONFIG_INVALID', `expected an integer ≥ 1, got ${JSON.stringify(workers)}`, { field: 'provider.concurrency' });
-  const provider = new NativeProvider({ spec, dir, ...(workers !== undefined ? { workers } : {}) });
+  const provider = new NativeProvider({ spec, dir, contextLength: config.max_position_embeddings, ...(workers !== undefined ? { workers } : {}) });
   // Load the weights now (in a worker) so a truncated or mismatched checkpoint stops the
   // run before it starts, with the loader's message naming the tensor.
   const loadError = await provider.warm();

@@ -12,11 +12,19 @@
  * fails before producing any (prompt past the context) still gets a proper 400/500 JSON
  * error; a failure after that ends the stream with an `error` chunk and no [DONE]. A client
  * that disconnects cancels its generation.
+ *
+ * Limits: a prompt of as many tokens as the model's context (or more) is a 400
+ * `context_length_exceeded`, answered before any generation; a body over `maxBodyBytes`
+ * (32 MiB) is a 413. The 413 is sent as soon as the limit is passed and the rest of the body
+ * is read and dropped, so a client still uploading receives it (closing the socket with
+ * unread data makes the kernel send a reset, which loses the answer); a client that sent
+ * `Expect: 100-continue` with a too-large Content-Length gets the 413 instead of the 100.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { GenerateRequest } from '../model/generate.js';
+import { contextOverflow, type GenerateRequest } from '../model/generate.js';
+import { chatTokenCount } from '../model/tokens.js';
 import type { Completion } from '../types.js';
 import { apiError, chunkBody, completionBody, errorBody, generationError, parseChatRequest, usageChunkBody, type ApiError, type ResponseMeta } from './openai-api.js';
 
@@ -25,6 +33,8 @@ export interface ChatEngine {
   /** The model name clients use (listed by /v1/models). */
   readonly model: string;
   generate(request: GenerateRequest, hooks: { onDelta?: (text: string) => void; signal?: AbortSignal }): Promise<Completion>;
+  /** The model's context in tokens: longer prompts are refused (400) before reaching `generate`. */
+  readonly contextLength?: number;
 }
 
 export interface ServeOptions {
@@ -63,16 +73,44 @@ function sendError(res: ServerResponse, e: ApiError, headers: Record<string, str
   sendJson(res, e.status, errorBody(e), headers);
 }
 
+const tooLarge = (limit: number): BodyError => new BodyError(apiError(413, `request body larger than ${limit} bytes (the server's limit)`));
+
+/** A Content-Length header over `limit` (a body without one is counted as it arrives). */
+function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared > limit;
+}
+
+/**
+ * Reads and drops the rest of a refused body, so the answer already sent reaches a client that
+ * is still uploading and the connection stays usable. A client that keeps sending past
+ * `cap` bytes is cut off: by then it has had the answer for a long while.
+ */
+function drain(req: IncomingMessage, cap: number): void {
+  let dropped = 0;
+  req.removeAllListeners('data');
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > cap) req.socket.destroy();
+  });
+  req.resume();
+}
+
+/** The body as text; rejects with BodyError(413) as soon as it passes `limit`, then drains the rest. */
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const refuse = (): void => {
+      reject(tooLarge(limit));
+      drain(req, Math.max(4 * limit, 64 * 1024 * 1024));
+    };
+    if (declaredTooLarge(req, limit)) return refuse();
+    let chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(new BodyError(apiError(413, `request body larger than ${limit} bytes`)));
-        req.destroy();
-        return;
+        chunks = [];
+        return refuse();
       }
       chunks.push(c);
     });
@@ -102,7 +140,9 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     try {
       raw = await readBody(req, limit);
     } catch (e) {
-      if (e instanceof BodyError) sendError(res, e.apiError, { connection: 'close' });
+      // No `connection: close`: Node would close the socket as soon as the answer is written,
+      // with the rest of the body unread, and the client would get a reset instead of the 413.
+      if (e instanceof BodyError) sendError(res, e.apiError);
       return;
     }
     let body: unknown;
@@ -116,6 +156,14 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     if ('status' in parsed) {
       sendError(res, parsed);
       return;
+    }
+    // Counted without encoding (a 2 MB prompt is 2M tokens): refused here, it costs no worker.
+    if (engine.contextLength !== undefined) {
+      const n = chatTokenCount(parsed.request.messages);
+      if (n >= engine.contextLength) {
+        sendError(res, apiError(400, contextOverflow(n, engine.contextLength), 'messages', 'context_length_exceeded'));
+        return;
+      }
     }
     // Without a seed, sampled replies differ between requests (as OpenAI's do).
     if (parsed.request.seed === undefined && (parsed.request.temperature ?? 0) > 0) parsed.request.seed = randomInt(2 ** 32);
@@ -171,7 +219,7 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
   }
 
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const route = (method: string, handler: () => void | Promise<void>): void => {
@@ -192,6 +240,14 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     if (path === '/health') return route('GET', () => sendJson(res, 200, { status: 'ok' }));
     sendError(res, apiError(404, `unknown route ${req.method} ${path} (this server answers POST /v1/chat/completions, GET /v1/models)`, null, 'unknown_url'));
+  };
+  const server = createServer(handle);
+  // `Expect: 100-continue` (curl does this for large bodies): refuse a too-large body before
+  // the client sends it. It is never sent, so the connection closes instead of draining.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (declaredTooLarge(req, limit)) return sendError(res, tooLarge(limit).apiError, { connection: 'close' });
+    res.writeContinue();
+    handle(req, res);
   });
   server.keepAliveTimeout = 5000;
 

@@ -13,6 +13,8 @@ export interface FakeModel {
   readonly sessions: SessionOptions[];
   /** Total tokens forwarded (prefill + decode). */
   forwarded: number;
+  /** Sessions closed (each counted once). */
+  closed: number;
 }
 
 /** The last user turn's text of an encoded chat. */
@@ -27,13 +29,16 @@ export function fakeModel(script: (prompt: number[]) => string = (p) => `echo: $
   const fm: FakeModel = {
     sessions: [],
     forwarded: 0,
+    closed: 0,
     session(o) {
       fm.sessions.push(o);
       const cache: number[] = [];
       let promptLen = -1;
       let reply: number[] = [];
+      let isClosed = false;
       return {
         forward(tokens: Int32Array): Float32Array {
+          if (isClosed) throw new Error('session is closed');
           if (cache.length + tokens.length > o.maxLength) {
             const e = new Error(`session full: ${cache.length} + ${tokens.length} > maxLength ${o.maxLength}`);
             throw e;
@@ -42,7 +47,7 @@ export function fakeModel(script: (prompt: number[]) => string = (p) => `echo: $
             const until = performance.now() + opts.delayMs;
             while (performance.now() < until) { /* busy wait: the native call blocks too */ }
           }
-          cache.push(...tokens);
+          for (const t of tokens) cache.push(t);
           fm.forwarded += tokens.length;
           if (promptLen < 0) {
             promptLen = cache.length;
@@ -59,6 +64,11 @@ export function fakeModel(script: (prompt: number[]) => string = (p) => `echo: $
         },
         truncate(n: number) {
           cache.length = n;
+        },
+        close() {
+          if (!isClosed) fm.closed++;
+          isClosed = true;
+          cache.length = 0;
         },
       };
     },

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { generate, toModelMessages } from '../../src/model/generate.js';
-import { encodeChat } from '../../src/model/tokens.js';
+import { generate, toModelMessages, type GenerativeModel } from '../../src/model/generate.js';
+import { chatTokenCount, encodeChat, type ChatMessage } from '../../src/model/tokens.js';
 import { fakeModel } from '../helpers/fake-native-model.js';
 
 const chat = (text: string) => [{ role: 'user' as const, content: text }];
@@ -67,6 +67,59 @@ describe('generate (fake model)', () => {
     const run = (seed: number) => generate(m, 4096, { messages: chat('x'), temperature: 1, seed, max_tokens: 40 }, { attention: 'dense' }).text;
     assert.equal(run(5), run(5));
     assert.notEqual(run(5), run(6));
+  });
+
+  it('closes every session it opens, however the generation ends', () => {
+    const m = fakeModel(() => 'abcdefgh');
+    generate(m, 4096, { messages: chat('x') }, { attention: 'dense' }); // <|eos|>
+    generate(m, 4096, { messages: chat('x'), max_tokens: 3 }, { attention: 'dense' }); // length
+    generate(m, 4096, { messages: chat('x'), stop: ['cd'] }, { attention: 'dense' }); // stop
+    let n = 0;
+    assert.equal(generate(m, 4096, { messages: chat('x') }, { attention: 'dense' }, { cancelled: () => ++n > 2 }).error, 'aborted');
+    const failing = fakeModel(() => 'x'.repeat(50));
+    // A native failure in the middle of the decode loop.
+    const flaky: GenerativeModel = {
+      session: (o) => {
+        const s = failing.session(o);
+        let forwards = 0;
+        return {
+          get length() { return s.length; },
+          truncate: (k) => s.truncate(k),
+          close: () => s.close(),
+          forward: (t) => {
+            if (++forwards > 3) throw new Error('boom');
+            return s.forward(t);
+          },
+        };
+      },
+    };
+    assert.match(generate(flaky, 4096, { messages: chat('x') }, { attention: 'dense' }).error!, /boom/);
+    assert.equal(m.sessions.length, 4);
+    assert.equal(m.closed, 4);
+    assert.equal(failing.closed, 1);
+  });
+
+  it('a 2 MB prompt is refused against the context (no stack overflow from its bytes)', () => {
+    const m = fakeModel();
+    const big = 'y'.repeat(2 * 1024 * 1024);
+    const c = generate(m, 4096, { messages: chat(big) }, { attention: 'sparse' });
+    assert.match(c.error!, /^prompt is 2097155 tokens but the model's context is 4096 tokens/);
+    assert.equal(m.sessions.length, 0);
+    const ids = encodeChat([{ role: 'system', content: big }, { role: 'user', content: 'q' }]);
+    assert.equal(ids.length, 2 * 1024 * 1024 + 6);
+  });
+
+  it('chatTokenCount is encodeChat(messages).length', () => {
+    const cases: ChatMessage[][] = [
+      [],
+      [{ role: 'user', content: 'héllo' }],
+      [{ role: 'system', content: 's1' }, { role: 'system', content: '' }, { role: 'system', content: 's3' }, { role: 'user', content: 'u' }],
+      [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b€' }],
+      [{ role: 'assistant', content: '' }],
+      [{ role: 'system', content: 'only system' }],
+      [{ role: 'user', content: '' }, { role: 'assistant', content: 'x' }, { role: 'system', content: '🙂' }],
+    ];
+    for (const msgs of cases) assert.equal(chatTokenCount(msgs), encodeChat(msgs).length, JSON.stringify(msgs));
   });
 
   it('maps dsabench messages (tool → user, null content → empty)', () => {

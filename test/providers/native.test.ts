@@ -7,7 +7,7 @@ import { DsabenchError } from '../../src/errors.js';
 import { addonPath } from '../../src/engine/native.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
-import { createNativeModel, modelLayout, numParams } from '../../src/model/native.js';
+import { createNativeModel, modelLayout, numParams, sessionStats } from '../../src/model/native.js';
 import { createProvider } from '../../src/providers/index.js';
 import { NativeProvider, nativeProviderId, parseNativeSpec } from '../../src/providers/native.js';
 import type { CompletionRequest } from '../../src/types.js';
@@ -130,5 +130,24 @@ describe('native provider (real native model, QUICK_CONFIG random init)', { skip
     const r2 = await sparse.complete(req('abc', { temperature: 1, seed: 3, max_tokens: 12 }));
     assert.equal(r1.text, r2.text);
     assert.equal(r1.usage!.completion_tokens, r2.usage!.completion_tokens);
+  });
+
+  it('attempts leave no native session open in the worker threads, and the provider knows its context', async () => {
+    const dir = join(root, 'quick-mem');
+    const layout = modelLayout(QUICK_CONFIG);
+    const params = new Float32Array(numParams(layout));
+    createNativeModel(QUICK_CONFIG, params).initParams(2);
+    saveModel(dir, QUICK_CONFIG, layout, params, { step: 0, stage: 'init' });
+    const p = (await createProvider(`native:${dir}`, { config: { concurrency: 2 } })) as NativeProvider;
+    closers.push(() => p.close());
+    assert.equal(p.contextLength, QUICK_CONFIG.max_position_embeddings);
+    // The addon is loaded once per process, so its counts cover the pool's threads too.
+    const base = sessionStats();
+    for (let round = 0; round < 6; round++) {
+      const cs = await Promise.all([0, 1, 2, 3].map((i) => p.complete(req(`${round}.${i} ${'n'.repeat(1000)}`, { max_tokens: 16 }, i))));
+      for (const c of cs) assert.equal(c.error, null);
+      const now = sessionStats();
+      assert.deepEqual([now.open, now.bytes], [base.open, base.bytes], `after round ${round + 1}`);
+    }
   });
 });

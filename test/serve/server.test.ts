@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { Agent, request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { encodeChat } from '../../src/model/tokens.js';
 import { createOpenAiProvider } from '../../src/providers/openai.js';
@@ -104,6 +105,86 @@ describe('dsabench serve (fake model in the worker pool, real loopback HTTP)', (
     // A failed context-overflow request through the client is an error value, not retried.
     const client = createOpenAiProvider('dsa-test', server.url, { env: {}, config: { max_retries: 0 } });
     assert.match((await client.complete(req('y'.repeat(5000)))).error!, /HTTP 400.*context/);
+  });
+
+  it('a 2 MB prompt is a 400 context_length_exceeded, streamed or not, and the openai client does not retry it', async () => {
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const want = encodeChat([{ role: 'user', content: big }]).length;
+    // Without a context length the server passes it on and the worker refuses it.
+    for (const stream of [false, true]) {
+      const r = await post({ model: 'dsa-test', messages: [{ role: 'user', content: big }], stream });
+      assert.equal(r.status, 400, `stream ${stream}`);
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+      const e = ((await r.json()) as { error: { code: string; param: string; message: string } }).error;
+      assert.deepEqual([e.code, e.param], ['context_length_exceeded', 'messages']);
+      assert.match(e.message, new RegExp(`^prompt is ${want} tokens but the model's context is 4096 tokens`));
+    }
+    // With one, the server refuses it before generating.
+    let calls = 0;
+    const capped = await startServer({
+      engine: { model: 'dsa-test', contextLength: 4096, generate: (r, h) => (calls++, provider.generate(r, h)) },
+      port: 0,
+    });
+    try {
+      const url = `${capped.url}/chat/completions`;
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: big }], stream: true }) });
+      assert.equal(r.status, 400);
+      const e = ((await r.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(e.code, 'context_length_exceeded');
+      assert.match(e.message, new RegExp(`^prompt is ${want} tokens`));
+      // Exactly at the context is refused too (no room for a reply); one token less is served.
+      const fits = 'z'.repeat(4096 - encodeChat([{ role: 'user', content: '' }]).length);
+      const at = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: `${fits}z` }] }) });
+      assert.equal(at.status, 400);
+      await at.body?.cancel();
+      assert.equal(calls, 0);
+      const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: fits.slice(1) }], max_tokens: 1 }) });
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
+      assert.equal(calls, 1);
+      // Through the openai client (its default retries are on): one request, an error value.
+      const before = calls;
+      const client = createOpenAiProvider('dsa-test', capped.url, { env: {} });
+      assert.match((await client.complete(req(big))).error!, /HTTP 400.*context/);
+      assert.equal(calls, before);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('a body over the limit is a 413 the client receives, and the connection is left usable', async () => {
+    // The default limit (32 MiB) and a 40 MiB body, sent by fetch while the server answers.
+    const body = JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'a'.repeat(40 * 1024 * 1024) }] });
+    const r = await post(body);
+    assert.equal(r.status, 413);
+    const e = ((await r.json()) as { error: { message: string; type: string } }).error;
+    assert.match(e.message, /larger than 33554432 bytes/);
+    // Chunked (no Content-Length): the limit is found mid-upload; node:http keeps writing.
+    const small = await startServer({ engine: { model: 'dsa-test', generate: (q, h) => provider.generate(q, h) }, port: 0, maxBodyBytes: 1024 * 1024 });
+    try {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const send = (chunks: number, chunk: string): Promise<{ status: number; text: string }> => new Promise((resolve, reject) => {
+        const rq = httpRequest(`${small.url}/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        rq.on('error', reject);
+        for (let i = 0; i < chunks; i++) rq.write(chunk);
+        rq.end();
+      });
+      const big = await send(64, 'b'.repeat(128 * 1024)); // 8 MiB
+      assert.equal(big.status, 413, big.text);
+      assert.match(big.text, /larger than 1048576 bytes/);
+      // The same keep-alive connection then serves a normal request.
+      const ok = await send(1, JSON.stringify({ model: 'dsa-test', messages: [{ role: 'user', content: 'after' }], stream: false }));
+      assert.equal(ok.status, 200, ok.text);
+      assert.match(ok.text, /echo: after/);
+      agent.destroy();
+    } finally {
+      await small.close();
+    }
   });
 
   it('a client that disconnects cancels its generation', async () => {

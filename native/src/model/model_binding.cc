@@ -4,6 +4,7 @@
 // session keeps the handle alive. C++ failures become JS errors with a stable `code`.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -152,14 +153,65 @@ void checkTokens(const Config& c, const int32_t* tok, size_t n, bool allowPad, c
                           " outside the vocabulary 0.." + std::to_string(c.V - 1) + (allowPad ? " (or -1)" : ""));
 }
 
+// Over the whole process (every worker thread shares the addon), for `sessionStats()` and
+// the leak tests: sessions not yet closed, sessions not yet destroyed (a closed one lives on
+// until the GC collects its JS object, but holds no memory), and the bytes they hold.
+std::atomic<int64_t> gOpenSessions{0}, gLiveSessions{0}, gSessionBytes{0};
+
+// A session as JS holds it. Its memory (KV caches, activations: ~18 MB for a 1.6K-token
+// prompt) lives outside the V8 heap, so V8 is told about it as external memory; otherwise a
+// session dropped without close() is never a reason to collect garbage, and a process that
+// makes many of them grows by gigabytes before a collection happens to run.
+struct LiveSession {
+  std::shared_ptr<Handle> h;  // keeps the parameters alive
+  Session s;
+  int64_t reported = 0;       // bytes V8 has been told about
+  LiveSession(std::shared_ptr<Handle> hh, int64_t maxLen, bool sparse, int64_t topk, int threads)
+      : h(std::move(hh)), s(h->c, h->params, maxLen, sparse, topk, threads) {
+    gOpenSessions++;
+    gLiveSessions++;
+  }
+  ~LiveSession() {
+    if (!s.closed()) gOpenSessions--;
+    gLiveSessions--;
+    gSessionBytes -= reported;
+  }
+  // Brings V8's external-memory count in line with what the session holds now.
+  void account(Napi::Env env) {
+    const int64_t now = s.bytes();
+    if (now == reported) return;
+    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported);
+    gSessionBytes += now - reported;
+    reported = now;
+  }
+  void close(Napi::Env env) {
+    if (!s.closed()) gOpenSessions--;
+    s.close();
+    account(env);
+  }
+};
+
 Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Object& o) {
   const int64_t maxLen = getInt(o, "maxLength", true, 0, 1, h->c.maxPos);
   const bool sparse = attentionOf(o);
   const int64_t topk = getInt(o, "topk", false, h->c.topk, 1, 1 << 24);
-  auto s = std::make_shared<Session>(h->c, h->params, maxLen, sparse, topk, threadsOf(o));
+  auto ls = std::make_shared<LiveSession>(h, maxLen, sparse, topk, threadsOf(o));
+  Session* s = &ls->s;  // valid while `ls` is: every function below holds `ls`
   s->setCapture(getBool(o, "capture", false));
   Napi::Object so = Napi::Object::New(env);
-  so.Set("captured", Napi::Function::New(env, [h, s](const Napi::CallbackInfo& info) {
+  // Collected without close(): free the memory at once. The functions below also hold `ls`
+  // and are finalized in no set order, so the last of them destroys it, not necessarily this.
+  so.AddFinalizer([](Napi::Env fenv, std::shared_ptr<LiveSession>* p) {
+    (*p)->close(fenv);
+    delete p;
+  }, new std::shared_ptr<LiveSession>(ls));
+  so.Set("close", Napi::Function::New(env, [ls](const Napi::CallbackInfo& info) {
+    return guarded(info, [&](Napi::Env env) -> Napi::Value {
+      ls->close(env);
+      return env.Undefined();
+    });
+  }, "close"));
+  so.Set("captured", Napi::Function::New(env, [h, ls, s](const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
       const Config& c = h->c;
       if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "captured(layer) needs a layer number");
@@ -193,18 +245,24 @@ Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Ob
       return r;
     });
   }, "captured"));
-  so.Set("forward", Napi::Function::New(env, [h, s](const Napi::CallbackInfo& info) {
+  so.Set("forward", Napi::Function::New(env, [h, ls, s](const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
       if (info.Length() < 1) fail("E_OPTION", "forward(tokens) needs an Int32Array");
       Napi::Object holder = Napi::Object::New(env);
       holder.Set("tokens", info[0]);
       Napi::Int32Array t = typed<Napi::Int32Array>(holder, "tokens", true, (size_t)-1);
       Napi::Float32Array out = Napi::Float32Array::New(env, h->c.V);
-      s->forward(t.Data(), (int64_t)t.ElementLength(), out.Data());
+      try {
+        s->forward(t.Data(), (int64_t)t.ElementLength(), out.Data());
+      } catch (...) {
+        ls->account(env);  // a failed forward may still have grown the caches
+        throw;
+      }
+      ls->account(env);
       return out;
     });
   }, "forward"));
-  so.Set("truncate", Napi::Function::New(env, [h, s](const Napi::CallbackInfo& info) {
+  so.Set("truncate", Napi::Function::New(env, [ls, s](const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
       if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "truncate(n) needs a number");
       const double n = info[0].As<Napi::Number>().DoubleValue();
@@ -213,7 +271,7 @@ Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Ob
       return env.Undefined();
     });
   }, "truncate"));
-  Napi::Function getLen = Napi::Function::New(env, [s](const Napi::CallbackInfo& info) -> Napi::Value {
+  Napi::Function getLen = Napi::Function::New(env, [ls, s](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::Number::New(info.Env(), (double)s->length());
   }, "length");
   Napi::Object global = env.Global();
@@ -335,9 +393,19 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   });
 }
 
+// {open, live, bytes}: see gOpenSessions.
+Napi::Value SessionStats(const Napi::CallbackInfo& info) {
+  Napi::Object r = Napi::Object::New(info.Env());
+  r.Set("open", Napi::Number::New(info.Env(), (double)gOpenSessions.load()));
+  r.Set("live", Napi::Number::New(info.Env(), (double)gLiveSessions.load()));
+  r.Set("bytes", Napi::Number::New(info.Env(), (double)gSessionBytes.load()));
+  return r;
+}
+
 }  // namespace
 
 void registerModelBindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("sessionStats", Napi::Function::New(env, SessionStats, "sessionStats"));
   exports.Set("modelLayout", Napi::Function::New(env, ModelLayout, "modelLayout"));
   exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
 }

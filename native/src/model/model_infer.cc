@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -19,13 +20,47 @@ Session::Session(const Config& c, const float* params, int64_t maxLen, bool spar
       threads_(std::max(1, threads)), kv_(c.layers), ik_(c.layers), cap_(c.layers) {}
 
 void Session::truncate(int64_t n) {
+  if (closed_) throw EngineError("E_OPTION", "session is closed");
   if (n < 0 || n > len_)
     throw EngineError("E_OPTION", "truncate(" + std::to_string(n) + ") outside 0.." + std::to_string(len_));
   len_ = n;
 }
 
+namespace {
+template <class V>
+void freeVec(V& v) { V().swap(v); }  // clear() keeps the capacity
+}  // namespace
+
+void Session::close() {
+  closed_ = true;
+  len_ = 0;
+  for (auto& v : kv_) freeVec(v);
+  for (auto& v : ik_) freeVec(v);
+  for (auto& cp : cap_) {
+    freeVec(cp.q); freeVec(cp.iq); freeVec(cp.iw);
+    cp.T = 0;
+  }
+  Scratch& S = scratch_;
+  for (std::vector<float>* v : {&S.x, &S.xn, &S.cqRaw, &S.cq, &S.q, &S.kva, &S.Q, &S.Olat, &S.lse, &S.o, &S.tmp, &S.a1,
+                                &S.a3, &S.iq, &S.ikRaw, &S.iw})
+    freeVec(*v);
+}
+
+int64_t Session::bytes() const {
+  size_t n = 0;
+  for (const auto& v : kv_) n += v.capacity();
+  for (const auto& v : ik_) n += v.capacity();
+  for (const auto& cp : cap_) n += cp.q.capacity() + cp.iq.capacity() + cp.iw.capacity();
+  const Scratch& S = scratch_;
+  for (const std::vector<float>* v : {&S.x, &S.xn, &S.cqRaw, &S.cq, &S.q, &S.kva, &S.Q, &S.Olat, &S.lse, &S.o, &S.tmp,
+                                      &S.a1, &S.a3, &S.iq, &S.ikRaw, &S.iw})
+    n += v->capacity();
+  return (int64_t)(n * sizeof(float));
+}
+
 void Session::forward(const int32_t* tokens, int64_t T, float* out) {
   const Config& c = c_;
+  if (closed_) throw EngineError("E_OPTION", "session is closed");
   if (T < 1) throw EngineError("E_SHAPE", "forward needs at least one token");
   if (len_ + T > maxLen_)
     throw EngineError("E_OPTION", "context of " + std::to_string(len_ + T) + " tokens exceeds the session's maxLength " +
