@@ -62,6 +62,8 @@ Examples:
         const [{ getScorer }, { ScoringPool }] = await Promise.all([import('../scorers/index.js'), import('../runner/pool.js')]);
         getScorer(opts.scorer); // unknown scorer → exit 2 before reading anything
         const options = parseOptions(opts.options);
+        // A typo in an option is an error, not a silently ignored key (the suite schema's list).
+        (await import('../suites/schema.js')).validateScorerOptions(opts.scorer, options, 'E_USAGE', { field: '--options' });
         const preds = readPredictions(opts.in);
         // Small inputs score on the main thread; larger ones in the pool.
         const workers = opts.workers ?? (preds.length >= 256 ? defaultWorkers() : 0);

@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { createProvider, type ProviderConfig } from '../providers/index.js';
 import { loadSuite, type SuiteOverride } from '../suites/load.js';
+import { checkSuiteRequirements } from '../suites/requirements.js';
+import type { SandboxTools } from '../sandbox/detect.js';
 import type { PostSteps } from './default-job.js';
 import type { AttemptRecord, GenerationSettings, Provider, RunManifest, RunSummary, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
@@ -71,6 +73,8 @@ export interface RunControl {
   progress?: ProgressOptions;
   /** Called with human-readable notes (run dir, resume counts). */
   log?: (line: string) => void;
+  /** The sandbox probe (default: the real one; tests pass a machine without a sandbox). */
+  detectSandbox?: () => SandboxTools | Error;
 }
 
 export interface RunOutcome {
@@ -187,6 +191,8 @@ export async function runEvaluation(
   }
 
   const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
+  // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
+  checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
   const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
   if (where.resumeDir) {

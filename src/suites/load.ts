@@ -21,7 +21,7 @@ import type { GenerationSettings, Item, Suite, SuiteConfig } from '../types.js';
 import { parseJsonl } from '../util/jsonl.js';
 import { packagePath } from '../util/package.js';
 import { GENERATORS, LOADERS } from './registry.js';
-import { parseJsonFile, validateOrThrow } from './schema.js';
+import { lineOfPointer, parseJsonFile, validateOrThrow } from './schema.js';
 
 export interface LoadSuiteOptions {
   /** Seed for generator suites whose suite.json gives none (the run's seed). */
@@ -122,7 +122,18 @@ export function readSuiteConfig(file: string): SuiteConfig {
     throw new DsabenchError('E_SUITE_NOT_FOUND', `cannot read suite.json (${(err as Error).message})`, { file, cause: err });
   }
   const raw = parseJsonFile(text, file, 'E_SUITE_INVALID');
-  const config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file });
+  let config: SuiteConfig;
+  try {
+    config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file });
+  } catch (err) {
+    // The schema names the field; the line lets an editor jump to it. Scorer options are
+    // checked here, at load, so a typo stops the run before its first attempt instead of
+    // scoring every attempt 0 with the same error.
+    if (!(err instanceof DsabenchError) || err.field === undefined) throw err;
+    const scorer = (raw as { scorer?: { name?: unknown } }).scorer?.name;
+    const what = err.field.startsWith('/scorer/options/') && typeof scorer === 'string' ? `scorer "${scorer}" option: ` : '';
+    throw new DsabenchError(err.code, what + err.message, { file, line: lineOfPointer(text, err.field), field: err.field });
+  }
   checkNames(config, file);
   return config;
 }

@@ -92,7 +92,7 @@ export function explainAjvError(errors: readonly ErrorObject[]): { field: string
       const props = Object.keys(((e.parentSchema as Record<string, unknown>)?.['properties'] ?? {}) as object);
       return {
         field: `${e.instancePath}/${String(p['additionalProperty'])}`,
-        message: `unknown field (expected one of: ${props.join(', ')})`,
+        message: props.length > 0 ? `unknown field (expected one of: ${props.join(', ')})` : 'unknown field (expected none here)',
       };
     }
     case 'type':
@@ -123,6 +123,57 @@ export function validateOrThrow<T>(
   if (v(value)) return value as T;
   const { field, message } = explainAjvError(v.errors ?? []);
   throw new DsabenchError(code, `${where.what ? where.what + ': ' : ''}${message}`, { file: where.file, line: where.line, field });
+}
+
+/**
+ * The options schema suite.schema.json gives scorer `name` (its `allOf` if/then entry), or
+ * null when it has none. The schema is the one list of scorer options: suite.json is checked
+ * against it as a whole, and `dsabench score --options` against this part.
+ */
+export function scorerOptionsSchema(name: string): Record<string, unknown> | null {
+  const doc = JSON.parse(readFileSync(schemaPath('suite'), 'utf8')) as { allOf?: unknown[] };
+  type Rule = { if?: { properties?: { scorer?: { properties?: { name?: { const?: unknown } } } } }; then?: { properties?: { scorer?: { properties?: { options?: Record<string, unknown> } } } } };
+  for (const r of (doc.allOf ?? []) as Rule[]) {
+    if (r.if?.properties?.scorer?.properties?.name?.const === name) return r.then?.properties?.scorer?.properties?.options ?? null;
+  }
+  return null;
+}
+
+const optionValidators = new Map<string, ValidateFunction>();
+
+/** Checks a scorer's options against its schema; throws DsabenchError(code) naming the option. */
+export function validateScorerOptions(name: string, options: unknown, code: ErrorCode, where: { file?: string; field?: string } = {}): void {
+  let v = optionValidators.get(name);
+  if (!v) {
+    const schema = scorerOptionsSchema(name) ?? { type: 'object', additionalProperties: false };
+    v = instance().compile(schema);
+    optionValidators.set(name, v);
+  }
+  if (v(options)) return;
+  const { field, message } = explainAjvError(v.errors ?? []);
+  throw new DsabenchError(code, `scorer "${name}" option: ${message}`, { file: where.file, field: `${where.field ?? ''}${field === '/' ? '' : field}` || '/' });
+}
+
+/**
+ * The 1-based line of a JSON pointer's last named key in a JSON text (`/scorer/options/x` →
+ * the line of `"x":` after `"options":` after `"scorer":`), or undefined. A scan for each key
+ * after the previous one, not a parse: right unless a key of the path also appears earlier in
+ * a sibling object, which suite.json files do not do.
+ */
+export function lineOfPointer(text: string, pointer: string): number | undefined {
+  let pos = 0;
+  let found = -1;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(key)) break; // an array index has no key to find
+    const re = new RegExp(`${JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'g');
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) break;
+    found = m.index;
+    pos = m.index + m[0].length;
+  }
+  return found < 0 ? undefined : text.slice(0, found).split('\n').length;
 }
 
 /** JSON.parse with a DsabenchError naming file, line and column on failure. */
