@@ -55,7 +55,7 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
 // Sparse MQA attention of a block of consecutive queries over the union of their
 // selections (sparse_blocked.cc): prefill with few heads, fp32 cache. idx [T][k], -1 ignored.
 bool blockedSparseAttention(const AttnArgs& a);
-void sparseAttentionBlocked(const AttnArgs& a, const int32_t* idx, int64_t k);
+void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t* idx, int64_t k);
 // Fused DSA: indexer + top-k + sparse attention. attn.indices must be null. When
 // skipShort and every query has ≤ k valid keys, runs dense attention and reports the
 // positions 0..qStart+t in ascending order. indicesOut [T][k] is optional.

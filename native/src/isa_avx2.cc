@@ -22,6 +22,7 @@ static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
 static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline unsigned vgt_mask(vf a, vf b) { return (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 static inline float vhsum(vf a) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -67,7 +68,8 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 
 const Kernels* kernelsAvx2() {
   static const Kernels k = {"avx2", isa_avx2::W, isa_avx2::BK, isa_avx2::attn_chunk,
-                            isa_avx2::indexer_chunk, isa_avx2::fma_peak, isa_avx2::bf16_to_f32};
+                            isa_avx2::indexer_chunk, isa_avx2::fma_peak, isa_avx2::bf16_to_f32,
+                            isa_avx2::extract_above, isa_avx2::softmax_row};
   return &k;
 }
 }  // namespace dsa

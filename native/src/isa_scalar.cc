@@ -22,6 +22,7 @@ static inline vf vadd(vf a, vf b) { return a + b; }
 static inline vf vsub(vf a, vf b) { return a - b; }
 static inline vf vmul(vf a, vf b) { return a * b; }
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+static inline unsigned vgt_mask(vf a, vf b) { return a > b ? 1u : 0u; }
 static inline float vhsum(vf a) { return a; }
 static inline vf vexp(vf x) { return x < -87.0f ? 0.0f : expf(x); }
 static inline void cvt_bf16(const uint16_t* src, float* dst, int64_t n) {
@@ -38,7 +39,8 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 
 const Kernels* kernelsScalar() {
   static const Kernels k = {"scalar", isa_scalar::W, isa_scalar::BK, isa_scalar::attn_chunk,
-                            isa_scalar::indexer_chunk, isa_scalar::fma_peak, isa_scalar::bf16_to_f32};
+                            isa_scalar::indexer_chunk, isa_scalar::fma_peak, isa_scalar::bf16_to_f32,
+                            isa_scalar::extract_above, isa_scalar::softmax_row};
   return &k;
 }
 }  // namespace dsa

@@ -3,6 +3,7 @@
 // Included INSIDE a namespace by each isa_*.cc after it has defined:
 //   vf (vector of W floats), W, vload/vstore/vset1/vzero/vfma(a,b,c)=a*b+c/vadd/vsub/vmul/vmax,
 //   vexp (exp with exp(x<-87) = 0 and exp(-inf) = 0, never NaN), vhsum (sum of lanes),
+//   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0),
 //   cvt_bf16(src,dst,n), and the tile constants QK_C, QK_VH, PV_CC, PV_VH, IX_C, IX_VH,
 //   BK (keys per block), PEAK_ACC.
 // It must not use std:: templates: inline template code compiled with wide-ISA flags could
@@ -324,4 +325,68 @@ static double fma_peak(int64_t iters, float* sink) {
   DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) s = vadd(s, a[i]);
   *sink = vhsum(s);
   return (double)iters * PEAK_ACC * W * 2.0;
+}
+
+// ---- top-k candidate scan ------------------------------------------------------------------
+// One compare per W keys; the few keys above v (~2k of a row of thousands) leave through the
+// mask bits, so the cost is the row's read.
+static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, float* outS, int32_t* outI) {
+  const vf vv = vset1(v);
+  int64_t c = 0, i = 0;
+  for (; i + W <= n; i += W) {
+    unsigned m = vgt_mask(vload(row + i), vv);
+    while (m) {
+      const int b = __builtin_ctz(m);
+      outS[c] = row[i + b];
+      outI[c] = (int32_t)(s0 + i + b);
+      c++;
+      m &= m - 1;
+    }
+  }
+  for (; i < n; i++)
+    if (row[i] > v) {
+      outS[c] = row[i];
+      outI[c] = (int32_t)(s0 + i);
+      c++;
+    }
+  return c;
+}
+
+// ---- softmax of one row --------------------------------------------------------------------
+// Max, exp and sum, scale: three vector passes; the tail goes through vexp in a −inf-padded
+// vector so every entry gets the same exp.
+static float softmax_row(float* row, int64_t n) {
+  const float NEG = -__builtin_inff();
+  const int64_t nv = n - n % W;
+  vf mv = vset1(NEG);
+  for (int64_t i = 0; i < nv; i += W) mv = vmax(mv, vload(row + i));
+  float lanes[W];
+  vstore(lanes, mv);
+  float mx = NEG;
+  for (int j = 0; j < W; j++) mx = lanes[j] > mx ? lanes[j] : mx;
+  for (int64_t i = nv; i < n; i++) mx = row[i] > mx ? row[i] : mx;
+  if (!(mx > NEG)) {
+    for (int64_t i = 0; i < n; i++) row[i] = 0.f;
+    return NEG;
+  }
+  const vf vm = vset1(mx);
+  vf sv = vzero();
+  for (int64_t i = 0; i < nv; i += W) {
+    const vf e = vexp(vsub(vload(row + i), vm));
+    vstore(row + i, e);
+    sv = vadd(sv, e);
+  }
+  float sum = vhsum(sv);
+  if (nv < n) {
+    for (int j = 0; j < W; j++) lanes[j] = nv + j < n ? row[nv + j] : NEG;
+    vstore(lanes, vexp(vsub(vload(lanes), vm)));
+    for (int64_t i = nv; i < n; i++) {
+      row[i] = lanes[i - nv];
+      sum += row[i];
+    }
+  }
+  const vf inv = vset1(1.f / sum);
+  for (int64_t i = 0; i < nv; i += W) vstore(row + i, vmul(vload(row + i), inv));
+  for (int64_t i = nv; i < n; i++) row[i] *= 1.f / sum;
+  return mx + __builtin_logf(sum);
 }

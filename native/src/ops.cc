@@ -524,7 +524,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     AttnArgs sp = attn;
     sp.indices = sel.data();
     sp.topk = k;
-    if (blockedSparseAttention(sp)) sparseAttentionBlocked(sp, sel.data(), k);
+    if (blockedSparseAttention(sp)) sparseAttentionBlocked(kr, sp, sel.data(), k);
     else attention(kr, sp);
     if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
     return;

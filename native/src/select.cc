@@ -7,7 +7,9 @@
 // A short query block (decode) is split over key ranges across threads; the ranges'
 // survivors are merged in range order, so the result does not depend on thread timing.
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "engine.h"
@@ -18,7 +20,7 @@
 namespace dsa {
 namespace {
 
-constexpr int64_t SEL_ROWS = 32, SEL_KEYS = 4096, FILTER = 64;
+constexpr int64_t SEL_ROWS = 32, SEL_KEYS = 4096;
 
 // acc[s] = Σ_j w[j]·max(D[j·ld + s], 0) for s < n.
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -32,14 +34,6 @@ void combineRow(const float* D, int64_t ld, const float* w, int64_t HI, int64_t 
   }
 }
 
-// Number of acc[0..n) above thr (vector compares, no branches).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-int countAbove(const float* acc, int64_t n, float thr) {
-  int c = 0;
-  for (int64_t s = 0; s < n; s++) c += acc[s] > thr;
-  return c;
-}
-
 // Number of acc[0..n) at or above thr.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 int countAtLeast(const float* acc, int64_t n, float thr) {
@@ -48,39 +42,128 @@ int countAtLeast(const float* acc, int64_t n, float thr) {
   return c;
 }
 
-// The best k of row[0..n) (positions s0 + i) among the candidates in keep.h (more than k may
-// be left there: the caller selects the k best). A long row is first cut at a
-// threshold v read off a strided sample (its rank chosen so that ~2k keys lie above v):
-// when at least k keys are strictly above v, the top k all are, so only those enter the
-// keeper and the result is exact (likewise with ties at v, below); otherwise (v above the
-// k-th best: rare) every key goes through the keeper.
-// Without the cut a keeper fed in position order compacts again and again whenever scores
+// The rank-th best (0-based) of a small sample, rank < 16: an insertion list of the best
+// rank + 1 seen so far (most samples fall below its tail: one predictable compare each),
+// where nth_element's partitioning costs several times more on a few hundred floats.
+// Leaves the sample's order as it was; the caller's second cut sorts it.
+float rankedBest(const std::vector<float>& sample, int64_t rank) {
+  float best[16];
+  int64_t n = 0;
+  for (const float x : sample) {
+    if (n == rank + 1 && !(x > best[rank])) continue;
+    int64_t j = n < rank + 1 ? n++ : rank;
+    while (j > 0 && best[j - 1] < x) {
+      best[j] = best[j - 1];
+      j--;
+    }
+    best[j] = x;
+  }
+  return best[rank];
+}
+
+// Per-thread scratch of the selection, kept between calls (grow-only, bounded by the longest
+// row seen): fresh buffers every call cost more in page faults than the selection itself
+// (a 16K prefill calls this 24 times, 3 MB each).
+struct SelectScratch {
+  std::vector<float> D, acc, sample, candS, tmp;
+  std::vector<int32_t> candI;
+  TopK keep{1};
+};
+
+// The best k of row[0..n) (positions s0 + i), as candidates that hold them: returns their
+// count c ≥ k when they are candS/candI[0..c) (position order), or −1 when they are keep.h.
+// A long row is cut at a threshold v, and when at least k keys are strictly above v the top
+// k all are, so only those (one vector scan, kr.extractAbove) are candidates: exact. The cuts
+// tried: `hint`, the lowest candidate of the previous query's row (neighbouring queries score
+// keys alike: ~80% of the rows of a 16K prompt need nothing else); the rank-th best of a
+// strided sample (~2k keys above it); a lower sampled cut (~8k above); past that (ties at v:
+// a ReLU indexer scores many keys exactly 0) the ties path below.
+// Without a cut a keeper fed in position order compacts again and again whenever scores
 // trend upward along the row (a recency preference), which costs more than the GEMM.
-void selectRow(const float* row, int64_t n, int64_t s0, int64_t k, std::vector<float>& sample, TopK& keep) {
+int64_t selectRow(const Kernels& kr, const float* row, int64_t n, int64_t s0, int64_t k, float hint, SelectScratch& sc) {
   constexpr int64_t STRIDE = 64;
+  TopK& keep = sc.keep;
+  if (n > 8 * k && sc.candS.size() < (size_t)n) {
+    sc.candS.resize((size_t)n);
+    sc.candI.resize((size_t)n);
+  }
+  if (n > 8 * k && hint == hint) {
+    const int64_t above = kr.extractAbove(row, n, hint, s0, sc.candS.data(), sc.candI.data());
+    if (above >= k && above <= 4 * k) return above;
+  }
   const int64_t rank = std::max<int64_t>(4, 2 * k / STRIDE);  // 0-based rank in the sample: ~2k keys above it in the row
   if (n > 8 * k && n / STRIDE > 4 * rank) {
+    std::vector<float>& sample = sc.sample;
     sample.clear();
     for (int64_t i = 0; i < n; i += STRIDE) sample.push_back(row[i]);
-    std::nth_element(sample.begin(), sample.begin() + rank, sample.end(), std::greater<float>());
-    const float v = sample[(size_t)rank];
-    const int64_t above = countAbove(row, n, v);
-    // Ties at v (a ReLU indexer scores many keys exactly 0): the k best are every key above v
-    // and then the lowest positions scoring exactly v.
-    int64_t ties = above >= k ? 0 : k - above;
-    if (ties == 0 || countAtLeast(row, n, v) >= k) {
-      for (int64_t b = 0; b < n; b += FILTER) {
-        const int64_t e = std::min(n, b + FILTER);
-        if (countAbove(row + b, e - b, v) == 0 && (ties == 0 || countAtLeast(row + b, e - b, v) == 0)) continue;
-        // Straight into the candidate list: it holds ~2k keys, all of which the final
-        // selection (nth_element to k) sees, so the keeper's own compaction would be waste.
-        for (int64_t i = b; i < e; i++)
-          if (row[i] > v || (row[i] == v && ties > 0 && ties--)) keep.h.push_back({row[i], (int32_t)(s0 + i)});
-      }
-      return;
+    float v;
+    if (rank < 16) {
+      v = rankedBest(sample, rank);
+    } else {
+      std::nth_element(sample.begin(), sample.begin() + rank, sample.end(), std::greater<float>());
+      v = sample[(size_t)rank];
+    }
+    int64_t above = kr.extractAbove(row, n, v, s0, sc.candS.data(), sc.candI.data());
+    const int64_t rank2 = std::min<int64_t>(4 * rank, (int64_t)sample.size() - 1);
+    if (above < k && rank2 > rank) {
+      // The second cut: the sample's rank2-th best.
+      std::nth_element(sample.begin(), sample.begin() + rank2, sample.end(), std::greater<float>());
+      v = sample[(size_t)rank2];
+      above = kr.extractAbove(row, n, v, s0, sc.candS.data(), sc.candI.data());
+    }
+    if (above >= k) return above;
+    // Ties at v: the k best are every key above v and then the lowest positions scoring
+    // exactly v.
+    int64_t ties = k - above;
+    if (countAtLeast(row, n, v) >= k) {
+      for (int64_t i = 0; i < n; i++)
+        if (row[i] > v || (row[i] == v && ties > 0 && ties--)) keep.h.push_back({row[i], (int32_t)(s0 + i)});
+      return -1;
     }
   }
   for (int64_t i = 0; i < n; i++) keep.push(row[i], (int32_t)(s0 + i));
+  return -1;
+}
+
+// The best k of c ≥ k candidates S/I (position order) into out[0..k), in position order;
+// returns the k-th best score. The k-th best is found by a 64-bucket histogram over
+// [min, max] (bucketing is monotone in the score, so every key of a higher bucket scores at
+// least as high as every key of a lower one) and nth_element inside the one bucket that
+// holds it; then one pass takes every candidate above it and the lowest positions equal to
+// it — the same keys as the (score, position) order selects, without sorting pairs.
+float pickBest(const float* S, const int32_t* I, int64_t c, int64_t k, int32_t* out, std::vector<float>& tmp) {
+  constexpr int NB = 64;
+  float lo = S[0], hi = S[0];
+  for (int64_t i = 1; i < c; i++) {
+    lo = std::min(lo, S[i]);
+    hi = std::max(hi, S[i]);
+  }
+  float kth = lo;
+  const float scale = (float)NB / (hi - lo);
+  if (hi > lo && std::isfinite(scale)) {
+    const auto bucket = [&](float x) { return std::min(NB - 1, (int)((x - lo) * scale)); };
+    int64_t hist[NB] = {};
+    for (int64_t i = 0; i < c; i++) hist[bucket(S[i])]++;
+    int b = NB - 1;
+    int64_t above = 0;  // candidates in buckets above b
+    while (above + hist[b] < k) above += hist[b--];
+    tmp.clear();
+    for (int64_t i = 0; i < c; i++)
+      if (bucket(S[i]) == b) tmp.push_back(S[i]);
+    const int64_t r = k - above;  // the k-th best overall is the r-th best of bucket b
+    std::nth_element(tmp.begin(), tmp.begin() + (r - 1), tmp.end(), std::greater<float>());
+    kth = tmp[(size_t)(r - 1)];
+  } else if (hi > lo) {
+    tmp.assign(S, S + c);
+    std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end(), std::greater<float>());
+    kth = tmp[(size_t)(k - 1)];
+  }
+  int64_t ties = k;
+  for (int64_t i = 0; i < c; i++) ties -= S[i] > kth;
+  int64_t j = 0;
+  for (int64_t i = 0; i < c; i++)
+    if (S[i] > kth || (S[i] == kth && ties > 0 && ties--)) out[j++] = I[i];
+  return kth;
 }
 
 }  // namespace
@@ -92,19 +175,15 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
   int64_t nsplit = 1;
   if (threads > 1 && blocks < 2 * threads)
     nsplit = std::max<int64_t>(1, std::min<int64_t>((4 * (int64_t)threads + blocks - 1) / blocks, ix.L / SEL_KEYS));
-  struct Scratch {
-    std::vector<float> D, acc, sample;
-    TopK keep{1};
-  };
-  std::vector<Scratch> scratch((size_t)std::max(1, threads));
+  const Kernels& kr = *bestKernels();
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(T * nsplit) : 0);
-  parallelFor(threads, blocks * nsplit, [&](int64_t it, int tid) {
+  parallelFor(threads, blocks * nsplit, [&](int64_t it, int) {
     const int64_t bi = it / nsplit, si = it % nsplit;
     const int64_t t0 = bi * SEL_ROWS, t1 = std::min(T, t0 + SEL_ROWS), nb = t1 - t0;
     const int64_t valid = std::min(ix.L, ix.qStart + t1);  // keys any row of the block may see
     const int64_t per = (valid + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
-    Scratch& sc = scratch[(size_t)tid];
+    thread_local SelectScratch sc;
     const int64_t span = ke - ks;
     sc.D.resize((size_t)(HI * SEL_ROWS * SEL_KEYS));
     if (sc.acc.size() < (size_t)(nb * span)) sc.acc.resize((size_t)(nb * span));
@@ -120,10 +199,27 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
     }
     const int64_t kk = std::max<int64_t>(1, std::min<int64_t>(k, span));  // never more than the range holds
     TopK& keep = sc.keep;
+    float hint = std::numeric_limits<float>::quiet_NaN();  // the previous row's lowest candidate (NaN: none)
     for (int64_t r = 0; r < nb; r++) {
       keep.reset(kk);
       const int64_t m = std::min(ke, ix.qStart + t0 + r + 1) - ks;
-      if (m > 0) selectRow(sc.acc.data() + r * span, m, ks, kk, sc.sample, keep);
+      const int64_t c = m > 0 ? selectRow(kr, sc.acc.data() + r * span, m, ks, kk, hint, sc) : -1;
+      hint = std::numeric_limits<float>::quiet_NaN();
+      if (c >= 0) {
+        const float lowest = *std::min_element(sc.candS.begin(), sc.candS.begin() + c);
+        if (nsplit == 1 && !sorted) {
+          // The next row's first cut: halfway from this row's k-th best down to its lowest
+          // candidate (measured on a 16K prompt: most rows then need no sample, with ~1.5k
+          // candidates).
+          const float kth = pickBest(sc.candS.data(), sc.candI.data(), c, k, sel + (t0 + r) * k, sc.tmp);
+          (void)kth;
+          hint = lowest;
+          continue;
+        }
+        hint = lowest;
+        keep.h.resize((size_t)c);
+        for (int64_t i = 0; i < c; i++) keep.h[(size_t)i] = {sc.candS[(size_t)i], sc.candI[(size_t)i]};
+      }
       if (nsplit == 1) writeSorted(keep.h, k, sel + (t0 + r) * k, sorted);
       else kept[(size_t)((t0 + r) * nsplit + si)] = keep.h;
     }

@@ -7,7 +7,6 @@
 // The result is exactly attention over each query's selected keys (a key outside a query's
 // selection gets probability 0), with GEMM-sized work instead of one gather per query.
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -26,7 +25,7 @@ bool blockedSparseAttention(const AttnArgs& a) {
   return a.mqa && a.kd == DType::F32 && a.T >= 16 && a.H <= BLOCK_ROWS / 4;
 }
 
-void sparseAttentionBlocked(const AttnArgs& a, const int32_t* idx, int64_t k) {
+void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t* idx, int64_t k) {
   const int64_t H = a.H, Dqk = a.Dqk, Dv = a.Dv, T = a.T;
   const int64_t QB = std::max<int64_t>(1, BLOCK_ROWS / H), R = QB * H;
   const int64_t blocks = (T + QB - 1) / QB;
@@ -37,9 +36,10 @@ void sparseAttentionBlocked(const AttnArgs& a, const int32_t* idx, int64_t k) {
     std::vector<float> KU, S;
     std::vector<uint8_t> sel;
   };
-  std::vector<Scratch> scratch((size_t)std::max(1, a.threads));
-  parallelFor(a.threads, blocks, [&](int64_t bi, int tid) {
-    Scratch& sc = scratch[(size_t)tid];
+  parallelFor(a.threads, blocks, [&](int64_t bi, int) {
+    // Per-thread, kept between calls (grow-only): a 16K prefill calls this once per layer and
+    // 2K chunk, and fresh buffers cost page faults. colOf is all −1 between blocks.
+    thread_local Scratch sc;
     if ((int64_t)sc.colOf.size() < a.L) sc.colOf.assign((size_t)a.L, -1);
     const int64_t t0 = bi * QB, t1 = std::min(T, t0 + QB), nq = t1 - t0, rows = nq * H;
     // Union of the block's selections, in position order (column c holds key cols[c]).
@@ -68,24 +68,13 @@ void sparseAttentionBlocked(const AttnArgs& a, const int32_t* idx, int64_t k) {
     sc.S.resize((size_t)(R * std::max<int64_t>(u, 1)));
     float* S = sc.S.data();
     if (u > 0) sgemm(false, true, rows, u, Dqk, a.scale, a.q + t0 * H * Dqk, Dqk, sc.KU.data(), Dqk, 0.f, S, u, 1);
+    // Each row's softmax over its own selection: the others' columns get −inf (probability 0).
     for (int64_t r = 0; r < rows; r++) {
       const int64_t t = t0 + r / H, h = r % H;
       const uint8_t* m = &sc.sel[(size_t)((t - t0) * u)];
       float* row = S + r * u;
-      float mx = NEG_INF;
-      for (int64_t c = 0; c < u; c++)
-        if (m[c]) mx = std::max(mx, row[c]);
-      double l = 0;
-      if (mx > NEG_INF)
-        for (int64_t c = 0; c < u; c++) {
-          const float e = m[c] ? std::exp(row[c] - mx) : 0.f;
-          row[c] = e;
-          l += e;
-        }
-      const bool empty = !(mx > NEG_INF) || !(l > 0);
-      const float inv = empty ? 0.f : (float)(1.0 / l);
-      for (int64_t c = 0; c < u; c++) row[c] = empty ? 0.f : row[c] * inv;
-      a.lse[t * H + h] = empty ? NEG_INF : mx + (float)std::log(l);
+      for (int64_t c = 0; c < u; c++) row[c] = m[c] ? row[c] : NEG_INF;
+      a.lse[t * H + h] = kr.softmaxRow(row, u);
     }
     if (u > 0) sgemm(false, false, rows, Dv, u, 1.f, S, u, sc.KU.data(), Dqk, 0.f, a.out + t0 * H * Dv, Dv, 1);
     else std::fill(a.out + t0 * H * Dv, a.out + t1 * H * Dv, 0.f);
