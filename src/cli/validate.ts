@@ -1,6 +1,7 @@
 /**
- * `dsabench validate <suite...>`: schema check, oracle = 100%, nop = 0%, one verdict line
- * per check. Exit 0 when every check of every suite passes, 1 otherwise.
+ * `dsabench validate <suite...>`: schema check, oracle = 100%, nop = 0%, negative control
+ * (each item answered with another item's reference) = 0%, one verdict line per check.
+ * Exit 0 when every check of every suite passes, 1 otherwise.
  */
 import type { Command } from 'commander';
 import type { CommandModule } from './command.js';
@@ -10,7 +11,7 @@ const cmd: CommandModule = {
   register(program: Command): void {
     program
       .command('validate')
-      .description('Check suites: schema, oracle provider scores 100%, nop provider scores 0%')
+      .description('Check suites: schema, oracle provider scores 100%, nop 0%, and a negative control (each item answered with another item\'s reference) 0%')
       .argument('<suite...>', 'suite specs: built-in name, folder path, or <loader>:<file>')
       .option('--limit <n>', 'check only the first N items', intFlag(1))
       .option('--workers <n>', 'scoring worker threads (0 = main thread)', intFlag(0))
@@ -22,6 +23,15 @@ Examples:
   $ dsabench validate example
   $ dsabench validate ./my-suite --limit 20
   $ dsabench validate math code long-context --json
+
+Checks, per suite:
+  schema    suite.json (scorer options included) and every item are valid
+  sandbox   only when it fails: the suite runs code and this machine has no sandbox
+  oracle    answering with each item's reference scores 100%
+  nop       answering nothing scores 0%
+  negative  answering each item with another item's reference (a wrong answer of the
+            right form) passes no item: a scorer that passes any non-empty answer, or
+            targets that every answer contains, fail here (the items are listed)
 
 Exit codes: 0 every check passed, 1 a check failed.`)
       .action(async (specs: string[], opts: { limit?: number; workers?: number; seed?: number; unsafeNoSandbox?: boolean; json?: boolean }) => {
@@ -43,7 +53,8 @@ Exit codes: 0 every check passed, 1 a check failed.`)
           for (const c of checks) {
             process.stdout.write(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.check}: ${c.detail}\n`);
             for (const f of c.failures ?? []) {
-              process.stdout.write(`       item ${f.item_id}: value ${f.value}${f.error ? `, error: ${f.error}` : ''}, output ${JSON.stringify(f.output)}\n`);
+              const from = f.answered_with === undefined ? '' : f.answered_with === null ? ' (a fixed unrelated reply)' : ` (item ${f.answered_with}'s reference)`;
+              process.stdout.write(`       item ${f.item_id}: value ${f.value}${f.error ? `, error: ${f.error}` : ''}, output ${JSON.stringify(f.output)}${from}\n`);
             }
           }
         }

@@ -1,6 +1,9 @@
 /**
- * Suite validation: the schema, then the oracle must score 100% and nop 0%. A suite that
- * fails either has a broken scorer, broken references, or a scorer that rewards nothing.
+ * Suite validation: the schema, then the oracle must score 100%, nop 0%, and the negative
+ * control 0% (each item answered with another item's reference; negative-control.ts). A
+ * suite that fails has broken references, a scorer that rewards nothing, or a scorer that
+ * passes wrong answers (any non-empty one). A suite that needs the sandbox on a machine
+ * without one fails the `sandbox` check before anything runs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,16 +11,18 @@ import { join } from 'node:path';
 import { formatError } from '../errors.js';
 import { NopProvider, OracleProvider } from '../providers/index.js';
 import { loadSuite } from '../suites/load.js';
+import { checkSuiteRequirements } from '../suites/requirements.js';
 import type { AttemptRecord, Suite } from '../types.js';
 import { executeAttempts } from './attempts.js';
+import { SwappedReferenceProvider } from './negative-control.js';
 import { ScoringPool } from './pool.js';
 
 export interface CheckResult {
-  check: 'schema' | 'oracle' | 'nop';
+  check: 'schema' | 'sandbox' | 'oracle' | 'nop' | 'negative';
   ok: boolean;
   detail: string;
   /** Items that broke the check (first few), with their output and error. */
-  failures?: Array<{ item_id: string; output: string; value: number; error: string | null }>;
+  failures?: Array<{ item_id: string; output: string; value: number; error: string | null; answered_with?: string | null }>;
 }
 
 export interface ValidateOptions {
@@ -37,6 +42,14 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
     return { suite: null, checks: [{ check: 'schema', ok: false, detail: formatError(err) }] };
   }
   const checks: CheckResult[] = [{ check: 'schema', ok: true, detail: `suite.json and ${suite.items.length} items valid` }];
+  try {
+    checkSuiteRequirements([suite], { unsafeNoSandbox: opts.unsafeNoSandbox ?? false, limit: opts.limit ?? null });
+  } catch (err) {
+    // Every scored check would fail for the machine's sake, not the suite's: say that instead.
+    checks.push({ check: 'sandbox', ok: false, detail: formatError(err) });
+    return { suite, checks };
+  }
+  const negative = new SwappedReferenceProvider(suite.items);
   const records: AttemptRecord[] = [];
   const pool = new ScoringPool(opts.workers === undefined ? {} : { workers: opts.workers });
   const workRoot = mkdtempSync(join(tmpdir(), 'dsabench-validate-'));
@@ -44,7 +57,7 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
     await executeAttempts({
       runId: 'validate',
       suites: [suite],
-      providers: [new OracleProvider(), new NopProvider()],
+      providers: [new OracleProvider(), new NopProvider(), negative],
       repeats: 1,
       limit: opts.limit ?? null,
       concurrency: 8,
@@ -58,21 +71,28 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
     await pool.close();
     rmSync(workRoot, { recursive: true, force: true });
   }
-  const verdict = (provider: 'oracle' | 'nop'): CheckResult => {
+  const verdict = (check: 'oracle' | 'nop' | 'negative'): CheckResult => {
+    const provider = check === 'negative' ? negative.id : check;
     const recs = records.filter((r) => r.provider === provider);
-    const bad = recs.filter((r) => (provider === 'oracle' ? !(r.score.pass && r.score.value === 1) : r.score.pass || r.score.value > 0));
+    // Partial credit on a wrong answer is allowed (another needle may share a word); a pass is not.
+    const bad = recs.filter((r) => (check === 'oracle' ? !(r.score.pass && r.score.value === 1) : check === 'nop' ? r.score.pass || r.score.value > 0 : r.score.pass));
     const passed = recs.filter((r) => r.score.pass).length;
-    const want = provider === 'oracle' ? '100%' : '0%';
+    const want = check === 'oracle' ? '100%' : '0%';
     const res: CheckResult = {
-      check: provider,
+      check,
       ok: recs.length > 0 && bad.length === 0,
-      detail: `${passed}/${recs.length} pass (expected ${want})`,
+      detail: check === 'negative'
+        ? `${passed}/${recs.length} pass (expected 0%: each item answered with another item's reference)${bad.length > 0 ? '; the scorer passes wrong answers' : ''}`
+        : `${passed}/${recs.length} pass (expected ${want})`,
     };
     if (bad.length > 0) {
-      res.failures = bad.slice(0, SHOW).map((r) => ({ item_id: r.item_id, output: r.output.slice(0, 200), value: r.score.value, error: r.error }));
+      res.failures = bad.slice(0, SHOW).map((r) => ({
+        item_id: r.item_id, output: r.output.slice(0, 200), value: r.score.value, error: r.error,
+        ...(check === 'negative' ? { answered_with: negative.source(r.item_id) } : {}),
+      }));
     }
     return res;
   };
-  checks.push(verdict('oracle'), verdict('nop'));
+  checks.push(verdict('oracle'), verdict('nop'), verdict('negative'));
   return { suite, checks };
 }
