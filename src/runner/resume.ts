@@ -17,6 +17,9 @@ export interface ResumeCheck {
   changes: string[];
 }
 
+/** Stands for "every suite" in suiteChanges when no suite differs but the hash does. */
+const SETTINGS = '';
+
 /** What differs between run.json's per-suite hashes and the suites now; [] when nothing. */
 export function suiteChanges(stored: Readonly<Record<string, string>> | undefined, now: Readonly<Record<string, string>>, storedHash: string, configHash: string): Array<{ suite: string; what: string }> {
   if (!storedHash || storedHash === configHash) return [];
@@ -30,7 +33,8 @@ export function suiteChanges(stored: Readonly<Record<string, string>> | undefine
     else if (stored[suite] !== h) out.push({ suite, what: 'changed (its suite.json or items differ)' });
   }
   for (const suite of Object.keys(stored)) if (!(suite in now)) out.push({ suite, what: 'is no longer in the run (a suite.json name changed?)' });
-  if (out.length === 0) out.push({ suite: '(settings)', what: 'the stored settings hash differently' });
+  // Same suites, other hash: the stored settings hash differently now (a harness upgrade).
+  if (out.length === 0) out.push({ suite: SETTINGS, what: 'the stored settings hash differently' });
   return out;
 }
 
@@ -50,9 +54,9 @@ export function checkResume(
   if (changes.length === 0) return { drop: new Set(), changes: [] };
   const drop = new Set(changes.map((c) => c.suite));
   // Settings alone (no suite named): every attempt was made under the old hash.
-  if (drop.has('(settings)')) for (const r of previous) drop.add(r.suite);
+  if (drop.has(SETTINGS)) for (const r of previous) drop.add(r.suite);
   const affected = previous.filter((r) => drop.has(r.suite)).length;
-  const lines = changes.map((c) => `suite "${c.suite}" ${c.what}`);
+  const lines = changes.map((c) => (c.suite === SETTINGS ? c.what : `suite "${c.suite}" ${c.what}`));
   if (!rerunChanged) {
     throw new DsabenchError(
       'E_USAGE',
