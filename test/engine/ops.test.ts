@@ -203,7 +203,19 @@ test('fused DSA with a few-head indexer: blocked selection = top-k exactly (ties
     { T: 20, H: 8, L: 1500, Dqk: 16, Dv: 8, k: 128, qStart: 1480, heads: 1, dim: 8, threads: 1, trend: true },    // scores rising with position
     { T: 1, H: 4, L: 9000, Dqk: 16, Dv: 16, k: 64, qStart: 8999, heads: 2, dim: 8, threads: 2, trend: false },    // decode: key ranges over threads
     { T: 17, H: 2, L: 700, Dqk: 8, Dv: 8, k: 96, qStart: 0, heads: 3, dim: 4, threads: 3, trend: false },         // from position 0 (rows shorter than k)
+    { T: 64, H: 4, L: 6000, Dqk: 16, Dv: 16, k: 32, qStart: 5936, heads: 2, dim: 8, threads: 1, trend: true },    // long rows: cuts carried from row to row
   ];
+  // Real-valued scores (almost no ties): the unordered pick must find the exact k-th best,
+  // not a neighbour of it.
+  {
+    const c = { T: 64, H: 4, L: 6000, Dqk: 16, Dv: 16, k: 48, qStart: 5936, heads: 2, dim: 8, threads: 1 };
+    const a = attnArgs({ T: c.T, H: c.H, L: c.L, Dqk: c.Dqk, Dv: c.Dv, qStart: c.qStart, threads: c.threads }, 700);
+    const r = rng(701);
+    const indexer = { q: randF32(c.T * c.heads * c.dim, r), k: randF32(c.L * c.dim, r), w: randF32(c.T * c.heads, r), heads: c.heads, dim: c.dim };
+    const sorted = dsaAttention({ ...a, indexer, topk: c.k, returnIndices: true, skipIndexerWhenShort: false });
+    const unordered = dsaAttention({ ...a, indexer, topk: c.k, skipIndexerWhenShort: false });
+    assert.ok(relErr(unordered.out, sorted.out) < 1e-6 && relErr(unordered.lse, sorted.lse) < 1e-6, 'real scores: unordered selection attends to the same keys');
+  }
   cases.forEach((c, i) => {
     const a = attnArgs({ T: c.T, H: c.H, L: c.L, Dqk: c.Dqk, Dv: c.Dv, qStart: c.qStart, threads: c.threads }, 500 + i);
     const r = rng(600 + i);
@@ -218,6 +230,12 @@ test('fused DSA with a few-head indexer: blocked selection = top-k exactly (ties
     assert.deepEqual(res.indices, topk(scores, c.T, c.L, c.k), `case ${i}: selection = top-k of the indexer`);
     const e = ref.attention({ ...a, qStart: c.qStart, indices: res.indices!, topk: c.k });
     assert.ok(relErr(res.out, e.out) < TOL && relErr(res.lse, e.lse) < TOL, `case ${i}: attention over the selection = reference`);
+    // Without returned indices the op selects unordered (its own cut and k-best pick): the
+    // same keys, so the same output up to summation order (one key swapped for another
+    // moves it by ~1/k, far above 1e-6).
+    const unordered = dsaAttention({ ...a, indexer, topk: c.k, skipIndexerWhenShort: false });
+    assert.ok(relErr(unordered.out, res.out) < 1e-6 && relErr(unordered.lse, res.lse) < 1e-6,
+      `case ${i}: unordered selection attends to the same keys`);
   });
 });
 
