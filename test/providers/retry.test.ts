@@ -49,5 +49,6 @@ test('sleep waits, and rejects early when aborted', async () => {
   setTimeout(() => ctrl.abort(new Error('stop')), 10);
   const t2 = performance.now();
   await assert.rejects(p, /stop/);
-  assert.ok(performance.now() - t2 < 1000);
+  // Not aborted, it would take 10 s; half of that is room enough for a busy event loop.
+  assert.ok(performance.now() - t2 < 5000, `took ${performance.now() - t2} ms`);
 });

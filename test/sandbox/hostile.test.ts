@@ -1,8 +1,10 @@
 /**
  * Hostile programs, scored like model output by the `code` scorer. Each program returns 1
  * only if its attack worked, so a pass would mean an escape. For each: the attempt fails
- * within its time limit, the host is untouched (listener, files), no process survives
- * (every spawned process carries a marker in its command line), and the next attempt runs.
+ * (ending soon after its time limit), the host is untouched (listener, files), no process
+ * survives (every spawned process carries a marker in its command line), and the next
+ * attempt runs. Nothing here may depend on how fast the machine is: a limit a case must not
+ * reach is far beyond what its attack needs, and "soon after" allows for a loaded machine.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -109,7 +111,11 @@ const CASES: Array<{ name: string; body: () => string; timeoutS: number; options
   },
   {
     name: 'forks six children that each fill 400 MB (each under the per-process limit)',
-    timeoutS: 8,
+    // The memory limit must fire, not the wall clock: three children touching 400 MB each
+    // take a few seconds on two cores busy with other work (8 s was not always enough), so
+    // the wall limit is far off. A memory watchdog that never fires still fails the case:
+    // the program then returns 1 after its 30 s sleep, and the reason is not the memory limit.
+    timeoutS: 60,
     options: { total_memory_mb: 1024 },
     reason: /memory limit/,
     body: () => ind('for _ in range(6):\n    if os.fork() == 0:\n        b = b"x" * (400 << 20)\n        time.sleep(30)\n        os._exit(0)\ntime.sleep(30)\nreturn 1'),
@@ -138,7 +144,9 @@ for (const c of CASES) {
     const r = await attempt(c.body(), c.timeoutS, c.options);
     assert.equal(r.pass, false, `the attack passed: ${String(r.reason)}`);
     assert.ok(['failed', 'timeout', 'error'].includes(String(r.verdict)), String(r.verdict));
-    assert.ok(r.wallMs < c.timeoutS * 1000 + 4000, `took ${r.wallMs} ms for a ${c.timeoutS} s limit`);
+    // An attack the limits fail to stop runs forever (or for its 30 s sleeps); ending within
+    // 30 s of the limit leaves room for a loaded machine to start and kill the processes.
+    assert.ok(r.wallMs < c.timeoutS * 1000 + 30_000, `took ${r.wallMs} ms for a ${c.timeoutS} s limit`);
     assert.equal(survivors(), 0, 'a sandboxed process survived the attempt');
     if (c.reason) assert.match(String(r.reason), c.reason);
     c.check?.();

@@ -59,7 +59,8 @@ test('unshare fallback: isolation, limits, and nothing survives', { skip: availa
     const t = Date.now();
     const b = await runSandboxed({ argv: ['python3', '-c', bomb, mark], workDir: wd, limits: { wallMs: 2000, nproc: 32 } });
     assert.equal(b.timedOut, true);
-    assert.ok(Date.now() - t < 6000);
+    // A bomb left alive never ends: 30 s after its 2 s limit is ample on a loaded machine.
+    assert.ok(Date.now() - t < 2000 + 30_000, `took ${Date.now() - t} ms`);
     const left = readdirSync('/proc').filter((p) => {
       try {
         return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(mark);
