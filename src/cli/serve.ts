@@ -76,7 +76,12 @@ Examples:
   $ dsabench serve --model 'native:dsa-mini?attention=dense' --port 8001
   $ curl -s http://127.0.0.1:8000/v1/chat/completions -H 'content-type: application/json' \\
       -d '{"model":"dsa-mini","messages":[{"role":"user","content":"Hi"}],"max_tokens":32}'
-  $ dsabench run --suite long-context --provider openai:dsa-mini@http://127.0.0.1:8000/v1`,
+  $ dsabench run --suite long-context --provider openai:dsa-mini@http://127.0.0.1:8000/v1
+
+Limits: a prompt of as many tokens as the model's context (max_position_embeddings) or more
+is a 400 context_length_exceeded, refused before generating; a request body over 32 MiB is a
+413, sent as soon as the limit is passed (the rest of the body is read and dropped, so the
+client gets the answer, not a reset).`,
       )
       .action(async (o: ServeFlags) => {
         const handle = await serveAction(o);
