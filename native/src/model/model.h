@@ -100,6 +100,21 @@ struct AdamArgs {
 };
 double adamw(const Layout& lay, const AdamArgs& a);  // returns the (pre-clip) grad norm
 
+// std::allocator that leaves new elements uninitialised on resize(n): the KV cache grows
+// ahead of the tokens written into it, and zero-filling the part not yet written costs a
+// pass over tens of MB per long prompt (every element is written before it is read).
+template <class T>
+struct UninitAlloc : std::allocator<T> {
+  using std::allocator<T>::allocator;
+  template <class U>
+  struct rebind { using other = UninitAlloc<U>; };
+  template <class U>
+  void construct(U* p) noexcept { ::new ((void*)p) U; }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) { ::new ((void*)p) U(std::forward<A>(a)...); }
+};
+using CacheVec = std::vector<float, UninitAlloc<float>>;
+
 // Inference with a KV cache. Per layer: kv [maxLen, Dqk] (normed latent | roped k_pe) and
 // indexer keys [maxLen, dI].
 class Session {
@@ -122,8 +137,8 @@ class Session {
   void setCapture(bool on) { capture_ = on; }
   struct Captured { std::vector<float> q, iq, iw; int64_t T = 0, qStart = 0; };
   const Captured& captured(int layer) const { return cap_.at(layer); }
-  const std::vector<float>& kvCache(int layer) const { return kv_.at(layer); }
-  const std::vector<float>& indexKeys(int layer) const { return ik_.at(layer); }
+  const CacheVec& kvCache(int layer) const { return kv_.at(layer); }
+  const CacheVec& indexKeys(int layer) const { return ik_.at(layer); }
   bool sparse() const { return sparse_; }
  private:
   static constexpr int64_t PREFILL_CHUNK = 2048;  // tokens per prefill pass (see forward)
@@ -134,8 +149,8 @@ class Session {
   bool sparse_;
   int64_t topk_;
   int threads_;
-  std::vector<std::vector<float>> kv_, ik_;
-  struct Scratch { std::vector<float> x, xn, cqRaw, cq, q, kva, Q, Olat, lse, o, tmp, a1, a3, iq, ikRaw, iw; };
+  std::vector<CacheVec> kv_, ik_;
+  struct Scratch { std::vector<float> x, xn, cqRaw, cq, q, kva, Q, Olat, lse, o, tmp, a1, a3, iq, ikRaw, iw, ropeCs, ropeSn, iropeCs, iropeSn; };
   Scratch scratch_;  // per-chunk activations, grow-only (forwardChunk)
   bool capture_ = false;
   bool closed_ = false;
@@ -144,11 +159,19 @@ class Session {
 
 // Shared math helpers (model_ops.cc).
 void ropeInterleaved(float* x, int64_t dim, int64_t pos, float theta, bool inverse);
+// cos/sin of positions pos0..pos0+T-1 at the dim/2 frequencies theta^(-2i/dim): cs, sn [T][dim/2],
+// the same values ropeInterleaved/ropeHalf compute per call (one table serves every layer and
+// head of a prefill chunk).
+void ropeTable(int64_t dim, int64_t pos0, int64_t T, float theta, std::vector<float>& cs, std::vector<float>& sn);
+// ropeInterleaved / ropeHalf (forward) with one position's row of a ropeTable.
+void ropeInterleavedTab(float* x, int64_t dim, const float* cs, const float* sn);
+void ropeHalfTab(float* x, int64_t dim, const float* cs, const float* sn);
 void ropeHalf(float* x, int64_t dim, int64_t pos, float theta, bool inverse);
 // Indexer key of one token: out = RoPE_half(LayerNorm(raw)·k_norm.weight + k_norm.bias)
-// [dI]; returns the LayerNorm's mean and 1/std through mean/rstd (for backward).
+// [dI]; returns the LayerNorm's mean and 1/std through mean/rstd (for backward). cs/sn: the
+// position's row of a ropeTable at dim drI, or null to compute it.
 void indexKeyRow(const Config& c, const LayerPtrs& W, const float* raw, int64_t pos, float* out, float* mean,
-                 float* rstd);
+                 float* rstd, const float* cs = nullptr, const float* sn = nullptr);
 
 }  // namespace model
 }  // namespace dsa

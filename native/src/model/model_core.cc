@@ -161,6 +161,39 @@ void ropeInterleaved(float* x, int64_t dim, int64_t pos, float theta, bool inver
   }
 }
 
+void ropeTable(int64_t dim, int64_t pos0, int64_t T, float theta, std::vector<float>& cs, std::vector<float>& sn) {
+  const int64_t h = dim / 2;
+  if ((int64_t)cs.size() < T * h) {
+    cs.resize((size_t)(T * h));
+    sn.resize((size_t)(T * h));
+  }
+  for (int64_t i = 0; i < h; i++) {
+    const double f = std::pow((double)theta, -2.0 * i / (double)dim);
+    for (int64_t t = 0; t < T; t++) {
+      const double ang = (double)(pos0 + t) * f;
+      cs[(size_t)(t * h + i)] = (float)std::cos(ang);
+      sn[(size_t)(t * h + i)] = (float)std::sin(ang);
+    }
+  }
+}
+
+void ropeInterleavedTab(float* x, int64_t dim, const float* cs, const float* sn) {
+  for (int64_t i = 0; i < dim / 2; i++) {
+    const float a = x[2 * i], b = x[2 * i + 1];
+    x[2 * i] = a * cs[i] - b * sn[i];
+    x[2 * i + 1] = a * sn[i] + b * cs[i];
+  }
+}
+
+void ropeHalfTab(float* x, int64_t dim, const float* cs, const float* sn) {
+  const int64_t h = dim / 2;
+  for (int64_t i = 0; i < h; i++) {
+    const float a = x[i], b = x[i + h];
+    x[i] = a * cs[i] - b * sn[i];
+    x[i + h] = a * sn[i] + b * cs[i];
+  }
+}
+
 // The indexer's RoPE is half-split ("NeoX"): pairs (i, i + dim/2).
 void ropeHalf(float* x, int64_t dim, int64_t pos, float theta, bool inverse) {
   const int64_t h = dim / 2;
@@ -174,7 +207,7 @@ void ropeHalf(float* x, int64_t dim, int64_t pos, float theta, bool inverse) {
 }
 
 void indexKeyRow(const Config& c, const LayerPtrs& W, const float* raw, int64_t pos, float* out, float* mean,
-                 float* rstd) {
+                 float* rstd, const float* cs, const float* sn) {
   const int64_t dI = c.dI;
   double mu = 0, var = 0;
   for (int64_t i = 0; i < dI; i++) mu += raw[i];
@@ -183,7 +216,8 @@ void indexKeyRow(const Config& c, const LayerPtrs& W, const float* raw, int64_t 
   var /= dI;
   const float rs = (float)(1.0 / std::sqrt(var + c.eps));
   for (int64_t i = 0; i < dI; i++) out[i] = (float)(raw[i] - mu) * rs * W.ikNormW[i] + W.ikNormB[i];
-  ropeHalf(out, c.drI, pos, c.theta, false);
+  if (cs) ropeHalfTab(out, c.drI, cs, sn);
+  else ropeHalf(out, c.drI, pos, c.theta, false);
   *mean = (float)mu;
   *rstd = rs;
 }

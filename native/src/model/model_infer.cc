@@ -42,7 +42,7 @@ void Session::close() {
   }
   Scratch& S = scratch_;
   for (std::vector<float>* v : {&S.x, &S.xn, &S.cqRaw, &S.cq, &S.q, &S.kva, &S.Q, &S.Olat, &S.lse, &S.o, &S.tmp, &S.a1,
-                                &S.a3, &S.iq, &S.ikRaw, &S.iw})
+                                &S.a3, &S.iq, &S.ikRaw, &S.iw, &S.ropeCs, &S.ropeSn, &S.iropeCs, &S.iropeSn})
     freeVec(*v);
 }
 
@@ -53,7 +53,7 @@ int64_t Session::bytes() const {
   for (const auto& cp : cap_) n += cp.q.capacity() + cp.iq.capacity() + cp.iw.capacity();
   const Scratch& S = scratch_;
   for (const std::vector<float>* v : {&S.x, &S.xn, &S.cqRaw, &S.cq, &S.q, &S.kva, &S.Q, &S.Olat, &S.lse, &S.o, &S.tmp,
-                                      &S.a1, &S.a3, &S.iq, &S.ikRaw, &S.iw})
+                                      &S.a1, &S.a3, &S.iq, &S.ikRaw, &S.iw, &S.ropeCs, &S.ropeSn, &S.iropeCs, &S.iropeSn})
     n += v->capacity();
   return (int64_t)(n * sizeof(float));
 }
@@ -109,9 +109,14 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       &lse = grow(S.lse, T * H), &o = grow(S.o, T * H * dv), &tmp = grow(S.tmp, T * std::max(d, FF)), &a1 = grow(S.a1, T * FF),
       &a3 = grow(S.a3, T * FF), &iq = S.iq, &ikRaw = S.ikRaw, &iw = S.iw;
   for (int64_t t = 0; t < T; t++) std::memcpy(&x[t * d], P.embed + (int64_t)tokens[t] * d, d * sizeof(float));
+  // RoPE cos/sin of this chunk's positions, shared by every layer and head (per call they
+  // were a fifth of a sparse 16K prefill): [T][dr/2] for MLA, [T][drI/2] for the indexer.
+  ropeTable(dr, len_, T, c.theta, S.ropeCs, S.ropeSn);
+  if (sparse_ || capture_) ropeTable(c.drI, len_, T, c.theta, S.iropeCs, S.iropeSn);
+  const int64_t hr = dr / 2, hri = c.drI / 2;
   for (int li = 0; li < c.layers; li++) {
     const LayerPtrs& W = P.layer[li];
-    std::vector<float>& kv = kv_[li];
+    CacheVec& kv = kv_[li];
     if ((int64_t)kv.size() < L * Dqk) kv.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 4 * L)) * Dqk);
     rms(x.data(), d, d, W.attnNorm, xn.data(), d);
     lin(xn.data(), d, W.wqa, rq, cqRaw.data());
@@ -126,7 +131,7 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       const float r = (float)(1.0 / std::sqrt(ss / rkv + c.eps));
       for (int64_t i = 0; i < rkv; i++) row[i] = kr_[i] * r * W.kvNorm[i];
       std::memcpy(row + rkv, kr_ + rkv, dr * sizeof(float));
-      ropeInterleaved(row + rkv, dr, len_ + t, c.theta, false);
+      ropeInterleavedTab(row + rkv, dr, &S.ropeCs[t * hr], &S.ropeSn[t * hr]);
     }
     // Q [T, H, Dqk]
     for (int64_t h = 0; h < H; h++) {
@@ -135,7 +140,7 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       for (int64_t t = 0; t < T; t++) {
         float* pe = &Q[(t * H + h) * Dqk + rkv];
         std::memcpy(pe, &q[t * qDim + h * (dn + dr) + dn], dr * sizeof(float));
-        ropeInterleaved(pe, dr, len_ + t, c.theta, false);
+        ropeInterleavedTab(pe, dr, &S.ropeCs[t * hr], &S.ropeSn[t * hr]);
         const float g = c.lognScale(len_ + t);
         if (g != 1.f)
           for (float* v = &Q[(t * H + h) * Dqk]; v < &Q[(t * H + h + 1) * Dqk]; v++) *v *= g;
@@ -146,7 +151,7 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
     at.T = T; at.H = H; at.Hkv = 1; at.L = L; at.Dqk = Dqk; at.Dv = rkv; at.qStart = len_;
     at.scale = c.scale(); at.causal = true; at.threads = th; at.out = Olat.data(); at.lse = lse.data();
     if (sparse_ || capture_) {
-      std::vector<float>& ik = ik_[li];
+      CacheVec& ik = ik_[li];
       if ((int64_t)ik.size() < L * dI) ik.resize(std::max<int64_t>(L, std::min<int64_t>(maxLen_, 4 * L)) * dI);
       grow(iq, T * nI * dI); grow(ikRaw, T * dI); grow(iw, T * nI);
       lin(cq.data(), rq, W.iwq, nI * dI, iq.data());
@@ -154,9 +159,10 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       lin(xn.data(), d, W.iwProj, nI, iw.data());
       for (int64_t i = 0; i < T * nI; i++) iw[i] *= iwScale;
       for (int64_t t = 0; t < T; t++) {
-        for (int64_t j = 0; j < nI; j++) ropeHalf(&iq[(t * nI + j) * dI], c.drI, len_ + t, c.theta, false);
+        const float *ics = &S.iropeCs[t * hri], *isn = &S.iropeSn[t * hri];
+        for (int64_t j = 0; j < nI; j++) ropeHalfTab(&iq[(t * nI + j) * dI], c.drI, ics, isn);
         float mean, rstd;
-        indexKeyRow(c, W, &ikRaw[t * dI], len_ + t, &ik[(len_ + t) * dI], &mean, &rstd);
+        indexKeyRow(c, W, &ikRaw[t * dI], len_ + t, &ik[(len_ + t) * dI], &mean, &rstd, ics, isn);
       }
       IndexerArgs ix;
       ix.q = iq.data(); ix.k = ik.data(); ix.kd = DType::F32; ix.w = iw.data();
