@@ -110,7 +110,7 @@ void Session::forwardChunk(const int32_t* tokens, int64_t T, float* out) {
       &a3 = grow(S.a3, T * FF), &iq = S.iq, &ikRaw = S.ikRaw, &iw = S.iw;
   for (int64_t t = 0; t < T; t++) std::memcpy(&x[t * d], P.embed + (int64_t)tokens[t] * d, d * sizeof(float));
   // RoPE cos/sin of this chunk's positions, shared by every layer and head (per call they
-  // were a fifth of a sparse 16K prefill): [T][dr/2] for MLA, [T][drI/2] for the indexer.
+  // cost ~6% of a sparse 16K prefill in sincos and pow): [T][dr/2] MLA, [T][drI/2] indexer.
   ropeTable(dr, len_, T, c.theta, S.ropeCs, S.ropeSn);
   if (sparse_ || capture_) ropeTable(c.drI, len_, T, c.theta, S.iropeCs, S.iropeSn);
   const int64_t hr = dr / 2, hri = c.drI / 2;
