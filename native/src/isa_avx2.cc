@@ -69,7 +69,7 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 const Kernels* kernelsAvx2() {
   static const Kernels k = {"avx2", isa_avx2::W, isa_avx2::BK, isa_avx2::attn_chunk,
                             isa_avx2::indexer_chunk, isa_avx2::fma_peak, isa_avx2::bf16_to_f32,
-                            isa_avx2::extract_above, isa_avx2::softmax_row};
+                            isa_avx2::extract_above, isa_avx2::softmax_row, isa_avx2::indexer_rows};
   return &k;
 }
 }  // namespace dsa

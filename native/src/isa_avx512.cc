@@ -13,7 +13,7 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 const Kernels* kernelsAvx512() {
   static const Kernels k = {"avx512", isa_avx512::W, isa_avx512::BK, isa_avx512::attn_chunk,
                             isa_avx512::indexer_chunk, isa_avx512::fma_peak, isa_avx512::bf16_to_f32,
-                            isa_avx512::extract_above, isa_avx512::softmax_row};
+                            isa_avx512::extract_above, isa_avx512::softmax_row, isa_avx512::indexer_rows};
   return &k;
 }
 }  // namespace dsa

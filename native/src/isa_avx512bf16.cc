@@ -16,7 +16,7 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 const Kernels* kernelsAvx512Bf16() {
   static const Kernels k = {"avx512-bf16", isa_avx512bf16::W, isa_avx512bf16::BK, isa_avx512bf16::attn_chunk,
                             isa_avx512bf16::indexer_chunk, isa_avx512bf16::fma_peak, isa_avx512bf16::bf16_to_f32,
-                            isa_avx512bf16::extract_above, isa_avx512bf16::softmax_row};
+                            isa_avx512bf16::extract_above, isa_avx512bf16::softmax_row, isa_avx512bf16::indexer_rows};
   return &k;
 }
 }  // namespace dsa

@@ -40,7 +40,7 @@ static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d,
 const Kernels* kernelsScalar() {
   static const Kernels k = {"scalar", isa_scalar::W, isa_scalar::BK, isa_scalar::attn_chunk,
                             isa_scalar::indexer_chunk, isa_scalar::fma_peak, isa_scalar::bf16_to_f32,
-                            isa_scalar::extract_above, isa_scalar::softmax_row};
+                            isa_scalar::extract_above, isa_scalar::softmax_row, isa_scalar::indexer_rows};
   return &k;
 }
 }  // namespace dsa

@@ -78,6 +78,12 @@ struct Kernels {
   // In-place softmax of row[0..n) (−inf entries → 0); returns log Σ exp(row), −inf (row all 0)
   // when every entry is −inf.
   float (*softmaxRow)(float* row, int64_t n);
+  // Lightning-indexer scores of nb queries over n keys with the keys in lanes:
+  //   acc[r·lda + s] = Σ_j w[r·HI + j] · ReLU(Σ_d q[(r·HI + j)·D + d] · Kt[d·ldk + s])
+  // for r < nb, s < roundUp(n, W) (Kt and acc rows readable/writable that far; Kt zero there).
+  // D ∈ {8, 16, 32}; returns false (nothing written) for any other D.
+  bool (*indexerRows)(const float* q, const float* w, int64_t nb, int HI, int D, const float* Kt, int64_t ldk, int64_t n,
+                      float* acc, int64_t lda);
 };
 
 const Kernels* kernelsScalar();

@@ -390,3 +390,47 @@ static float softmax_row(float* row, int64_t n) {
   for (int64_t i = nv; i < n; i++) row[i] *= 1.f / sum;
   return mx + __builtin_logf(sum);
 }
+
+// ---- lightning indexer, a block of queries × keys in lanes -----------------------------------
+// One vector of W keys at a time: its D key dims stay in registers while every query row of
+// the block runs over them, four rows at once (independent FMA chains), so a key is read
+// once per block and the scores never leave registers before the ReLU-weighted sum.
+template <int D>
+static void indexer_rows_d(const float* q, const float* w, int64_t nb, int HI, const float* Kt, int64_t ldk,
+                           int64_t n, float* acc, int64_t lda) {
+  const vf zero = vzero();
+  for (int64_t s = 0; s < n; s += W) {
+    vf k[D];
+    DSA_UNROLL for (int d = 0; d < D; d++) k[d] = vload(Kt + d * ldk + s);
+    int64_t r = 0;
+    for (; r + 4 <= nb; r += 4) {
+      vf a[4] = {zero, zero, zero, zero};
+      for (int j = 0; j < HI; j++) {
+        vf t[4] = {zero, zero, zero, zero};
+        DSA_UNROLL for (int d = 0; d < D; d++)
+          DSA_UNROLL for (int i = 0; i < 4; i++) t[i] = vfma(vset1(q[((r + i) * HI + j) * D + d]), k[d], t[i]);
+        DSA_UNROLL for (int i = 0; i < 4; i++) a[i] = vfma(vset1(w[(r + i) * HI + j]), vmax(t[i], zero), a[i]);
+      }
+      DSA_UNROLL for (int i = 0; i < 4; i++) vstore(acc + (r + i) * lda + s, a[i]);
+    }
+    for (; r < nb; r++) {
+      vf a = zero;
+      for (int j = 0; j < HI; j++) {
+        vf t = zero;
+        DSA_UNROLL for (int d = 0; d < D; d++) t = vfma(vset1(q[(r * HI + j) * D + d]), k[d], t);
+        a = vfma(vset1(w[r * HI + j]), vmax(t, zero), a);
+      }
+      vstore(acc + r * lda + s, a);
+    }
+  }
+}
+
+static bool indexer_rows(const float* q, const float* w, int64_t nb, int HI, int D, const float* Kt, int64_t ldk,
+                         int64_t n, float* acc, int64_t lda) {
+  switch (D) {
+    case 8: indexer_rows_d<8>(q, w, nb, HI, Kt, ldk, n, acc, lda); return true;
+    case 16: indexer_rows_d<16>(q, w, nb, HI, Kt, ldk, n, acc, lda); return true;
+    case 32: indexer_rows_d<32>(q, w, nb, HI, Kt, ldk, n, acc, lda); return true;
+    default: return false;
+  }
+}

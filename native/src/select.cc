@@ -177,6 +177,24 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
     nsplit = std::max<int64_t>(1, std::min<int64_t>((4 * (int64_t)threads + blocks - 1) / blocks, ix.L / SEL_KEYS));
   const Kernels& kr = *bestKernels();
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(T * nsplit) : 0);
+  // Unordered prefill selection (inference) scores through kr.indexerRows over the keys
+  // transposed once per call, Kt [DI][ldk]: no score matrix per head written and read back,
+  // no B packing per block. The ordered selection (training, returned indices) keeps the
+  // GEMM route, whose scores the shipped training recipe was run with.
+  const int64_t keysSeen = std::min(ix.L, ix.qStart + T);
+  const int64_t ldk = (keysSeen + 15) / 16 * 16 + 16;
+  thread_local std::vector<float> Kt;
+  // (a decode step, T = 1, would transpose every key for one row: GEMM route)
+  const bool fused = !sorted && nsplit == 1 && T >= 16 && (DI == 8 || DI == 16 || DI == 32);
+  if (fused) {
+    if (Kt.size() < (size_t)(DI * ldk)) Kt.resize((size_t)(DI * ldk));
+    for (int64_t d = 0; d < DI; d++) {
+      float* row = Kt.data() + d * ldk;
+      for (int64_t s = 0; s < keysSeen; s++) row[s] = K[s * DI + d];
+      std::fill(row + keysSeen, row + ldk, 0.f);
+    }
+  }
+  const float* KtData = Kt.data();
   parallelFor(threads, blocks * nsplit, [&](int64_t it, int) {
     const int64_t bi = it / nsplit, si = it % nsplit;
     const int64_t t0 = bi * SEL_ROWS, t1 = std::min(T, t0 + SEL_ROWS), nb = t1 - t0;
@@ -184,11 +202,13 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
     const int64_t per = (valid + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
     thread_local SelectScratch sc;
-    const int64_t span = ke - ks;
+    const int64_t span = fused ? (ke - ks + 15) / 16 * 16 : ke - ks;  // acc row stride (fused: whole vectors)
     sc.D.resize((size_t)(HI * SEL_ROWS * SEL_KEYS));
     if (sc.acc.size() < (size_t)(nb * span)) sc.acc.resize((size_t)(nb * span));
-    // I for every (row, key) of the block and range: acc [nb][span].
-    for (int64_t c0 = ks; c0 < ke; c0 += SEL_KEYS) {
+    // I for every (row, key) of the block and range: acc [nb][span] (past a row's own query:
+    // computed by the fused kernel, never read).
+    if (fused) kr.indexerRows(ix.q + t0 * HI * DI, ix.w + t0 * HI, nb, (int)HI, (int)DI, KtData + ks, ldk, ke - ks, sc.acc.data(), span);
+    else for (int64_t c0 = ks; c0 < ke; c0 += SEL_KEYS) {
       const int64_t n = std::min(SEL_KEYS, ke - c0);
       // One GEMM for every (query, head) row of the block: D [(r·HI + j)][key].
       sgemm(false, true, nb * HI, n, DI, 1.f, ix.q + t0 * HI * DI, DI, K + c0 * DI, DI, 0.f, sc.D.data(), SEL_KEYS, 1);

@@ -204,6 +204,7 @@ test('fused DSA with a few-head indexer: blocked selection = top-k exactly (ties
     { T: 1, H: 4, L: 9000, Dqk: 16, Dv: 16, k: 64, qStart: 8999, heads: 2, dim: 8, threads: 2, trend: false },    // decode: key ranges over threads
     { T: 17, H: 2, L: 700, Dqk: 8, Dv: 8, k: 96, qStart: 0, heads: 3, dim: 4, threads: 3, trend: false },         // from position 0 (rows shorter than k)
     { T: 64, H: 4, L: 6000, Dqk: 16, Dv: 16, k: 32, qStart: 5936, heads: 2, dim: 8, threads: 1, trend: true },    // long rows: cuts carried from row to row
+    { T: 21, H: 4, L: 2500, Dqk: 16, Dv: 16, k: 64, qStart: 2479, heads: 3, dim: 32, threads: 2, trend: false },  // 32-dim keys in lanes, a row tail
   ];
   // Real-valued scores (almost no ties): the unordered pick must find the exact k-th best,
   // not a neighbour of it.
