@@ -192,7 +192,8 @@ export async function runEvaluation(
 
   const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
   // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
-  checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
+  const sandboxLine = checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
+  if (sandboxLine) log(sandboxLine);
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
   const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
   if (where.resumeDir) {

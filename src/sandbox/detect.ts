@@ -3,10 +3,12 @@
  * that bubblewrap can actually create namespaces here. Missing tools are an environment
  * problem: `requireSandbox` throws E_SANDBOX with the install hint.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { DsabenchError } from '../errors.js';
+import { mountSyscall } from './unshare.js';
 
 export interface SandboxTools {
   /** Which isolation builds the sandbox: bubblewrap, or the unshare + chroot fallback. */
@@ -17,6 +19,8 @@ export interface SandboxTools {
   /** Present and usable when we run as root: drops to a per-sandbox uid. */
   setpriv: string | null;
   isRoot: boolean;
+  /** unshare path: perl mounts everything in one process (fast); absent or null: the sh script. */
+  perl?: string | null;
 }
 
 export const INSTALL_HINT =
@@ -59,6 +63,30 @@ function probeUnshare(unshare: string, isRoot: boolean): string | null {
 }
 
 /**
+ * The perl helper of the unshare path, when perl can mount here: one tmpfs mount through
+ * syscall() in a throwaway mount namespace. DSABENCH_UNSHARE_HELPER=sh forces the script.
+ */
+function probePerl(unshare: string, isRoot: boolean): string | null {
+  if (process.env['DSABENCH_UNSHARE_HELPER'] === 'sh') return null;
+  const perl = which('perl');
+  const sys = mountSyscall();
+  if (!perl || !perl.startsWith('/usr/') || sys === null) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'dsabench-probe-'));
+  try {
+    const argv = [unshare, ...(isRoot ? [] : ['--user', '--map-root-user']), '--mount', '--propagation', 'private',
+      perl, '-e', 'my ($s, $d, $n, $t, $o) = ($ARGV[0] + 0, $ARGV[1], "none", "tmpfs", "size=4k"); exit(syscall($s, $n, $d, $t, 0, $o) == 0 ? 0 : 1)', String(sys), dir];
+    const probe = spawnSync(argv[0]!, argv.slice(1), { timeout: 10_000 });
+    return probe.status === 0 ? perl : null;
+  } finally {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // left for the temp dir's cleaner
+    }
+  }
+}
+
+/**
  * The tools, or an Error saying what is missing/broken (cached per process). Bubblewrap is
  * preferred; without it, `unshare` + chroot gives the same isolation. DSABENCH_SANDBOX=bwrap
  * or =unshare forces one.
@@ -91,7 +119,7 @@ export function detectSandbox(): SandboxTools | Error {
   if (unshare && setpriv.startsWith('/usr/') && which('chroot')) {
     const p = probeUnshare(unshare, isRoot);
     if (p === null) {
-      cached = { kind: 'unshare', bwrap: null, unshare, prlimit, setpriv: isRoot ? setpriv : null, isRoot };
+      cached = { kind: 'unshare', bwrap: null, unshare, prlimit, setpriv: isRoot ? setpriv : null, isRoot, perl: probePerl(unshare, isRoot) };
       return cached;
     }
     problems.push(p);
@@ -104,6 +132,16 @@ export function requireSandbox(): SandboxTools {
   const t = detectSandbox();
   if (t instanceof Error) throw new DsabenchError('E_SANDBOX', t.message);
   return t;
+}
+
+/**
+ * One line for the start of a run: which isolation runs untrusted code, and how to get the
+ * fast one where the fallback is in use.
+ */
+export function describeSandbox(t: SandboxTools): string {
+  if (t.kind === 'bwrap') return `sandbox: bubblewrap (${t.bwrap})${t.isRoot ? ', one uid per sandbox' : ''}`;
+  const how = t.perl ? 'unshare + chroot, mounts by perl' : 'unshare + chroot, mounts by a shell script (slow: about 0.5 s per sandbox)';
+  return `sandbox: ${how}; bubblewrap is the faster path: apt-get install -y bubblewrap (dnf install bubblewrap)`;
 }
 
 /** For tests: forget the cached probe. */

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { detectSandbox, type SandboxTools } from '../sandbox/detect.js';
+import { describeSandbox, detectSandbox, type SandboxTools } from '../sandbox/detect.js';
 import type { Suite } from '../types.js';
 import { lineOfPointer } from './schema.js';
 
@@ -34,14 +34,15 @@ export interface RequirementOptions {
 
 /**
  * Throws E_SANDBOX naming the first suite (file, line, field) that needs the sandbox when
- * this machine has none. The probe runs only when some suite needs it.
+ * this machine has none. The probe runs only when some suite needs it. Returns the line that
+ * says which sandbox path will run (for the start of a run), or null when none is needed.
  */
-export function checkSuiteRequirements(suites: readonly Suite[], opts: RequirementOptions = {}): void {
-  if (opts.unsafeNoSandbox) return;
+export function checkSuiteRequirements(suites: readonly Suite[], opts: RequirementOptions = {}): string | null {
+  if (opts.unsafeNoSandbox) return null;
   const needing = suites.map((s) => ({ s, need: sandboxNeed(s, opts.limit ?? null) })).filter((x) => x.need !== null);
-  if (needing.length === 0) return;
+  if (needing.length === 0) return null;
   const tools = (opts.detect ?? detectSandbox)();
-  if (!(tools instanceof Error)) return;
+  if (!(tools instanceof Error)) return describeSandbox(tools);
   const { s, need } = needing[0]!;
   const file = s.dir ? join(s.dir, 'suite.json') : undefined;
   const line = file && existsSync(file) ? lineOfPointer(readFileSync(file, 'utf8'), need!.field) : undefined;
