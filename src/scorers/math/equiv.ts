@@ -3,17 +3,22 @@
  *
  * 1. Both sides are normalised (normalize.ts, the MATH rules).
  * 2. Equal strings → equivalent.
- * 3. Structure: unions of intervals, intervals/tuples (bracket kinds must match, elements in
+ * 3. Matrices (`pmatrix`, `bmatrix`, …) entry by entry with these same rules; they are
+ *    parsed before normalisation, which would merge their rows.
+ * 4. Structure: unions of intervals, intervals/tuples (bracket kinds must match, elements in
  *    order), sets `\{…\}` and bare comma lists (unordered), `a \pm b` as a two-element set.
- * 4. Scalars: exact rationals (`0.125` = `\frac{1}{8}` = `1/8`, thousands separators),
- *    percent (`25\%` = 25 = 0.25), decimals rounded to 6 places (`0.333333` = `\frac{1}{3}`),
+ * 5. Scalars: exact rationals (`0.125` = `\frac{1}{8}` = `1/8`, thousands separators),
+ *    mixed numbers (`2\frac{1}{2}` = 5/2), percent (`25\%` = 25 = 0.25), decimals rounded
+ *    to 6 places (`0.333333` = `\frac{1}{3}`),
  *    then expressions through mathjs evaluated at fixed random points
  *    (`\frac{\sqrt{2}}{2}` = `\frac{1}{\sqrt{2}}`, `(x+1)^2` = `x^2+2x+1`).
  */
 import { mulberry32 } from '../../util/stats.js';
 import { latexToExpression } from './latex-expr.js';
+import { parseMatrix, type Matrix } from './matrix.js';
 import { normalizeAnswer } from './normalize.js';
 import { isDecimalLiteral, parseDecimal, rational, ratDiv, ratEq, ratToNumber, type Rational } from './rational.js';
+import { unicodeToLatex } from './unicode.js';
 
 type Structured =
   | { kind: 'scalar'; value: string }
@@ -139,6 +144,14 @@ export function exactValue(s: string): Rational | null {
     const num = BigInt((int || '0') + fixed) * period + BigInt(cycle);
     const r = rational(num, shift * period);
     return r && sign === '-' ? rational(-r.num, r.den) : r;
+  }
+  // a mixed number `2\frac{1}{2}` (integer, then a proper fraction of integers) is 5/2:
+  // that is what a model means by it, and no answer writes a product that way
+  const mixed = /^(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}$/.exec(t);
+  if (mixed && BigInt(mixed[3]!) < BigInt(mixed[4]!) && mixed[3] !== '0') {
+    const den = BigInt(mixed[4]!);
+    const r = rational(BigInt(mixed[2]!) * den + BigInt(mixed[3]!), den);
+    return r && mixed[1] === '-' ? rational(-r.num, r.den) : r;
   }
   const frac = /^(-?)\\frac\{([^{}]+)\}\{([^{}]+)\}$/.exec(t);
   if (frac) {
@@ -311,11 +324,26 @@ export interface EquivResult {
   gold: string;
 }
 
+/** Same kind (a determinant `vmatrix` is not a matrix), same shape, every entry equivalent. */
+async function matricesMatch(a: Matrix, b: Matrix): Promise<boolean> {
+  if (a.kind !== b.kind || a.rows.length !== b.rows.length) return false;
+  for (let r = 0; r < a.rows.length; r++) {
+    const ra = a.rows[r]!;
+    const rb = b.rows[r]!;
+    if (ra.length !== rb.length) return false;
+    for (let c = 0; c < ra.length; c++) if (!(await isEquivalent(ra[c]!, rb[c]!)).equivalent) return false;
+  }
+  return true;
+}
+
 /** Normalise both answers and compare them (see the rules at the top of this file). */
 export async function isEquivalent(prediction: string, gold: string): Promise<EquivResult> {
   const p = normalizeAnswer(prediction);
   const g = normalizeAnswer(gold);
   const base = { prediction: p.s, gold: g.s };
+  const mp = parseMatrix(unicodeToLatex(prediction));
+  const mg = parseMatrix(unicodeToLatex(gold));
+  if (mp && mg) return { equivalent: await matricesMatch(mp, mg), ...base };
   if (p.s === '' || g.s === '') return { equivalent: false, ...base };
   if (p.s === g.s) return { equivalent: true, ...base };
   const sp = structure(p.s);

@@ -2,8 +2,9 @@
  * Scorer `math`: extracts the final answer from the output and compares it with the gold
  * answer (item.target, a LaTeX string) under the MATH equivalence rules.
  *
- * details.metrics = { strict, flexible } (1/0): strict reads only the last `\boxed{}`,
- * flexible falls back to "final answer is", `Answer:`, `####` and the last number.
+ * details.metrics = { strict, flexible } (1/0): strict reads only the last non-empty
+ * `\boxed{}`; flexible falls back to answer cues ("The answer is", `Answer:`, `####`), a bold
+ * answer and the last number, ignoring closing chatter (extract.ts has the order).
  * value/pass follow `flexible` unless options.mode is "strict".
  */
 import { DsabenchError } from '../../errors.js';

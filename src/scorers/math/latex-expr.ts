@@ -5,7 +5,7 @@
  * falls back to string comparison. Letter runs are split into single-letter variables
  * (`2xy` → `2 x y`) because answers use one-letter variables.
  */
-import { balancedGroup } from './extract.js';
+import { balancedGroup } from './boxed.js';
 
 const GREEK = new Set([
   'alpha', 'beta', 'gamma', 'delta', 'epsilon', 'varepsilon', 'zeta', 'eta', 'theta', 'vartheta', 'iota', 'kappa',

@@ -3,7 +3,9 @@
  * math_equivalence.py), in their order, plus a few additions marked "extra" that make
  * common model formatting (`$…$`, `\text{…}`, `\,` spacing, `x \in`, "or") compare equal.
  */
-import { balancedGroup } from './extract.js';
+import { balancedGroup } from './boxed.js';
+import { unicodeToLatex } from './unicode.js';
+import { stripTextUnit, stripUnitWords } from './units.js';
 
 export interface Normalized {
   /** The normalised string (no spaces). */
@@ -72,11 +74,8 @@ function unwrapTextCommands(s: string): string {
   return out + s.slice(last);
 }
 
-// a number followed by up to three words ("12 km", "5 dollars"), but never math words ("2 pi")
-const UNIT_WORD = /^(-?[\d.,]+(?:\\frac\{\d+\}\{\d+\})?)\s*(?!(?:pi|sqrt|sin|cos|tan|log|ln|exp|infty)\b)(?:[A-Za-z]{2,}\.?\s*){1,3}$/;
-
 export function normalizeAnswer(input: string): Normalized {
-  let s = input.trim();
+  let s = unicodeToLatex(input).trim();
   // extra: wrappers and spacing commands that models emit around answers
   s = s.replace(/^\\\(|\\\)$/g, '').replace(/^\\\[|\\\]$/g, '');
   s = s.replace(/\\displaystyle/g, '').replace(/\\[,;:]/g, ' ').replace(/\\ /g, ' ').replace(/~/g, ' ');
@@ -95,14 +94,15 @@ export function normalizeAnswer(input: string): Normalized {
   s = s.replace(/\\left/g, '').replace(/\\right/g, '');
   s = s.replace(/\^\{\\circ\}/g, '').replace(/\^\\circ/g, '');
   s = s.replace(/\\\$/g, '');
+  // extra: `5\mbox{ cm}^2`, `24\mathrm{~cm}^{2}` (MATH's rule below leaves the power behind)
+  s = stripTextUnit(s);
   s = removeRightUnits(s);
   s = s.replace(/\\%/g, '').replace(/%/g, '');
   // extra: degrees and text wrappers, after the units rule so `\text{ cm}` is still dropped
   s = s.replace(/°|\\degree/g, '');
   s = unwrapTextCommands(s).trim();
   // extra: trailing unit words after a number ("12 km", "5 dollars")
-  const unit = UNIT_WORD.exec(s);
-  if (unit) s = unit[1]!;
+  s = stripUnitWords(s);
   s = s.replace(/ \./g, ' 0.').replace(/\{\./g, '{0.');
   if (s.length === 0) return { s, percent };
   if (s[0] === '.') s = '0' + s;
