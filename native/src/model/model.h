@@ -124,12 +124,8 @@ class Session {
   void forward(const int32_t* tokens, int64_t T, float* out);
   int64_t length() const { return len_; }
   void truncate(int64_t n);
-  // Frees the caches and activations now; the session refuses forward() afterwards. A
-  // session can hold tens of MB that the JS garbage collector does not see, so whoever is
-  // done with one closes it rather than waiting for the GC to find it.
-  void close();
-  bool closed() const { return closed_; }
-  // Bytes held now (caches, activations, captures): what the binding reports to V8.
+  // Bytes held now (caches, activations, captures): the binding reports them to V8, which
+  // does not see this memory otherwise.
   int64_t bytes() const;
   // With capture on, the last forward keeps, per layer, the attention inputs the engine saw:
   // q [T,H,Dqk] (unscaled), indexer q [T,nI,dI] and weights [T,nI]; the caches hold kv [L,Dqk]
@@ -153,7 +149,6 @@ class Session {
   struct Scratch { std::vector<float> x, xn, cqRaw, cq, q, kva, Q, Olat, lse, o, tmp, a1, a3, iq, ikRaw, iw, ropeCs, ropeSn, iropeCs, iropeSn; };
   Scratch scratch_;  // per-chunk activations, grow-only (forwardChunk)
   bool capture_ = false;
-  bool closed_ = false;
   std::vector<Captured> cap_;
 };
 

@@ -127,6 +127,7 @@ struct Handle {
   Config c;
   Layout lay;
   Napi::Reference<Napi::Float32Array> paramsRef;
+  Napi::FunctionReference sessionClass;  // SessionWrap's constructor, made once per model
   float* params = nullptr;
 };
 
@@ -158,68 +159,131 @@ void checkTokens(const Config& c, const int32_t* tok, size_t n, bool allowPad, c
 // until the GC collects its JS object, but holds no memory), and the bytes they hold.
 std::atomic<int64_t> gOpenSessions{0}, gLiveSessions{0}, gSessionBytes{0};
 
-// A session as JS holds it. Its memory (KV caches, activations: ~18 MB for a 1.6K-token
-// prompt) lives outside the V8 heap, so V8 is told about it as external memory; otherwise a
-// session dropped without close() is never a reason to collect garbage, and a process that
-// makes many of them grows by gigabytes before a collection happens to run.
-struct LiveSession {
-  std::shared_ptr<Handle> h;  // keeps the parameters alive
-  Session s;
-  int64_t reported = 0;       // bytes V8 has been told about
-  LiveSession(std::shared_ptr<Handle> hh, int64_t maxLen, bool sparse, int64_t topk, int threads)
-      : h(std::move(hh)), s(h->c, h->params, maxLen, sparse, topk, threads) {
+// An inference session as JS holds it: one object of a class made once per model, its
+// methods on the prototype. (A plain object with its own five native closures cost ~5.6 KB
+// of native memory per session, kept until a full GC, after the session was closed.)
+//
+// The session's memory (KV caches, activations: ~18 MB for a 1.6K-token prompt) lives outside
+// the V8 heap. close() frees it at once; and V8 is told about it as external memory, since
+// otherwise a session dropped without close() is never a reason to collect garbage and a
+// process that makes many of them grows by gigabytes before a collection happens to run.
+class SessionWrap : public Napi::ObjectWrap<SessionWrap> {
+ public:
+  // What model.session(options) checked, handed to the constructor (which must not throw).
+  struct Init {
+    std::shared_ptr<Handle> h;
+    int64_t maxLen, topk;
+    bool sparse, capture;
+    int threads;
+  };
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeSession", {
+      InstanceMethod<&SessionWrap::Forward>("forward"),
+      InstanceMethod<&SessionWrap::Truncate>("truncate"),
+      InstanceMethod<&SessionWrap::Close>("close"),
+      InstanceMethod<&SessionWrap::CapturedJs>("captured"),
+      InstanceAccessor<&SessionWrap::Length>("length"),
+    });
+  }
+
+  explicit SessionWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SessionWrap>(info) {
+    if (info.Length() < 1 || !info[0].IsExternal()) {
+      Napi::Error e = Napi::TypeError::New(info.Env(), "sessions are made by model.session(options)");
+      e.Value().Set("code", "E_OPTION");
+      throw e;
+    }
+    const Init& in = *info[0].As<Napi::External<Init>>().Data();
+    h_ = in.h;
+    s_ = std::make_unique<Session>(h_->c, h_->params, in.maxLen, in.sparse, in.topk, in.threads);
+    s_->setCapture(in.capture);
     gOpenSessions++;
     gLiveSessions++;
   }
-  ~LiveSession() {
-    if (!s.closed()) gOpenSessions--;
+
+  ~SessionWrap() override {
+    if (s_) gOpenSessions--;
     gLiveSessions--;
-    gSessionBytes -= reported;
+    gSessionBytes -= reported_;
   }
+
+  // Collected without close(): free the memory and tell V8.
+  void Finalize(Napi::Env env) override { release(env); }
+
+ private:
+  Session& open() {
+    if (!s_) fail("E_OPTION", "session is closed");
+    return *s_;
+  }
+
   // Brings V8's external-memory count in line with what the session holds now.
   void account(Napi::Env env) {
-    const int64_t now = s.bytes();
-    if (now == reported) return;
-    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported);
-    gSessionBytes += now - reported;
-    reported = now;
+    const int64_t now = s_ ? s_->bytes() : 0;
+    if (now == reported_) return;
+    Napi::MemoryManagement::AdjustExternalMemory(env, now - reported_);
+    gSessionBytes += now - reported_;
+    reported_ = now;
   }
-  void close(Napi::Env env) {
-    if (!s.closed()) gOpenSessions--;
-    s.close();
+
+  void release(Napi::Env env) {
+    if (s_) {
+      s_.reset();
+      gOpenSessions--;
+    }
     account(env);
   }
-};
 
-Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Object& o) {
-  const int64_t maxLen = getInt(o, "maxLength", true, 0, 1, h->c.maxPos);
-  const bool sparse = attentionOf(o);
-  const int64_t topk = getInt(o, "topk", false, h->c.topk, 1, 1 << 24);
-  auto ls = std::make_shared<LiveSession>(h, maxLen, sparse, topk, threadsOf(o));
-  Session* s = &ls->s;  // valid while `ls` is: every function below holds `ls`
-  s->setCapture(getBool(o, "capture", false));
-  Napi::Object so = Napi::Object::New(env);
-  // Collected without close(): free the memory at once. The functions below also hold `ls`
-  // and are finalized in no set order, so the last of them destroys it, not necessarily this.
-  so.AddFinalizer([](Napi::Env fenv, std::shared_ptr<LiveSession>* p) {
-    (*p)->close(fenv);
-    delete p;
-  }, new std::shared_ptr<LiveSession>(ls));
-  so.Set("close", Napi::Function::New(env, [ls](const Napi::CallbackInfo& info) {
+  Napi::Value Forward(const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
-      ls->close(env);
+      Session& s = open();
+      if (info.Length() < 1) fail("E_OPTION", "forward(tokens) needs an Int32Array");
+      Napi::Object holder = Napi::Object::New(env);
+      holder.Set("tokens", info[0]);
+      Napi::Int32Array t = typed<Napi::Int32Array>(holder, "tokens", true, (size_t)-1);
+      Napi::Float32Array out = Napi::Float32Array::New(env, h_->c.V);
+      try {
+        s.forward(t.Data(), (int64_t)t.ElementLength(), out.Data());
+      } catch (...) {
+        account(env);  // a failed forward may still have grown the caches
+        throw;
+      }
+      account(env);
+      return out;
+    });
+  }
+
+  Napi::Value Truncate(const Napi::CallbackInfo& info) {
+    return guarded(info, [&](Napi::Env env) -> Napi::Value {
+      Session& s = open();
+      if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "truncate(n) needs a number");
+      const double n = info[0].As<Napi::Number>().DoubleValue();
+      if (n != std::floor(n)) fail("E_OPTION", "truncate(n) needs an integer");
+      s.truncate((int64_t)n);
       return env.Undefined();
     });
-  }, "close"));
-  so.Set("captured", Napi::Function::New(env, [h, ls, s](const Napi::CallbackInfo& info) {
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
     return guarded(info, [&](Napi::Env env) -> Napi::Value {
-      const Config& c = h->c;
+      release(env);
+      return env.Undefined();
+    });
+  }
+
+  Napi::Value Length(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), s_ ? (double)s_->length() : 0.0);
+  }
+
+  Napi::Value CapturedJs(const Napi::CallbackInfo& info) {
+    return guarded(info, [&](Napi::Env env) -> Napi::Value {
+      const Session& s = open();
+      const Config& c = h_->c;
       if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "captured(layer) needs a layer number");
       const double ld = info[0].As<Napi::Number>().DoubleValue();
       if (ld != std::floor(ld) || ld < 0 || ld >= c.layers)
         fail("E_OPTION", "layer must be an integer in 0.." + std::to_string(c.layers - 1));
       const int layer = (int)ld;
-      const Session::Captured& cp = s->captured(layer);
+      const Session::Captured& cp = s.captured(layer);
       if (cp.T == 0) fail("E_OPTION", "nothing captured: create the session with capture: true and call forward first");
       const int64_t L = cp.qStart + cp.T;
       auto copy = [&](const float* p, size_t n) {
@@ -238,49 +302,28 @@ Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Ob
       r.Set("DI", c.dI);
       r.Set("scale", c.scale());
       r.Set("q", copy(cp.q.data(), cp.q.size()));
-      r.Set("kv", copy(s->kvCache(layer).data(), (size_t)(L * c.Dqk())));
+      r.Set("kv", copy(s.kvCache(layer).data(), (size_t)(L * c.Dqk())));
       r.Set("qI", copy(cp.iq.data(), cp.iq.size()));
-      r.Set("kI", copy(s->indexKeys(layer).data(), (size_t)(L * c.dI)));
+      r.Set("kI", copy(s.indexKeys(layer).data(), (size_t)(L * c.dI)));
       r.Set("w", copy(cp.iw.data(), cp.iw.size()));
       return r;
     });
-  }, "captured"));
-  so.Set("forward", Napi::Function::New(env, [h, ls, s](const Napi::CallbackInfo& info) {
-    return guarded(info, [&](Napi::Env env) -> Napi::Value {
-      if (info.Length() < 1) fail("E_OPTION", "forward(tokens) needs an Int32Array");
-      Napi::Object holder = Napi::Object::New(env);
-      holder.Set("tokens", info[0]);
-      Napi::Int32Array t = typed<Napi::Int32Array>(holder, "tokens", true, (size_t)-1);
-      Napi::Float32Array out = Napi::Float32Array::New(env, h->c.V);
-      try {
-        s->forward(t.Data(), (int64_t)t.ElementLength(), out.Data());
-      } catch (...) {
-        ls->account(env);  // a failed forward may still have grown the caches
-        throw;
-      }
-      ls->account(env);
-      return out;
-    });
-  }, "forward"));
-  so.Set("truncate", Napi::Function::New(env, [ls, s](const Napi::CallbackInfo& info) {
-    return guarded(info, [&](Napi::Env env) -> Napi::Value {
-      if (info.Length() < 1 || !info[0].IsNumber()) fail("E_OPTION", "truncate(n) needs a number");
-      const double n = info[0].As<Napi::Number>().DoubleValue();
-      if (n != std::floor(n)) fail("E_OPTION", "truncate(n) needs an integer");
-      s->truncate((int64_t)n);
-      return env.Undefined();
-    });
-  }, "truncate"));
-  Napi::Function getLen = Napi::Function::New(env, [ls, s](const Napi::CallbackInfo& info) -> Napi::Value {
-    return Napi::Number::New(info.Env(), (double)s->length());
-  }, "length");
-  Napi::Object global = env.Global();
-  Napi::Object objectCtor = global.Get("Object").As<Napi::Object>();
-  Napi::Object desc = Napi::Object::New(env);
-  desc.Set("get", getLen);
-  desc.Set("enumerable", true);
-  objectCtor.Get("defineProperty").As<Napi::Function>().Call(objectCtor, {so, Napi::String::New(env, "length"), desc});
-  return so;
+  }
+
+  std::shared_ptr<Handle> h_;  // keeps the parameters alive
+  std::unique_ptr<Session> s_;  // null once closed
+  int64_t reported_ = 0;        // bytes V8 has been told about
+};
+
+Napi::Value makeSession(Napi::Env env, std::shared_ptr<Handle> h, const Napi::Object& o) {
+  SessionWrap::Init in;
+  in.maxLen = getInt(o, "maxLength", true, 0, 1, h->c.maxPos);
+  in.sparse = attentionOf(o);
+  in.topk = getInt(o, "topk", false, h->c.topk, 1, 1 << 24);
+  in.threads = threadsOf(o);
+  in.capture = getBool(o, "capture", false);
+  in.h = h;
+  return h->sessionClass.New({Napi::External<SessionWrap::Init>::New(env, &in)});
 }
 
 Napi::Value ModelLayout(const Napi::CallbackInfo& info) {
@@ -301,6 +344,7 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
       fail("E_SHAPE", "params has " + std::to_string(params.ElementLength()) + " floats but the config needs " +
                           std::to_string(h->lay.total));
     h->paramsRef = Napi::Persistent(params);
+    h->sessionClass = Napi::Persistent(SessionWrap::Define(env));
     h->params = params.Data();
     const size_t P = (size_t)h->lay.total;
     Napi::Object m = Napi::Object::New(env);

@@ -20,30 +20,9 @@ Session::Session(const Config& c, const float* params, int64_t maxLen, bool spar
       threads_(std::max(1, threads)), kv_(c.layers), ik_(c.layers), cap_(c.layers) {}
 
 void Session::truncate(int64_t n) {
-  if (closed_) throw EngineError("E_OPTION", "session is closed");
   if (n < 0 || n > len_)
     throw EngineError("E_OPTION", "truncate(" + std::to_string(n) + ") outside 0.." + std::to_string(len_));
   len_ = n;
-}
-
-namespace {
-template <class V>
-void freeVec(V& v) { V().swap(v); }  // clear() keeps the capacity
-}  // namespace
-
-void Session::close() {
-  closed_ = true;
-  len_ = 0;
-  for (auto& v : kv_) freeVec(v);
-  for (auto& v : ik_) freeVec(v);
-  for (auto& cp : cap_) {
-    freeVec(cp.q); freeVec(cp.iq); freeVec(cp.iw);
-    cp.T = 0;
-  }
-  Scratch& S = scratch_;
-  for (std::vector<float>* v : {&S.x, &S.xn, &S.cqRaw, &S.cq, &S.q, &S.kva, &S.Q, &S.Olat, &S.lse, &S.o, &S.tmp, &S.a1,
-                                &S.a3, &S.iq, &S.ikRaw, &S.iw, &S.ropeCs, &S.ropeSn, &S.iropeCs, &S.iropeSn})
-    freeVec(*v);
 }
 
 int64_t Session::bytes() const {
@@ -60,7 +39,6 @@ int64_t Session::bytes() const {
 
 void Session::forward(const int32_t* tokens, int64_t T, float* out) {
   const Config& c = c_;
-  if (closed_) throw EngineError("E_OPTION", "session is closed");
   if (T < 1) throw EngineError("E_SHAPE", "forward needs at least one token");
   if (len_ + T > maxLen_)
     throw EngineError("E_OPTION", "context of " + std::to_string(len_ + T) + " tokens exceeds the session's maxLength " +
