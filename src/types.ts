@@ -87,6 +87,8 @@ export interface Suite {
   /** The spec the user gave (`math`, `./my-suite`, `gsm8k:test.jsonl`). */
   spec: string;
   items: Item[];
+  /** Invalid records of the loader's file left out (loader option skip_invalid), one line each. */
+  skipped?: string[];
 }
 
 // ---------------------------------------------------------------- providers
@@ -304,7 +306,11 @@ export type ItemGenerator = (seed: number, options: Record<string, unknown>) => 
  * id get their 0-based line number, as a string. Returns the items and the suite config
  * defaults for that layout (kind, scorer, prompt).
  */
-export type ItemLoader = (
-  file: string,
-  options: Record<string, unknown>,
-) => { config: Omit<SuiteConfig, 'name'> & { name?: string }; items: Item[] } | Promise<{ config: Omit<SuiteConfig, 'name'> & { name?: string }; items: Item[] }>;
+export interface LoadedItems {
+  config: Omit<SuiteConfig, 'name'> & { name?: string };
+  items: Item[];
+  /** Invalid records left out (loader option skip_invalid), one line each. */
+  skipped?: string[];
+}
+
+export type ItemLoader = (file: string, options: Record<string, unknown>) => LoadedItems | Promise<LoadedItems>;

@@ -1,4 +1,4 @@
-/** `dsabench list suites|scorers|providers`: what is available to `dsabench run`. */
+/** `dsabench list [suites|loaders|scorers|providers]`: what is available to `dsabench run`. */
 import type { Command } from 'commander';
 import type { CommandModule } from './command.js';
 import { collect, table } from './flags.js';
@@ -19,13 +19,20 @@ const cmd: CommandModule = {
   register(program: Command): void {
     const list = program
       .command('list')
-      .description('List built-in and user suites, scorers and provider kinds')
+      .description('List built-in and user suites, file loaders, scorers and provider kinds')
       .addHelpText('after', `
 Examples:
   $ dsabench list suites
   $ dsabench list suites --dir ./my-suites
+  $ dsabench list loaders
+  $ dsabench list loaders mbpp
   $ dsabench list scorers
-  $ dsabench list providers --json`);
+  $ dsabench list providers --json`)
+      // Bare `dsabench list` says what can be listed (exit 0) instead of failing on a missing subcommand.
+      .action(() => {
+        const rows = list.commands.filter((c) => c.name() !== 'help').map((c) => [`dsabench list ${c.name()}`, c.description()]);
+        process.stdout.write('What can be listed:\n' + table(['command', 'what it lists'], rows));
+      });
 
     list
       .command('suites')
@@ -42,6 +49,22 @@ Examples:
         const suites = listSuites(opts.dir ?? []);
         const rows = suites.map((s) => [s.name, s.kind, String(s.items), s.builtin ? 'built-in' : 'user', s.error ? `INVALID: ${s.error}` : (s.description ?? '')]);
         write(Boolean(opts.json), suites, table(['suite', 'kind', 'items', 'where', 'description'], rows));
+      });
+
+    list
+      .command('loaders')
+      .description('File loaders for <loader>:<file> suite specs and suite.json "loader": what each reads, an example, its options')
+      .argument('[name]', 'one loader')
+      .option('--json', 'JSON output')
+      .addHelpText('after', `
+Examples:
+  $ dsabench list loaders
+  $ dsabench list loaders evalplus
+  $ dsabench run -s mbpp:mbpp.jsonl?split=test -p oracle`)
+      .action(async (name: string | undefined, opts: { json?: boolean }) => {
+        const { loaderDescriptions } = await import('./loaders-text.js');
+        const { text, json } = loaderDescriptions(name);
+        write(Boolean(opts.json), json, text);
       });
 
     list

@@ -22,7 +22,7 @@ export interface CheckResult {
   ok: boolean;
   detail: string;
   /** Items that broke the check (first few), with their output and error. */
-  failures?: Array<{ item_id: string; output: string; value: number; error: string | null; answered_with?: string | null }>;
+  failures?: Array<{ item_id: string; output: string; value: number; error: string | null; reason?: string; answered_with?: string | null }>;
 }
 
 export interface ValidateOptions {
@@ -30,9 +30,20 @@ export interface ValidateOptions {
   workers?: number;
   unsafeNoSandbox?: boolean;
   seed?: number;
+  /** Called as attempts finish (oracle, nop and negative control together): attempts done, attempts planned. */
+  onProgress?: (done: number, total: number) => void;
 }
 
-const SHOW = 5;
+/** Failures listed per check. */
+const SHOW = 20;
+
+/** Why an attempt got its score, as the scorer said (details.reason, else its verdict). */
+function scoreReason(r: AttemptRecord): string | undefined {
+  const d = r.score.details;
+  if (!d) return undefined;
+  if (typeof d['reason'] === 'string' && d['reason'] !== '') return d['reason'];
+  return typeof d['verdict'] === 'string' ? d['verdict'] : undefined;
+}
 
 export async function validateSuite(spec: string, opts: ValidateOptions = {}): Promise<{ suite: Suite | null; checks: CheckResult[] }> {
   let suite: Suite;
@@ -51,6 +62,7 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
   }
   const negative = new SwappedReferenceProvider(suite.items);
   const records: AttemptRecord[] = [];
+  const planned = 3 * (opts.limit === null || opts.limit === undefined ? suite.items.length : Math.min(opts.limit, suite.items.length));
   const pool = new ScoringPool(opts.workers === undefined ? {} : { workers: opts.workers });
   const workRoot = mkdtempSync(join(tmpdir(), 'dsabench-validate-'));
   try {
@@ -65,7 +77,10 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
       prices: {},
       workRoot,
       ...(opts.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
-      onRecord: (r) => records.push(r),
+      onRecord: (r) => {
+        records.push(r);
+        opts.onProgress?.(records.length, planned);
+      },
     });
   } finally {
     await pool.close();
@@ -88,6 +103,7 @@ export async function validateSuite(spec: string, opts: ValidateOptions = {}): P
     if (bad.length > 0) {
       res.failures = bad.slice(0, SHOW).map((r) => ({
         item_id: r.item_id, output: r.output.slice(0, 200), value: r.score.value, error: r.error,
+        ...(scoreReason(r) !== undefined ? { reason: scoreReason(r)! } : {}),
         ...(check === 'negative' ? { answered_with: negative.source(r.item_id) } : {}),
       }));
     }

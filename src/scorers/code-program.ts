@@ -3,15 +3,18 @@
  * built from them. Layouts:
  *
  * - humaneval  {language, prompt, test, entry_point}: prompt + completion + test + check(ep)
- * - mbpp       {test_list, test_setup_code?, challenge_test_list?}: setup + code + asserts
- * - evalplus   {prompt, entry_point, canonical_solution, base_input, plus_input, atol?}:
- *              the candidate's outputs on every input equal the canonical solution's
+ * - mbpp       {test_list, test_setup_code?, test_imports?, challenge_test_list?}:
+ *              code + imports + setup + asserts
+ * - evalplus   {prompt, entry_point, canonical_solution, inputs_json | base_input+plus_input,
+ *              atol?, dataset?, conversion?}: the candidate's outputs on every input match
+ *              the canonical solution's, as EvalPlus compares them (code-evalplus.ts)
  * - stdio      {tests: [{input, output}]}: stdin → stdout, compared line by line
  * - functional {func_name, tests: [{input, output}]}: LeetCode-style `Solution().f(*args)`,
  *              inputs one JSON value per line, output JSON
  */
 import { DsabenchError } from '../errors.js';
 import { definesEntryPoint, type CodeLanguage } from './code-extract.js';
+import { EVALPLUS_CONVERSIONS, type EvalplusConversion, type EvalplusDataset } from './code-evalplus.js';
 
 export type CodeFormat = 'humaneval' | 'mbpp' | 'evalplus' | 'stdio' | 'functional';
 
@@ -27,12 +30,20 @@ export interface CodeTarget {
   prompt?: string;
   test?: string;
   test_setup_code?: string;
+  /** Sanitized MBPP: import lines the asserts need. */
+  test_imports?: string[];
   test_list?: string[];
   challenge_test_list?: string[];
   canonical_solution?: string;
   base_input?: unknown[][];
   plus_input?: unknown[][];
   atol?: number;
+  /** EvalPlus: `{"base": [...], "plus": [...]}` as Python-json text (exact numbers, NaN); wins over base_input/plus_input. */
+  inputs_json?: string;
+  /** EvalPlus: whose special oracles apply (from the task id: HumanEval/…, Mbpp/…). */
+  dataset?: EvalplusDataset;
+  /** EvalPlus: the MBPP+ rebuild of each input's arguments (tuples, sets, complex). */
+  conversion?: EvalplusConversion;
   func_name?: string;
   tests?: IoTest[];
   /** Wall-clock seconds for one program run (default: scorer option timeout_s, else 10). */
@@ -58,7 +69,14 @@ export function parseCodeTarget(raw: unknown, itemId: string): CodeTarget {
   switch (format) {
     case 'humaneval': need('prompt', 'string'); need('test', 'string'); need('entry_point', 'string'); break;
     case 'mbpp': need('test_list', 'array'); break;
-    case 'evalplus': need('prompt', 'string'); need('entry_point', 'string'); need('canonical_solution', 'string'); need('base_input', 'array'); break;
+    case 'evalplus':
+      need('prompt', 'string'); need('entry_point', 'string'); need('canonical_solution', 'string');
+      if (t.inputs_json === undefined) need('base_input', 'array');
+      else if (typeof t.inputs_json !== 'string') throw new DsabenchError('E_ITEMS_INVALID', `item ${itemId}: evalplus target's "inputs_json" must be a string`, { field: '/target/inputs_json' });
+      if (t.conversion !== undefined && !(EVALPLUS_CONVERSIONS as readonly string[]).includes(t.conversion)) {
+        throw new DsabenchError('E_ITEMS_INVALID', `item ${itemId}: unknown conversion "${String(t.conversion)}" (expected one of: ${EVALPLUS_CONVERSIONS.join(', ')})`, { field: '/target/conversion' });
+      }
+      break;
     case 'stdio': need('tests', 'array'); break;
     case 'functional': need('tests', 'array'); need('func_name', 'string'); break;
     default: throw new DsabenchError('E_ITEMS_INVALID', `item ${itemId}: unknown code format "${String(format)}"`, { field: '/target/format' });
@@ -99,48 +117,15 @@ export function humanevalProgram(t: CodeTarget, completion: string): string {
   return `${src}\n${t.test}\n\ncheck(${t.entry_point});\n`;
 }
 
+/**
+ * MBPP: the solution, then what the asserts need — sanitized MBPP's `test_imports` and the
+ * original's `test_setup_code` (which may use a class the solution defines, Mbpp/367) —
+ * then the asserts.
+ */
 export function mbppProgram(t: CodeTarget, code: string, withChallenge: boolean): string {
   const tests = [...(t.test_list ?? []), ...(withChallenge ? t.challenge_test_list ?? [] : [])];
-  return `${t.test_setup_code ?? ''}\n${code}\n\n${tests.join('\n')}\n`;
-}
-
-/** Python harness comparing candidate and canonical outputs on base then plus inputs. */
-export function evalplusProgram(t: CodeTarget, completion: string, includePlus: boolean): string {
-  const cand = candidateSource(t.prompt!, completion, t.entry_point!, 'python');
-  const ref = `${t.prompt}${t.canonical_solution}\n`;
-  const groups = { base: t.base_input ?? [], plus: includePlus ? t.plus_input ?? [] : [] };
-  return `import copy, json, math, sys
-_EP = ${JSON.stringify(t.entry_point)}
-_ATOL = ${Number(t.atol ?? 0)}
-_ref_ns = {'__name__': '_ref'}
-exec(compile(${JSON.stringify(ref)}, 'reference.py', 'exec'), _ref_ns)
-_cand_ns = {'__name__': '_cand'}
-exec(compile(${JSON.stringify(cand)}, 'candidate.py', 'exec'), _cand_ns)
-_ref, _cand = _ref_ns[_EP], _cand_ns[_EP]
-def _eq(a, b):
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and (isinstance(a, float) or isinstance(b, float)):
-        if math.isnan(a) and math.isnan(b):
-            return True
-        return math.isclose(a, b, rel_tol=1e-7, abs_tol=max(_ATOL, 1e-9))
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return type(a) == type(b) and len(a) == len(b) and all(_eq(x, y) for x, y in zip(a, b))
-    return a == b
-_groups = json.loads(${JSON.stringify(JSON.stringify(groups))})
-_passed = {}
-for _name in ('base', 'plus'):
-    _inputs = _groups[_name]
-    for _i, _args in enumerate(_inputs):
-        _exp = _ref(*copy.deepcopy(_args))
-        _got = _cand(*copy.deepcopy(_args))
-        if not _eq(_exp, _got):
-            print(json.dumps({'base': _passed.get('base', False), 'plus': False}))
-            sys.stderr.write('AssertionError: %s input %d: expected %r, got %r\\n' % (_name, _i, _exp, _got))
-            sys.exit(1)
-    _passed[_name] = True
-print(json.dumps({'base': True, 'plus': True}))
-`;
+  const imports = (t.test_imports ?? []).join('\n');
+  return `${code}\n\n${imports}\n${t.test_setup_code ?? ''}\n${tests.join('\n')}\n`;
 }
 
 /** Python harness for LeetCode-style tests: `Solution().<func>(*args)` per test. */

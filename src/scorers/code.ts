@@ -8,9 +8,13 @@
  *   error    nothing to run (no code, syntax error) or the sandbox could not start
  *
  * details: {verdict, reason, format, language, exit_code, wall_ms, tests_passed,
- * tests_total, stderr_tail, isolation}. Options: timeout_s (10), memory_mb (2048 per
- * process), total_memory_mb (2 × memory_mb, all processes of the attempt together),
- * challenge (MBPP challenge tests), evalplus: 'base' | 'plus' (default plus = base+plus).
+ * tests_total, stderr_tail, isolation}. Options: timeout_s (10; for EvalPlus tasks the
+ * whole program's safety net, default 4 × (evalplus_task_timeout_s + 2) + 10), memory_mb
+ * (2048 per process; 4096 for EvalPlus tasks, as EvalPlus allows), total_memory_mb (2 × memory_mb, all processes of the attempt
+ * together), challenge (MBPP challenge tests), evalplus: 'base' | 'plus' (default plus =
+ * base+plus), and EvalPlus's per-input time limit max(evalplus_min_time_s,
+ * evalplus_time_factor × the canonical solution's time) with evalplus_task_timeout_s per
+ * group (defaults 4, 4, 60 as in EvalPlus).
  * pass@k over repeats is the runner's summary (unbiased estimator in util/stats).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,8 +24,9 @@ import type { Item, Score, ScoreContext, ScoreFn } from '../types.js';
 import { runSandboxed, type SandboxResult } from '../sandbox/index.js';
 import { extractCode, type CodeLanguage } from './code-extract.js';
 import {
-  evalplusProgram, functionalProgram, humanevalProgram, mbppProgram, parseCodeTarget, stdoutMatches, type CodeTarget,
+  candidateSource, functionalProgram, humanevalProgram, mbppProgram, parseCodeTarget, stdoutMatches, type CodeTarget,
 } from './code-program.js';
+import { EVALPLUS_DEFAULTS, evalplusProgram, parseEvalplusResult, type EvalplusDataset } from './code-evalplus.js';
 
 export type CodeVerdict = 'passed' | 'failed' | 'timeout' | 'error';
 
@@ -108,33 +113,74 @@ export async function scoreCode(output: string, item: Item, options: Record<stri
   const t = parseCodeTarget(item.target, item.id);
   const code = extractCode(output, t.language, t.entry_point ?? t.func_name);
   if (code.trim() === '') return score('error', 'no code found in the reply', t, { tests_passed: 0, tests_total: null });
-  const timeoutS = Number(t.timeout_s ?? options['timeout_s'] ?? 10);
-  const memoryMb = Number(options['memory_mb'] ?? 2048);
+  // EvalPlus lets a candidate use 4 GiB (EVALPLUS_MAX_MEMORY_BYTES), and here the canonical
+  // outputs share the process (Mbpp/255's plus input 85 makes 1.1 GB of tuples on each side).
+  const memoryMb = Number(options['memory_mb'] ?? (t.format === 'evalplus' ? 4096 : 2048));
   const totalMemoryMb = Number(options['total_memory_mb'] ?? memoryMb * 2);
+  const evalplus = t.format === 'evalplus' ? evalplusLimits(options) : undefined;
+  const timeoutS = Number(t.timeout_s ?? options['timeout_s'] ?? evalplus?.wallS ?? 10);
   const ownDir = ctx.workDir === undefined;
   const dir = ctx.workDir ?? mkdtempSync(join(tmpdir(), 'dsabench-code-'));
   const s: RunSettings = { timeoutMs: Math.max(100, timeoutS * 1000), memoryBytes: memoryMb * 1024 * 1024, totalMemoryBytes: totalMemoryMb * 1024 * 1024, ctx, dir };
   try {
     if (t.format === 'stdio') return await scoreStdio(t, code, s);
+    if (t.format === 'evalplus') return await scoreEvalplus(t, code, options['evalplus'] !== 'base', evalplus!, s);
     let program: string;
     if (t.format === 'humaneval') program = humanevalProgram(t, code);
     else if (t.format === 'mbpp') program = mbppProgram(t, code, options['challenge'] === true);
-    else if (t.format === 'evalplus') program = evalplusProgram(t, code, options['evalplus'] !== 'base');
     else program = functionalProgram(t, code);
     const r = await runProgram(t.language, program, undefined, s);
     const { verdict, reason } = classifyRun(r, t.language);
     const extra: Record<string, unknown> = {
       exit_code: r.exitCode, wall_ms: r.wallMs, stderr_tail: tail(r.stderr), isolation: r.isolation,
     };
-    if (t.format === 'evalplus') {
-      const m = /\{"base": (true|false), "plus": (true|false)\}/.exec(r.stdout);
-      extra['base_passed'] = m ? m[1] === 'true' : false;
-      extra['plus_passed'] = m ? m[2] === 'true' : false;
-    }
     return score(verdict, reason, t, extra);
   } finally {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface EvalplusLimits {
+  minTimeS: number;
+  factor: number;
+  taskCapS: number;
+  /** Wall clock of the whole program: the canonical solution's run, then base and plus. */
+  wallS: number;
+}
+
+function evalplusLimits(options: Record<string, unknown>): EvalplusLimits {
+  const minTimeS = Number(options['evalplus_min_time_s'] ?? EVALPLUS_DEFAULTS.minTimeS);
+  const factor = Number(options['evalplus_time_factor'] ?? EVALPLUS_DEFAULTS.factor);
+  const taskCapS = Number(options['evalplus_task_timeout_s'] ?? EVALPLUS_DEFAULTS.taskCapS);
+  // Each group may take its cap (+2 s) and the canonical solution about as long again.
+  return { minTimeS, factor, taskCapS, wallS: 4 * (taskCapS + 2) + 10 };
+}
+
+function evalplusDataset(v: unknown): EvalplusDataset {
+  return v === 'humaneval' || v === 'mbpp' ? v : 'other';
+}
+
+/** EvalPlus tasks: the harness of code-evalplus.ts; its result line decides (an exit without one fails). */
+async function scoreEvalplus(t: CodeTarget, code: string, includePlus: boolean, lim: EvalplusLimits, s: RunSettings): Promise<Score> {
+  const inputsJson = t.inputs_json ?? JSON.stringify({ base: t.base_input ?? [], plus: t.plus_input ?? [] });
+  const program = evalplusProgram({
+    entryPoint: t.entry_point!, dataset: evalplusDataset(t.dataset), atol: Number(t.atol ?? 0),
+    candidate: candidateSource(t.prompt!, code, t.entry_point!, 'python'),
+    reference: `${t.prompt}${t.canonical_solution}\n`,
+    inputsJson, ...(t.conversion ? { conversion: t.conversion } : {}),
+    includePlus, minTimeS: lim.minTimeS, factor: lim.factor, taskCapS: lim.taskCapS,
+  });
+  const r = await runProgram('python', program, undefined, s);
+  const res = parseEvalplusResult(r.stdout);
+  const extra: Record<string, unknown> = {
+    exit_code: r.exitCode, wall_ms: r.wallMs, stderr_tail: tail(r.stderr), isolation: r.isolation,
+    base_passed: res?.base ?? false, plus_passed: res?.plus ?? false,
+  };
+  if (res && r.exitCode === (res.verdict === 'passed' ? 0 : 1) && !r.timedOut) return score(res.verdict, res.reason, t, extra);
+  const c = classifyRun(r, 'python');
+  // Exit 0 without a result line: the code ended the process itself (os._exit) before the checks finished.
+  if (c.verdict === 'passed') return score('failed', 'the program ended before every input was checked', t, extra);
+  return score(c.verdict, c.reason, t, extra);
 }
 
 async function scoreStdio(t: CodeTarget, code: string, s: RunSettings): Promise<Score> {

@@ -4,12 +4,15 @@
  * A spec is one of:
  * - a built-in name (`math`): data/suites/<name>/ in the package;
  * - a folder path (`./my-suite`, or the path of its suite.json);
- * - `<loader>:<file>` (`gsm8k:test.jsonl`): a loader from LOADERS over a user file.
+ * - `<loader>:<file>` (`gsm8k:test.jsonl`): a loader from LOADERS over a user file, with
+ *   loader options after a `?` (`mbpp:mbpp.jsonl?split=test&skip_invalid=true`).
  *
  * A folder holds suite.json (schemas/suite.schema.json) and its items: items.jsonl
- * (schemas/item.schema.json, one object per line), a seeded generator (GENERATORS) or a
- * loader over a file next to it. Every problem is a DsabenchError naming file, line, field
- * (JSON pointer) and what was expected. Items without an id get their 0-based line number.
+ * (schemas/item.schema.json, one object per line; .gz or a JSON array also read), a seeded
+ * generator (GENERATORS) or a loader over a file next to it (kind, scorer and prompt then
+ * default to the loader's, loader-info.ts). Every problem is a DsabenchError naming file,
+ * line, field (JSON pointer) and what was expected; all invalid records of a file are
+ * reported together (records.ts). Items without an id get their 0-based line number.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -18,8 +21,9 @@ import { scorerNames } from '../scorers/index.js';
 import { SOLVERS, solverNames } from '../solvers/index.js';
 import { templateVariables } from '../solvers/template.js';
 import type { GenerationSettings, Item, Suite, SuiteConfig } from '../types.js';
-import { parseJsonl } from '../util/jsonl.js';
 import { packagePath } from '../util/package.js';
+import { loaderInfo } from './loader-info.js';
+import { InvalidRecordsError, readRecords } from './records.js';
 import { GENERATORS, LOADERS } from './registry.js';
 import { lineOfPointer, parseJsonFile, validateOrThrow } from './schema.js';
 
@@ -28,6 +32,8 @@ export interface LoadSuiteOptions {
   seed?: number;
   /** A run's adjustments of this suite (run config suite entries), merged over suite.json. */
   override?: SuiteOverride;
+  /** Where to say that invalid records were left out (skip_invalid); default stderr. */
+  warn?: (line: string) => void;
 }
 
 /** Run-config adjustments of one suite: `generator_options` over generator.options, `generation` over generation. */
@@ -77,22 +83,43 @@ export function suiteFolders(dir: string): string[] {
  * Built-in names and unresolvable specs are returned as they are.
  */
 export function absoluteSuiteSpec(spec: string): string {
-  const colon = spec.indexOf(':');
-  const loaderName = colon > 0 ? spec.slice(0, colon) : undefined;
-  if (loaderName !== undefined && !existsSync(spec) && loaderName in LOADERS) return `${loaderName}:${resolve(spec.slice(colon + 1))}`;
+  const ls = parseLoaderSpec(spec);
+  if (ls && ls.loader in LOADERS) return `${ls.loader}:${resolve(ls.file)}${ls.query}`;
   const isPathLike = spec.includes('/') || spec.includes('\\') || spec.startsWith('.');
   if (!isPathLike && BARE_NAME.test(spec) && existsSync(join(builtinSuitesDir(), spec, 'suite.json'))) return spec;
   return existsSync(spec) ? resolve(spec) : spec;
 }
 
 /** Resolve a spec and load the suite: config validated, items validated and expanded. */
-export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
+/** A `<loader>:<file>[?key=value&…]` spec taken apart; null when the spec is not one (or is an existing path). */
+export function parseLoaderSpec(spec: string): { loader: string; file: string; options: Record<string, unknown>; query: string } | null {
   const colon = spec.indexOf(':');
-  const loaderName = colon > 0 ? spec.slice(0, colon) : undefined;
-  // `<loader>:<file>`, unless the whole spec is an existing path (a folder named "a:b").
-  if (loaderName !== undefined && !existsSync(spec) && /^[A-Za-z][\w-]*$/.test(loaderName)) {
-    return loadFromLoader(spec, loaderName, spec.slice(colon + 1), opts);
+  if (colon <= 0 || existsSync(spec)) return null;
+  const loader = spec.slice(0, colon);
+  if (!/^[A-Za-z][\w-]*$/.test(loader)) return null;
+  let file = spec.slice(colon + 1);
+  let query = '';
+  const q = file.lastIndexOf('?');
+  // A `?` that is part of an existing file's name is not a query.
+  if (q >= 0 && !existsSync(file)) {
+    query = file.slice(q);
+    file = file.slice(0, q);
   }
+  const options: Record<string, unknown> = {};
+  for (const part of query.slice(1).split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
+    const raw = eq < 0 ? 'true' : decodeURIComponent(part.slice(eq + 1));
+    options[key] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return { loader, file, options, query };
+}
+
+export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
+  // `<loader>:<file>`, unless the whole spec is an existing path (a folder named "a:b").
+  const ls = parseLoaderSpec(spec);
+  if (ls) return loadFromLoader(spec, ls.loader, ls.file, ls.options, opts);
   const isPathLike = spec.includes('/') || spec.includes('\\') || spec.startsWith('.');
   if (!isPathLike && BARE_NAME.test(spec)) {
     const dir = join(builtinSuitesDir(), spec);
@@ -121,7 +148,7 @@ export function readSuiteConfig(file: string): SuiteConfig {
   } catch (err) {
     throw new DsabenchError('E_SUITE_NOT_FOUND', `cannot read suite.json (${(err as Error).message})`, { file, cause: err });
   }
-  const raw = parseJsonFile(text, file, 'E_SUITE_INVALID');
+  const raw = withLoaderDefaults(parseJsonFile(text, file, 'E_SUITE_INVALID'));
   let config: SuiteConfig;
   try {
     config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file });
@@ -138,7 +165,29 @@ export function readSuiteConfig(file: string): SuiteConfig {
   return config;
 }
 
+/**
+ * suite.json with a known loader may leave out kind, scorer, prompt and generation: they
+ * come from the loader (what `<loader>:<file>` uses). Given fields win, whole.
+ */
+function withLoaderDefaults(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const o = raw as Record<string, unknown>;
+  const loader = o['loader'];
+  const name = loader !== null && typeof loader === 'object' ? (loader as Record<string, unknown>)['name'] : undefined;
+  const info = typeof name === 'string' ? loaderInfo(name) : undefined;
+  if (!info) return raw;
+  const d = info.defaults();
+  const out: Record<string, unknown> = { ...o };
+  for (const k of ['kind', 'scorer', 'prompt', 'generation', 'solver'] as const) {
+    if (out[k] === undefined && d[k] !== undefined) out[k] = structuredClone(d[k]);
+  }
+  return out;
+}
+
 function checkNames(config: SuiteConfig, file: string): void {
+  if (config.loader && !(config.loader.name in LOADERS)) {
+    throw new DsabenchError('E_SUITE_INVALID', `unknown loader "${config.loader.name}" (expected one of: ${Object.keys(LOADERS).sort().join(', ')}; dsabench list loaders says what each reads)`, { file, field: '/loader/name' });
+  }
   if (!scorerNames().includes(config.scorer.name)) {
     throw new DsabenchError('E_SCORER_UNKNOWN', `unknown scorer "${config.scorer.name}" (expected one of: ${scorerNames().join(', ')})`, { file, field: '/scorer/name' });
   }
@@ -171,37 +220,61 @@ async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): 
     const file = resolve(dir, config.loader.file);
     const loaded = await loader(file, config.loader.options ?? {});
     items = checkItems(loaded.items, config, file);
+    if (loaded.skipped && loaded.skipped.length > 0) {
+      warnSkipped(config.name, file, loaded.skipped, opts);
+      return { config, dir: resolve(dir), spec, items, skipped: loaded.skipped };
+    }
   } else {
     items = readItemsFile(resolve(dir, config.items ?? 'items.jsonl'), config);
   }
   return { config, dir: resolve(dir), spec, items };
 }
 
-async function loadFromLoader(spec: string, loaderName: string, file: string, opts: LoadSuiteOptions = {}): Promise<Suite> {
+function warnSkipped(name: string, file: string, skipped: readonly string[], opts: LoadSuiteOptions): void {
+  const warn = opts.warn ?? ((line: string) => process.stderr.write(line + '\n'));
+  const shown = skipped.slice(0, 5).join('; ');
+  warn(`suite ${name}: left out ${skipped.length} invalid record${skipped.length === 1 ? '' : 's'} of ${file} (skip_invalid): ${shown}${skipped.length > 5 ? '; …' : ''}`);
+}
+
+async function loadFromLoader(spec: string, loaderName: string, file: string, loaderOptions: Record<string, unknown>, opts: LoadSuiteOptions = {}): Promise<Suite> {
   const loader = LOADERS[loaderName];
   if (!loader) {
-    throw new DsabenchError('E_SUITE_NOT_FOUND', `unknown loader "${loaderName}" in suite spec "${spec}" (expected one of: ${Object.keys(LOADERS).sort().join(', ') || 'none'})`);
+    throw new DsabenchError('E_SUITE_NOT_FOUND', `unknown loader "${loaderName}" in suite spec "${spec}" (expected one of: ${Object.keys(LOADERS).sort().join(', ') || 'none'}; dsabench list loaders says what each reads)`);
   }
   if (!existsSync(file)) throw new DsabenchError('E_FILE_NOT_FOUND', `file not found for loader ${loaderName}`, { file });
-  const loaded = await loader(file, {});
-  const raw = { name: `${loaderName}:${basename(file)}`, ...loaded.config };
+  const loaded = await loader(file, loaderOptions);
+  const raw = { name: loaderSuiteName(loaderName, file, loaderOptions), ...loaded.config };
   const config = applySuiteOverride(validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` }), opts.override);
   checkNames(config, file);
   const items = checkItems(loaded.items, config, file);
+  if (loaded.skipped && loaded.skipped.length > 0) {
+    warnSkipped(config.name, file, loaded.skipped, opts);
+    return { config, spec, items, skipped: loaded.skipped };
+  }
   return { config, spec, items };
+}
+
+/**
+ * `<loader>:<file name>`, then each option that changes the items (`:split-test`), so the
+ * test split and the whole file are two suites; skip_invalid does not change the name.
+ */
+function loaderSuiteName(loader: string, file: string, options: Record<string, unknown>): string {
+  const parts = Object.entries(options)
+    .filter(([k]) => k !== 'skip_invalid')
+    .map(([k, v]) => `${k}-${String(v)}`.replace(/[^A-Za-z0-9._-]/g, '_'));
+  return [`${loader}:${basename(file).replace(/[^A-Za-z0-9._:/-]/g, '_')}`, ...parts].join(':');
 }
 
 /** Parse and check items.jsonl line by line. */
 export function readItemsFile(file: string, config: SuiteConfig): Item[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read items file (${(err as Error).message}); expected items.jsonl next to suite.json, or "items"/"generator"/"loader" in suite.json`, { file, cause: err });
+  if (!existsSync(file)) {
+    throw new DsabenchError('E_FILE_NOT_FOUND', 'cannot read items file (no such file); expected items.jsonl next to suite.json, or "items"/"generator"/"loader" in suite.json', { file });
   }
-  const lines = parseJsonl(text, file, { code: 'E_ITEMS_INVALID', allowEmpty: true });
-  if (lines.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items (expected one JSON object per line)', { file });
-  return checkLines(lines, config, file);
+  const read = readRecords(file);
+  if (read.problems.length === 1) throw read.problems[0]!;
+  if (read.problems.length > 1) throw new InvalidRecordsError(file, read.problems, false);
+  if (read.rows.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'suite has no items (expected one JSON object per line)', { file });
+  return checkLines(read.rows.map((r) => ({ value: r.value, line: r.where.line ?? r.index + 1, index: r.index })), config, file);
 }
 
 /** Items from a generator or loader: same checks; `line` is the item's 1-based position. */
@@ -215,28 +288,37 @@ function checkLines(lines: ReadonlyArray<{ value: unknown; line: number; index: 
   const vars = [...new Set([...templateVariables(config.prompt.template), ...(config.prompt.system ? templateVariables(config.prompt.system) : [])])];
   const seen = new Map<string, number>();
   const items: Item[] = [];
+  const problems: DsabenchError[] = [];
   for (const { value, line, index } of lines) {
-    const raw = validateOrThrow<Omit<Item, 'id'> & { id?: string | number }>('item', value, 'E_ITEMS_INVALID', { file, line });
-    const id = raw.id === undefined ? String(index) : String(raw.id);
-    const first = seen.get(id);
-    if (first !== undefined) {
-      throw new DsabenchError('E_ITEMS_INVALID', `duplicate item id "${id}" (first used on line ${first}); expected unique ids`, { file, line, field: '/id' });
-    }
-    seen.set(id, line);
-    for (const v of vars) {
-      if (!(v in raw.input)) {
-        throw new DsabenchError(
-          'E_ITEMS_INVALID',
-          `prompt template uses {${v}} but this item's input has no "${v}" (input has: ${Object.keys(raw.input).join(', ') || 'nothing'}); write {{${v}}} for literal braces`,
-          { file, line, field: `/input/${v}` },
-        );
+    try {
+      const raw = validateOrThrow<Omit<Item, 'id'> & { id?: string | number }>('item', value, 'E_ITEMS_INVALID', { file, line });
+      const id = raw.id === undefined ? String(index) : String(raw.id);
+      const first = seen.get(id);
+      if (first !== undefined) {
+        throw new DsabenchError('E_ITEMS_INVALID', `duplicate item id "${id}" (first used on line ${first}); expected unique ids`, { file, line, field: '/id' });
       }
+      seen.set(id, line);
+      for (const v of vars) {
+        if (!(v in raw.input)) {
+          throw new DsabenchError(
+            'E_ITEMS_INVALID',
+            `prompt template uses {${v}} but this item's input has no "${v}" (input has: ${Object.keys(raw.input).join(', ') || 'nothing'}); write {{${v}}} for literal braces`,
+            { file, line, field: `/input/${v}` },
+          );
+        }
+      }
+      const item: Item = { id, input: raw.input, target: raw.target };
+      if (raw.reference !== undefined) item.reference = raw.reference;
+      if (raw.metadata !== undefined) item.metadata = raw.metadata;
+      items.push(item);
+    } catch (err) {
+      if (!(err instanceof DsabenchError)) throw err;
+      problems.push(err);
     }
-    const item: Item = { id, input: raw.input, target: raw.target };
-    if (raw.reference !== undefined) item.reference = raw.reference;
-    if (raw.metadata !== undefined) item.metadata = raw.metadata;
-    items.push(item);
   }
+  // One bad item is reported alone, as before; several are listed together.
+  if (problems.length === 1) throw problems[0]!;
+  if (problems.length > 1) throw new InvalidRecordsError(file, problems, false);
   return items;
 }
 

@@ -8,7 +8,8 @@ import { mathGenerator } from './math/generate.js';
 import { aimeLoader, gsm8kLoader, math500Loader, mathLoader } from './math/loaders.js';
 import { longContextGenerator } from './longcontext/generate.js';
 import { longbench2Loader } from './longcontext/longbench2.js';
-import { evalplusLoader, humanevalLoader, livecodebenchLoader, mbppLoader } from './code/loaders.js';
+import { humanevalLoader, livecodebenchLoader, mbppLoader } from './code/loaders.js';
+import { evalplusLoader } from './code/evalplus.js';
 import { terminalLoader } from './terminal/tasks.js';
 
 export const GENERATORS: Record<string, ItemGenerator> = {

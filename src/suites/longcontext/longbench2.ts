@@ -1,6 +1,6 @@
 /**
  * Loader `longbench2`: LongBench v2 files, jsonl (one object per line) or the published
- * JSON array, each `{_id, domain, sub_domain, difficulty, length, question, choice_A..D,
+ * JSON array, gzip-compressed or not, each `{_id, domain, sub_domain, difficulty, length, question, choice_A..D,
  * answer, context}`. The prompt is LongBench v2's zero-shot template; the scorer is
  * `longbench_mc` ("The correct answer is (A)" and fallbacks).
  *
@@ -9,12 +9,12 @@
  *                       LongBench v2's pred.py does for the whole prompt (it uses 120000 for
  *                       128K models); metadata.truncated says when it happened
  *   tokenizer:          "deepseek-v3" (default), "byte" or "approx" for that count
+ *   skip_invalid:       leave invalid records out (listed) instead of refusing the file
  */
-import { readFileSync } from 'node:fs';
 import { DsabenchError } from '../../errors.js';
 import { getTokenizer, type Tokenizer } from '../../tokenizers/index.js';
 import type { Item, ItemLoader, SuiteConfig } from '../../types.js';
-import { parseJsonl } from '../../util/jsonl.js';
+import { at, collectRecords, place, readRecords, skipInvalidOption } from '../records.js';
 
 export const LONGBENCH2_TEMPLATE = [
   'Please read the following text and answer the question below.',
@@ -33,28 +33,16 @@ export const LONGBENCH2_TEMPLATE = [
   'Format your response as follows: "The correct answer is (insert answer here)".',
 ].join('\n');
 
-const FIELDS = ['question', 'choice_A', 'choice_B', 'choice_C', 'choice_D', 'context'] as const;
+export const LONGBENCH2_CONFIG: Omit<SuiteConfig, 'name'> = {
+  kind: 'long-context',
+  description: 'LongBench v2 multiple-choice problems',
+  scorer: { name: 'longbench_mc' },
+  prompt: { template: LONGBENCH2_TEMPLATE },
+  generation: { temperature: 0, max_tokens: 128 },
+  options: { breakdown_by: ['length', 'difficulty', 'domain'] },
+};
 
-function rows(file: string): Array<{ value: unknown; line: number; index: number }> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read file: ${(e as Error).message}`, { file });
-  }
-  if (text.trimStart().startsWith('[')) {
-    let arr: unknown;
-    try {
-      arr = JSON.parse(text);
-    } catch (e) {
-      throw new DsabenchError('E_ITEMS_INVALID', `not valid JSON (${(e as Error).message})`, { file });
-    }
-    if (!Array.isArray(arr) || arr.length === 0) throw new DsabenchError('E_ITEMS_INVALID', 'expected a non-empty JSON array of problems', { file });
-    // a JSON array has no useful line numbers: report the 1-based position instead
-    return arr.map((value, index) => ({ value, line: index + 1, index }));
-  }
-  return parseJsonl(text, file, { code: 'E_ITEMS_INVALID' });
-}
+const FIELDS = ['question', 'choice_A', 'choice_B', 'choice_C', 'choice_D', 'context'] as const;
 
 /** The first and last `max / 2` tokens of `text` (the middle is what LongBench v2 drops). */
 export function truncateMiddle(text: string, max: number, tok: Tokenizer): { text: string; truncated: boolean } {
@@ -82,23 +70,23 @@ async function truncation(options: Record<string, unknown>): Promise<{ max: numb
 
 export const longbench2Loader: ItemLoader = async (file, options) => {
   const cut = await truncation(options);
-  const items: Item[] = rows(file).map(({ value, line, index }) => {
-    const where = { file, line };
+  // gzip or not, JSONL or the published JSON array (records.ts); all bad records at once.
+  const { items, skipped } = collectRecords(readRecords(file), file, ({ value, index, where }): Item => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new DsabenchError('E_ITEMS_INVALID', 'expected a JSON object', where);
+      throw new DsabenchError('E_ITEMS_INVALID', 'expected a JSON object', place(where));
     }
     const obj = value as Record<string, unknown>;
     const input: Record<string, string> = {};
     for (const f of FIELDS) {
       const v = obj[f];
       if (typeof v !== 'string') {
-        throw new DsabenchError('E_ITEMS_INVALID', `"${f}" must be a string, got ${v === undefined ? 'nothing' : v === null ? 'null' : typeof v} (LongBench v2 layout)`, { ...where, field: `/${f}` });
+        throw new DsabenchError('E_ITEMS_INVALID', `"${f}" must be a string, got ${v === undefined ? 'nothing' : v === null ? 'null' : typeof v} (LongBench v2 layout)`, at(where, f));
       }
       input[f] = v;
     }
     const answer = obj['answer'];
     if (typeof answer !== 'string' || !/^[A-D]$/.test(answer.trim())) {
-      throw new DsabenchError('E_ITEMS_INVALID', `"answer" must be one of "A", "B", "C", "D", got ${JSON.stringify(answer)}`, { ...where, field: '/answer' });
+      throw new DsabenchError('E_ITEMS_INVALID', `"answer" must be one of "A", "B", "C", "D", got ${JSON.stringify(answer)}`, at(where, 'answer'));
     }
     const letter = answer.trim();
     const id = typeof obj['_id'] === 'string' ? obj['_id'] : String(index);
@@ -111,14 +99,6 @@ export const longbench2Loader: ItemLoader = async (file, options) => {
       metadata['tokenizer'] = cut.tok.name;
     }
     return { id, input, target: letter, reference: `The correct answer is (${letter}).`, metadata };
-  });
-  const config: Omit<SuiteConfig, 'name'> = {
-    kind: 'long-context',
-    description: 'LongBench v2 multiple-choice problems',
-    scorer: { name: 'longbench_mc' },
-    prompt: { template: LONGBENCH2_TEMPLATE },
-    generation: { temperature: 0, max_tokens: 128 },
-    options: { breakdown_by: ['length', 'difficulty', 'domain'] },
-  };
-  return { config, items };
+  }, { skipInvalid: skipInvalidOption(options) });
+  return { config: LONGBENCH2_CONFIG, items, skipped };
 };
