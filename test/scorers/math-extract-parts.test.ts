@@ -6,7 +6,7 @@ import { isBlankAnswer, lastBoxed } from '../../src/scorers/math/boxed.js';
 import { parseMatrix } from '../../src/scorers/math/matrix.js';
 import { stripTextUnit, stripUnitWords } from '../../src/scorers/math/units.js';
 import { unicodeToLatex } from '../../src/scorers/math/unicode.js';
-import { extractFlexible, extractStrict, normalizeAnswer } from '../../src/scorers/math/index.js';
+import { extractFlexible, extractStrict, isEquivalent, normalizeAnswer } from '../../src/scorers/math/index.js';
 
 test('unicode: minus signs are signs, math symbols become LaTeX, an en dash in a range stays', () => {
   assert.equal(unicodeToLatex('−3'), '-3');
@@ -76,6 +76,13 @@ test('extraction order: box, then the last cue, then bold on the last line, then
   assert.equal(extractFlexible('so 9 * 2 = 18. Next we subtract the'), null);
   assert.equal(extractFlexible('<think>7 * 8 = 56'), null);
   assert.equal(extractStrict('<think>\\boxed{12}</think> It is \\boxed{13}.'), '13');
+  // a remark after a cue is not a word answer: the fallbacks still run
+  assert.deepEqual(extractFlexible('At first the answer is unclear. So 5 + 7 = 12.'), { answer: '12', method: 'last_number' });
+});
+
+test('pathological answers are scored, not thrown: thousands of nested braces', async () => {
+  const deep = `\\boxed{${'{'.repeat(5000)}1${'}'.repeat(5000)}}`;
+  assert.equal(typeof (await isEquivalent(lastBoxed(deep)!, '1')).equivalent, 'boolean');
 });
 
 test('units: text-command units with powers, unit words, never a bare power', () => {

@@ -97,14 +97,16 @@ export function cleanCandidate(text: string): string {
   const parts = t.split('=');
   const lhs = parts[0]!.replace(/\\(?:times|cdot|div)|\\frac\{\d+\}\{\d+\}/g, '*');
   if (parts.length >= 2 && /\d/.test(lhs) && /^[\d\s.,+\-*/()]+$/.test(lhs)) t = parts[parts.length - 1]!.trim();
-  // prose: a sentence around a number gives the number; a short phrase is a word answer
-  if (isProse(t)) {
-    const n = lastNumber(t);
-    if (n !== null) return n;
-    return t.split(/\s+/).length <= 3 ? t : '';
-  }
+  // prose: a sentence around a number gives the number
+  if (isProse(t)) return lastNumber(t) ?? '';
+  // a one-word answer ("Monday", "even") but not a remark ("The answer is unclear")
+  if (/^[A-Za-z]+$/.test(t) && NOT_ANSWERS.has(t.toLowerCase())) return '';
   return t;
 }
+
+const NOT_ANSWERS = new Set(['not', 'unclear', 'clear', 'simple', 'obvious', 'below', 'above', 'follows', 'following',
+  'given', 'shown', 'straightforward', 'easy', 'hard', 'tricky', 'wrong', 'correct', 'right', 'incorrect', 'unknown',
+  'that', 'this', 'the', 'it', 'here', 'there', 'now', 'then']);
 
 /** A spelled-out number, optionally followed by up to three words ("twelve cupcakes"). */
 function spelledNumber(t: string): string | null {

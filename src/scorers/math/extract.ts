@@ -43,8 +43,8 @@ const CUES: Cue[] = [
 
 interface CueHit {
   index: number;
-  method: ExtractionMethod;
-  rest: string;
+  end: number;
+  cue: Cue;
 }
 
 /** Every cue in the text, the last one first. */
@@ -53,14 +53,18 @@ function cueHits(text: string): CueHit[] {
   for (const cue of CUES) {
     const re = new RegExp(cue.re.source, cue.re.flags);
     for (let m = re.exec(text); m; m = re.exec(text)) {
-      const after = text.slice(m.index + m[0].length);
-      // under a heading, the answer is the next paragraph
-      const rest = cue.below ? after.replace(/^\s*\n/, '').split(/\n\s*\n/)[0]!.replace(/\n/g, ' ') : after.split('\n')[0]!;
-      hits.push({ index: m.index, method: cue.method, rest });
+      hits.push({ index: m.index, end: m.index + m[0].length, cue });
       if (m[0] === '') re.lastIndex++;
     }
   }
   return hits.sort((a, b) => b.index - a.index);
+}
+
+/** The text a cue introduces: the rest of its line, or under a heading the next paragraph. */
+function cueText(text: string, hit: CueHit): string {
+  const after = text.slice(hit.end);
+  if (!hit.cue.below) return after.split('\n', 1)[0]!;
+  return after.replace(/^\s*\n/, '').split(/\n\s*\n/, 1)[0]!.replace(/\n/g, ' ');
 }
 
 /** Flexible extraction: the first method (in the documented order) that finds something. */
@@ -71,8 +75,8 @@ export function extractFlexible(text: string): Extraction | null {
   if (boxed !== null) return { answer: boxed, method: 'boxed' };
   const body = dropTrailingChatter(section);
   for (const hit of cueHits(body)) {
-    const answer = cleanCandidate(hit.rest);
-    if (answer !== '') return { answer, method: hit.method };
+    const answer = cleanCandidate(cueText(body, hit));
+    if (answer !== '') return { answer, method: hit.cue.method };
   }
   const bold = lastLineBold(body);
   if (bold !== null) return { answer: bold, method: 'bold' };

@@ -136,7 +136,8 @@ export function latexToExpression(s: string): string | null {
   try {
     return convert(s).replace(/\s+/g, ' ').trim();
   } catch (e) {
-    if (e instanceof Untranslatable) return null;
+    // thousands of nested braces in a model's answer overflow the recursion: not an expression
+    if (e instanceof Untranslatable || e instanceof RangeError) return null;
     throw e;
   }
 }
