@@ -251,6 +251,7 @@ Napi::Value Dsa(const Napi::CallbackInfo& info) {
     const int64_t k = getInt(o, "topk", true, 0, 1, DIM_MAX, "E_OPTION");
     const bool skipShort = getBool(o, "skipIndexerWhenShort", true);
     const bool wantIdx = getBool(o, "returnIndices", false);
+    const bool wantPhases = getBool(o, "timePhases", false);
     ix.threads = a.threads;
     Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)product({a.T, a.H, a.Dv}, "out"));
     Napi::Float32Array lse = Napi::Float32Array::New(env, (size_t)(a.T * a.H));
@@ -259,12 +260,19 @@ Napi::Value Dsa(const Napi::CallbackInfo& info) {
     Napi::Int32Array idx;
     if (wantIdx) idx = Napi::Int32Array::New(env, (size_t)product({a.T, k}, "indices"));
     bool skipped = false;
-    dsa(*state(env).kernels, a, ix, k, skipShort, wantIdx ? idx.Data() : nullptr, &skipped);
+    double phaseMs[2] = {0.0, 0.0};
+    dsa(*state(env).kernels, a, ix, k, skipShort, wantIdx ? idx.Data() : nullptr, &skipped, phaseMs);
     Napi::Object r = Napi::Object::New(env);
     r.Set("out", out);
     r.Set("lse", lse);
     if (wantIdx) r.Set("indices", idx);
     r.Set("skippedIndexer", skipped);
+    if (wantPhases) {
+      Napi::Object ph = Napi::Object::New(env);
+      ph.Set("selectMs", phaseMs[0]);
+      ph.Set("attentionMs", phaseMs[1]);
+      r.Set("phases", ph);
+    }
     return r;
   });
 }

@@ -58,9 +58,11 @@ bool blockedSparseAttention(const AttnArgs& a);
 void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t* idx, int64_t k);
 // Fused DSA: indexer + top-k + sparse attention. attn.indices must be null. When
 // skipShort and every query has ≤ k valid keys, runs dense attention and reports the
-// positions 0..qStart+t in ascending order. indicesOut [T][k] is optional.
+// positions 0..qStart+t in ascending order. indicesOut [T][k] is optional. phaseMs, when
+// given, receives the wall milliseconds of the call's two phases: [0] selection (indexer +
+// top-k, 0 when skipped), [1] attention (sparse, or dense when skipped).
 void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t k, bool skipShort,
-         int32_t* indicesOut, bool* skipped);
+         int32_t* indicesOut, bool* skipped, double* phaseMs = nullptr);
 
 // FMA-bound peak of `threads` threads over about `seconds`; returns GFLOP/s.
 double fmaPeak(const Kernels& kr, int threads, double seconds);

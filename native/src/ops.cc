@@ -491,7 +491,17 @@ void topk(const float* scores, int64_t T, int64_t L, int64_t k, int threads, int
 }
 
 void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t k, bool skipShort,
-         int32_t* indicesOut, bool* skipped) {
+         int32_t* indicesOut, bool* skipped, double* phaseMs) {
+  // Phase clock: the selection's share of a fused call can only be read inside the call
+  // (timing the indexer and a top-k pass separately measures other code).
+  using clk = std::chrono::steady_clock;
+  const auto tStart = clk::now();
+  auto tSelected = tStart;
+  auto phases = [&]() {
+    if (!phaseMs) return;
+    phaseMs[0] = std::chrono::duration<double, std::milli>(tSelected - tStart).count();
+    phaseMs[1] = std::chrono::duration<double, std::milli>(clk::now() - tSelected).count();
+  };
   if (attn.indices) fail("E_OPTION", "fused DSA selects its own indices");
   if (k < 1) fail("E_OPTION", "topk must be ≥ 1");
   checkAttn(attn);
@@ -505,6 +515,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     AttnArgs d = attn;
     d.causal = true;
     attention(kr, d);
+    phases();
     if (indicesOut)
       for (int64_t t = 0; t < attn.T; t++)
         for (int64_t j = 0; j < k; j++) indicesOut[t * k + j] = j <= attn.qStart + t ? (int32_t)j : -1;
@@ -521,11 +532,13 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
   std::vector<int32_t> sel((size_t)(attn.T * k));
   if (blockedSelection(kr, ix)) {
     selectTopK(ix, k, threads, sel.data(), indicesOut != nullptr);  // attention needs no order
+    tSelected = clk::now();
     AttnArgs sp = attn;
     sp.indices = sel.data();
     sp.topk = k;
     if (blockedSparseAttention(sp)) sparseAttentionBlocked(kr, sp, sel.data(), k);
     else attention(kr, sp);
+    phases();
     if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
     return;
   }
@@ -550,10 +563,12 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     else kept[(size_t)it] = std::move(keep.h);
   });
   if (nsplit > 1) mergeRanges(kept, attn.T, nsplit, k, sel.data());
+  tSelected = clk::now();
   AttnArgs sp = attn;
   sp.indices = sel.data();
   sp.topk = k;
   attention(kr, sp);
+  phases();
   if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
 }
 

@@ -28,8 +28,14 @@ export interface CostPoint {
   flops: number;
   /** Analytic cache bytes read per token and layer. */
   bytes: number;
-  /** Sparse: measured (indexer + top-k) time / DSA time; else the analytic FLOP share. */
+  /**
+   * Sparse, measured only: the selection phase (indexer + top-k) inside the fused call ÷ the
+   * call's wall time, median over the timed calls (0 where the indexer is skipped, ≤ k keys).
+   * Absent when not measured; never filled from FLOPs (that is indexer_share_flops).
+   */
   indexer_share?: number;
+  /** Sparse, measured: ms per token of the selection phase inside the fused call. */
+  indexer_ms_median?: number;
   /** Sparse: indexer FLOPs / DSA FLOPs. */
   indexer_share_flops?: number;
   /** Whole model, analytic: layers × flops + 2 × active params. */
@@ -95,18 +101,17 @@ export async function buildCurves(o: CurveOptions): Promise<CostPoint[]> {
           bytes: c.bytes,
           model_flops: modelFlops(o.profile, { mode, attention, position, chunk }),
         };
-        if (attention === 'sparse') {
-          point.indexer_share_flops = c.indexer_flops / c.flops;
-          point.indexer_share = point.indexer_share_flops;
-        }
+        if (attention === 'sparse') point.indexer_share_flops = c.indexer_flops / c.flops;
         if (o.timer) {
           const m = await o.timer.measure({ mode, attention, position, chunk, profile: o.profile, repeats: o.repeats, threads: o.threads });
           point.ms_median = m.ms_median;
           point.threads = o.threads;
           point.gflops = m.ms_median > 0 ? c.flops / m.ms_median / 1e6 : undefined;
           if (attention === 'sparse') {
-            // Below k the engine skips the indexer: its share is 0 by construction.
-            point.indexer_share = m.indexer_ms_median === undefined ? point.indexer_share : Math.min(1, m.indexer_ms_median / m.ms_median);
+            // As the timer measured it (see selectionShare), not clamped: a share above 1
+            // would mean broken timings, and a report must show that rather than hide it.
+            if (m.indexer_share !== undefined) point.indexer_share = m.indexer_share;
+            if (m.selection_ms_median !== undefined) point.indexer_ms_median = m.selection_ms_median;
           }
         }
         if (o.hardware) {
@@ -183,7 +188,8 @@ export function summarize(points: readonly CostPoint[]): CurveSummary[] {
  * interpolation of (sparse − dense) between the last position where sparse is not cheaper
  * and the first where it is (and stays so). Positions ≤ k run the same dense kernel on both
  * sides, so they only anchor the left end: at k, sparse = dense + the indexer over k keys,
- * extrapolated from the first sparse point's measured indexer share. Null when never cheaper.
+ * extrapolated from the first sparse point's measured indexer share (its FLOP share when
+ * unmeasured). Null when never cheaper.
  */
 export function measuredBreakEven(points: readonly CostPoint[], mode: Mode, k: number): number | null {
   const pos = [...new Set(points.filter((x) => x.mode === mode).map((x) => x.position))].sort((a, b) => a - b);
@@ -213,7 +219,7 @@ export function measuredBreakEven(points: readonly CostPoint[], mode: Mode, k: n
   } else {
     const s1 = points.find((x) => x.mode === mode && x.position === p1 && x.attention === 'sparse')!;
     p0 = k;
-    d0 = Math.max(0, (s1.indexer_share ?? 0) * (s1.ms_median ?? 0) * (k / p1));
+    d0 = Math.max(0, (s1.indexer_share ?? s1.indexer_share_flops ?? 0) * (s1.ms_median ?? 0) * (k / p1));
   }
   if (d0 === d1) return p1;
   return Math.round(p0 + ((p1 - p0) * d0) / (d0 - d1));

@@ -17,7 +17,7 @@ import { attentionShape, type ModelProfile } from './profiles.js';
 import type { QualityOps } from './quality.js';
 import type { SyntheticInputs } from './synthetic.js';
 import { median } from '../util/stats.js';
-import { timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
+import { selectionShare, timeCalls, timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
 
 function fill(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -101,27 +101,25 @@ export class EngineTimer implements AttentionTimer {
       dim: p.indexer.dim,
     };
     const k = p.indexer.topk;
-    let ms: number[];
-    let indexerMs: number[] | undefined;
     if (r.attention === 'dense') {
-      ms = timeRepeats(() => engine.denseAttention({ ...common, ...kvArgs }), r.repeats);
-    } else {
-      ms = timeRepeats(() => engine.dsaAttention({ ...common, ...kvArgs, indexer: ix, topk: k, skipIndexerWhenShort: true }), r.repeats);
-      if (L > k) {
-        indexerMs = timeRepeats(() => {
-          const scores = engine.lightningIndexer({ ...ix, T: C, L, qStart: L - C, threads: r.threads });
-          engine.topk(scores, C, L, k, { threads: r.threads });
-        }, r.repeats);
-      } else {
-        indexerMs = [0];
-      }
+      const perToken = timeRepeats(() => engine.denseAttention({ ...common, ...kvArgs }), r.repeats).map((x) => x / C);
+      return { ms_median: median(perToken), ms_all: perToken };
     }
-    const perToken = ms.map((x) => x / C);
-    return {
-      ms_median: median(perToken),
-      ms_all: perToken,
-      indexer_ms_median: indexerMs === undefined ? undefined : median(indexerMs) / C,
-    };
+    // The share comes from the same calls as the time: the op times its selection phase
+    // (indexer + top-k as fused, not a separate indexer and top-k pass) inside each call.
+    const calls = timeCalls(
+      () => engine.dsaAttention({ ...common, ...kvArgs, indexer: ix, topk: k, skipIndexerWhenShort: true, timePhases: true }).phases,
+      r.repeats,
+    );
+    const phased = calls.map((c) => ({ wall_ms: c.ms, select_ms: c.value?.selectMs ?? NaN }));
+    const perToken = calls.map((c) => c.ms / C);
+    const m: Measurement = { ms_median: median(perToken), ms_all: perToken };
+    // An addon without phase timing leaves the share unmeasured rather than guessed.
+    if (phased.every((c) => Number.isFinite(c.select_ms))) {
+      m.indexer_share = selectionShare(phased);
+      m.selection_ms_median = median(phased.map((c) => c.select_ms)) / C;
+    }
+    return m;
   }
 
   close(): void {

@@ -11,6 +11,13 @@ function num(x: number | null | undefined, digits = 3): string {
   return Number(x.toPrecision(digits)).toLocaleString('en-US');
 }
 
+/** A share as a percentage: whole percents from 10% (so 125% does not round to 130%), two digits below. */
+function pct(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  const v = 100 * x;
+  return `${Math.abs(v) >= 10 ? Math.round(v).toLocaleString('en-US') : num(v, 2)}%`;
+}
+
 function pos(p: number): string {
   return p % 1024 === 0 ? `${p / 1024}K` : String(p);
 }
@@ -19,12 +26,22 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
+/** Marks money built on model_ms, which adds an estimate to the measured attention time. */
+export const EST = '(est.)';
+export const EST_NOTE =
+  '"$/Mtok (est.)" is an estimate built on a measurement: layers × the measured attention time plus the non-attention FLOPs at the measured dense FLOP rate, at --price-per-hour.';
+export const PROJ_NOTE = '"(proj.)" is a roofline projection on the GPU profile: a model, not a measurement.';
+
 export function formatMarkdown(r: CostReport): string {
   const out: string[] = [];
   out.push(`# Cost study: ${r.profile}${r.hardware ? ` (projection on ${r.hardware})` : ''}`);
   out.push('');
   out.push(`Timer: ${r.timer}. Repeats ${r.settings.repeats}, threads ${r.settings.threads}, prefill chunk ${r.settings.chunk}.`);
   out.push('Per-layer figures are one attention layer per token; "model" adds layers × attention and the non-attention FLOPs.');
+  out.push(
+    '"indexer share of DSA time": the selection phase (indexer + top-k) timed inside each fused DSA call ÷ that call\'s wall time, median over the calls' +
+      ' ("–": not measured); "of DSA FLOPs": analytic. ' + EST_NOTE + ' ' + PROJ_NOTE,
+  );
   for (const mode of r.settings.modes) {
     const pts = r.points.filter((p) => p.mode === mode);
     if (pts.length === 0) continue;
@@ -44,7 +61,8 @@ export function formatMarkdown(r: CostReport): string {
         num(s.flops / 1e9),
         `${num(d.flops / s.flops)}×`,
         num(s.bytes / 1e6),
-        s.indexer_share === undefined ? '–' : `${num(100 * s.indexer_share, 2)}%`,
+        pct(s.indexer_share),
+        pct(s.indexer_share_flops),
         num(d.usd_per_mtok),
         num(s.usd_per_mtok),
         num(d.projected_usd_per_mtok),
@@ -53,7 +71,7 @@ export function formatMarkdown(r: CostReport): string {
     });
     out.push(
       table(
-        ['position', 'dense ms', 'DSA ms', 'measured ratio', 'dense GFLOP', 'DSA GFLOP', 'FLOP ratio', 'DSA MB read', 'indexer share', 'dense $/Mtok', 'DSA $/Mtok', 'dense $/Mtok (proj.)', 'DSA $/Mtok (proj.)'],
+        ['position', 'dense ms', 'DSA ms', 'measured ratio', 'dense GFLOP', 'DSA GFLOP', 'FLOP ratio', 'DSA MB read', 'indexer share of DSA time', 'indexer share of DSA FLOPs', `dense $/Mtok ${EST}`, `DSA $/Mtok ${EST}`, 'dense $/Mtok (proj.)', 'DSA $/Mtok (proj.)'],
         rows,
       ),
     );
@@ -110,14 +128,16 @@ export function formatMarkdown(r: CostReport): string {
         ['run', 'all', String(w.attempts), ...costCells(w.cost)],
         ...w.suites.map((s) => ['suite', s.suite, String(s.attempts), ...costCells(s.cost)]),
       ];
-      out.push(table(['level', 'name', 'attempts', 'dense PFLOP', 'DSA PFLOP', 'dense $', 'DSA $', 'dense $ (proj.)', 'DSA $ (proj.)', 'dense/DSA', 'basis'], rows));
+      out.push(table(['level', 'name', 'attempts', 'dense PFLOP', 'DSA PFLOP', `dense $ ${EST}`, `DSA $ ${EST}`, 'dense $ (proj.)', 'DSA $ (proj.)', 'dense/DSA', 'basis'], rows));
     }
   }
   return out.join('\n') + '\n';
 }
 
 function costCells(c: { dense: { flops: number; usd?: number; projected_usd?: number }; sparse: { flops: number; usd?: number; projected_usd?: number }; ratio: number; ratio_basis: string }): string[] {
-  return [num(c.dense.flops / 1e15), num(c.sparse.flops / 1e15), num(c.dense.usd), num(c.sparse.usd), num(c.dense.projected_usd), num(c.sparse.projected_usd), `${num(c.ratio)}×`, c.ratio_basis];
+  // 'measured' totals come from model_ms, which is an estimate on top of measured attention.
+  const basis = c.ratio_basis === 'measured' ? 'estimate (measured attention)' : c.ratio_basis;
+  return [num(c.dense.flops / 1e15), num(c.sparse.flops / 1e15), num(c.dense.usd), num(c.sparse.usd), num(c.dense.projected_usd), num(c.sparse.projected_usd), `${num(c.ratio)}×`, basis];
 }
 
 function fmtBe(x: number | null | undefined): string {

@@ -21,10 +21,35 @@ export interface MeasureRequest {
 export interface Measurement {
   /** Median over repeats of the wall time of one call divided by its query tokens (one layer). */
   ms_median: number;
-  /** Sparse only: median ms per token of the indexer + top-k alone (same shapes). */
-  indexer_ms_median?: number;
+  /**
+   * Sparse only: the selection (indexer + top-k) phase's share of the fused call, as
+   * selectionShare() computes it from phases timed inside the same calls that give ms_median.
+   * 0 where the op skips the indexer (every query sees ≤ k keys). Absent: not measured.
+   */
+  indexer_share?: number;
+  /** Sparse only: median ms per token of the selection phase inside the fused call. */
+  selection_ms_median?: number;
   /** Every repeat's ms per token, for spread. */
   ms_all: number[];
+}
+
+/** One timed fused call: its wall time and the selection phase the op timed inside it. */
+export interface PhasedCall {
+  wall_ms: number;
+  select_ms: number;
+}
+
+/**
+ * The selection's share of DSA time: the median over calls of select_ms ÷ wall_ms, each
+ * ratio from one call, so the load that slows a call slows both terms. Not clamped: the
+ * phase lies inside the call, so a ratio above 1 means the timings are wrong, and it shows.
+ * Undefined when no call has a positive wall time.
+ */
+export function selectionShare(calls: readonly PhasedCall[]): number | undefined {
+  const r = calls.filter((c) => c.wall_ms > 0).map((c) => c.select_ms / c.wall_ms).sort((a, b) => a - b);
+  if (r.length === 0) return undefined;
+  const m = r.length >> 1;
+  return r.length % 2 ? r[m]! : (r[m - 1]! + r[m]!) / 2;
 }
 
 export interface AttentionTimer {
@@ -41,15 +66,20 @@ export interface AttentionTimer {
  * short runs is far steadier than that of three. Returns each run's milliseconds.
  */
 export function timeRepeats(fn: () => void, repeats: number, minTotalMs = 250, maxRepeats = 50): number[] {
+  return timeCalls(fn, repeats, minTotalMs, maxRepeats).map((c) => c.ms);
+}
+
+/** timeRepeats that also keeps what each timed call returned (the warm-up's is dropped). */
+export function timeCalls<T>(fn: () => T, repeats: number, minTotalMs = 250, maxRepeats = 50): Array<{ ms: number; value: T }> {
   const t0 = process.hrtime.bigint();
   fn();
   const warm = Number(process.hrtime.bigint() - t0) / 1e6;
   const n = Math.max(repeats, Math.min(maxRepeats, Math.ceil(minTotalMs / Math.max(warm, 1e-3))));
-  const out: number[] = [];
+  const out: Array<{ ms: number; value: T }> = [];
   for (let r = 0; r < n; r++) {
     const t = process.hrtime.bigint();
-    fn();
-    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+    const value = fn();
+    out.push({ ms: Number(process.hrtime.bigint() - t) / 1e6, value });
   }
   return out;
 }

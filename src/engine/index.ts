@@ -103,12 +103,16 @@ export function dsaAttention(args: DsaArgs): DsaResult {
     throw new DsabenchError('E_OPTION', `topk must be an integer ≥ 1, got ${String(args.topk)}`, { field: 'topk' });
   const skip = checkBool(args.skipIndexerWhenShort, 'skipIndexerWhenShort') ?? true;
   const want = checkBool(args.returnIndices, 'returnIndices') ?? false;
+  const timePhases = checkBool(args.timePhases, 'timePhases') ?? false;
   const indexer = {
     q: ix.q, w: ix.w, ...cacheFields('k', ix.k), T: c.T, L: c.L, heads: c.heads, dim: c.dim,
     qStart: c.qStart, fp8: c.fp8, hadamard: c.hadamard,
   };
-  const r = callNative((n) => n.dsa({ attention: o, indexer, topk: args.topk, skipIndexerWhenShort: skip, returnIndices: want }));
-  return want ? r : { out: r.out, lse: r.lse, skippedIndexer: r.skippedIndexer };
+  const r = callNative((n) => n.dsa({ attention: o, indexer, topk: args.topk, skipIndexerWhenShort: skip, returnIndices: want, timePhases }));
+  const res: DsaResult = { out: r.out, lse: r.lse, skippedIndexer: r.skippedIndexer };
+  if (want) res.indices = r.indices;
+  if (r.phases) res.phases = { selectMs: r.phases.selectMs, attentionMs: r.phases.attentionMs };
+  return res;
 }
 
 /** FMA-bound micro-kernel: the machine's fp32 peak in GFLOP/s for `threads` threads (current SIMD path). */

@@ -17,7 +17,7 @@ export interface NativeAddon {
   attention(o: Obj): { out: Float32Array; lse: Float32Array };
   indexer(o: Obj): Float32Array;
   topk(o: Obj): Int32Array;
-  dsa(o: Obj): { out: Float32Array; lse: Float32Array; indices?: Int32Array; skippedIndexer: boolean };
+  dsa(o: Obj): { out: Float32Array; lse: Float32Array; indices?: Int32Array; skippedIndexer: boolean; phases?: { selectMs: number; attentionMs: number } };
   fmaPeak(o: Obj): number;
   transform(o: Obj): Float32Array;
 }

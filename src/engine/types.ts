@@ -122,9 +122,20 @@ export type DsaArgs = AttentionArgs & {
   skipIndexerWhenShort?: boolean;
   /** Also return the selected positions [T, topk] (best first; ascending 0.. when skipped). */
   returnIndices?: boolean;
+  /** Also return the wall time of the call's phases (`phases`), read inside the call. */
+  timePhases?: boolean;
 };
+
+/** Wall milliseconds of the two phases of one fused DSA call, timed inside the native op. */
+export interface DsaPhases {
+  /** Indexer scores and top-k selection (0 when the indexer was skipped). */
+  selectMs: number;
+  /** Attention over the selected keys (dense attention when the indexer was skipped). */
+  attentionMs: number;
+}
 
 export interface DsaResult extends AttentionResult {
   indices?: Int32Array;
   skippedIndexer: boolean;
+  phases?: DsaPhases;
 }

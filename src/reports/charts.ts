@@ -256,13 +256,13 @@ function costChart(studies: readonly CostStudy[], file: string, titleText: strin
 
 export function costCharts(studies: readonly CostStudy[]): Array<{ file: string; cfg: Cfg }> {
   if (studies.length === 0) return [];
-  // Measured money (time × machine price) when the study has it; else the projection, labelled as such.
+  // Money estimated from measured attention (layers × time + non-attention at the dense rate) × machine price when the study has it; else the projection, labelled as such.
   const measuredUsd = studies.some((s) => s.points.some((p) => typeof p.usd_per_mtok === 'number'));
   return [
     costChart(studies, 'cost-time.png', 'Attention cost per token vs position: dense vs sparse', 'Median time per step (ms, log scale)', (p) => p.ms_median),
     costChart(studies, 'cost-flops.png', 'Attention FLOPs per token vs position: dense vs sparse', 'GFLOP per query token per layer (log scale)', (p) => p.flops / 1e9),
     measuredUsd
-      ? costChart(studies, 'cost-usd.png', 'Cost per million tokens vs position: dense vs sparse (measured)', 'USD per million tokens (log scale)', (p) => p.usd_per_mtok)
+      ? costChart(studies, 'cost-usd.png', 'Cost per million tokens vs position: dense vs sparse (estimate built on measured attention)', 'USD per million tokens (log scale)', (p) => p.usd_per_mtok)
       : costChart(studies, 'cost-usd.png', 'Cost per million tokens vs position: dense vs sparse (projected)', 'USD per million tokens (log scale)', (p) => p.projected_usd_per_mtok, ` · ${studies.find((s) => s.projection_label)?.projection_label ?? 'projection, not a measurement'}`),
   ].filter((c): c is { file: string; cfg: Cfg } => c !== null);
 }

@@ -18,7 +18,7 @@ const flopTimer: AttentionTimer = {
   async measure(r: MeasureRequest) {
     const c = layerCost(r.profile, { mode: r.mode, attention: r.attention, position: r.position, chunk: r.chunk });
     const ms = c.flops / 1e9;
-    return { ms_median: ms, ms_all: [ms], indexer_ms_median: r.attention === 'sparse' ? c.indexer_flops / 1e9 : undefined };
+    return { ms_median: ms, ms_all: [ms], indexer_share: r.attention === 'sparse' ? c.indexer_flops / c.flops : undefined };
   },
 };
 

@@ -43,3 +43,36 @@ test('engine fidelity ops agree with the TypeScript reference', { skip }, async 
     assert.ok(Math.abs(a[i]!.rel_error - b[i]!.rel_error) < 1e-2);
   }
 });
+
+test('the fused op times its selection phase inside the call, and the timer takes the share from it', { skip }, async () => {
+  const { dsaAttention } = await import('../../src/engine/index.js');
+  const rnd = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + s) * 0.5);
+  const [T, H, D, L, HI, DI, k] = [4, 4, 32, 512, 4, 32, 64];
+  const args = {
+    q: rnd(T * H * D, 1), kv: rnd(L * D, 2), T, H, L, Dqk: D, Dv: 16, qStart: L - T, threads: 1,
+    indexer: { q: rnd(T * HI * DI, 3), k: rnd(L * DI, 4), w: rnd(T * HI, 5), heads: HI, dim: DI }, topk: k,
+  };
+  assert.equal(dsaAttention(args).phases, undefined); // only when asked
+  const t0 = performance.now();
+  const r = dsaAttention({ ...args, timePhases: true });
+  const wall = performance.now() - t0;
+  assert.equal(r.skippedIndexer, false);
+  assert.ok(r.phases && r.phases.selectMs > 0 && r.phases.attentionMs > 0);
+  // Both phases lie inside the call (structure, not speed).
+  assert.ok(r.phases.selectMs + r.phases.attentionMs <= wall + 1e-3);
+  // Every query sees ≤ k keys: the op skips the indexer and its selection phase is empty.
+  const short = dsaAttention({ ...args, L: 32, kv: args.kv.subarray(0, 32 * D), qStart: 28, indexer: { ...args.indexer, k: args.indexer.k.subarray(0, 32 * DI) }, timePhases: true });
+  assert.equal(short.skippedIndexer, true);
+  assert.equal(short.phases!.selectMs, 0);
+
+  const e = await loadEngine(1);
+  const profile = loadProfile('builtin-small');
+  const long = await e.timer!.measure({ mode: 'decode', attention: 'sparse', position: 512, chunk: 1, profile, repeats: 3, threads: 1 });
+  assert.ok(long.indexer_share! > 0 && long.indexer_share! <= 1, String(long.indexer_share));
+  assert.ok(long.selection_ms_median! > 0);
+  const below = await e.timer!.measure({ mode: 'decode', attention: 'sparse', position: 32, chunk: 1, profile, repeats: 3, threads: 1 });
+  assert.equal(below.indexer_share, 0);
+  const dense = await e.timer!.measure({ mode: 'decode', attention: 'dense', position: 512, chunk: 1, profile, repeats: 3, threads: 1 });
+  assert.equal(dense.indexer_share, undefined);
+  e.timer!.close?.();
+});
