@@ -344,6 +344,8 @@ def _check(group, fn, inputs, exp, times):
                 with _quiet():
                     out = fn(*inp)
         except _TimeUp:
+            if left < limits[i]:
+                return 'timeout', '%s input %d: the group time limit (%.1f s) ran out' % (group, i, cap)
             return 'timeout', '%s input %d: time limit %.2f s exceeded (the canonical solution took %.4f s)' % (group, i, limits[i], times[i])
         except BaseException as e:
             return 'failed', '%s input %d: %s: %s' % (group, i, type(e).__name__, _show(e)[:300])

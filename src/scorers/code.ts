@@ -174,7 +174,8 @@ async function scoreEvalplus(t: CodeTarget, code: string, includePlus: boolean, 
   const res = parseEvalplusResult(r.stdout);
   const extra: Record<string, unknown> = {
     exit_code: r.exitCode, wall_ms: r.wallMs, stderr_tail: tail(r.stderr), isolation: r.isolation,
-    base_passed: res?.base ?? false, plus_passed: res?.plus ?? false,
+    // plus_passed is null when only the base inputs were checked (option evalplus: base).
+    base_passed: res ? res.base : false, plus_passed: res ? res.plus : false,
   };
   if (res && r.exitCode === (res.verdict === 'passed' ? 0 : 1) && !r.timedOut) return score(res.verdict, res.reason, t, extra);
   const c = classifyRun(r, 'python');

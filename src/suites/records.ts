@@ -75,6 +75,7 @@ export function readDataText(file: string): string {
     }
   }
   const text = buf.toString('utf8');
+  // A BOM (Windows editors write one) is not part of the JSON.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
@@ -93,6 +94,7 @@ function lineOfPosition(text: string, pos: number): number {
 export function parseRecords(text: string, file: string, opts: ReadRecordsOptions = {}): ReadRecords {
   const code = opts.code ?? 'E_ITEMS_INVALID';
   const parse = opts.lossless ? parsePythonJson : parsePlainJson;
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const trimmed = text.trimStart();
   if (trimmed.startsWith('[')) {
     let whole: unknown;
