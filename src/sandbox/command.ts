@@ -213,7 +213,17 @@ export function buildSandboxCommand(b: BuildArgs): BuiltCommand {
   // /tmp is world-writable (sticky) because the command runs as a uid that owns nothing.
   bw.push('--perms', '1777', '--size', String(Math.floor(b.limits.tmpBytes)), '--tmpfs', '/tmp', '--perms', '0777', '--dir', '/tmp/home');
   bw.push(...bind(b.workDir, b.mountPoint, false));
-  for (const x of b.binds) bw.push(...bind(x.host, x.inside, x.readOnly));
+  for (const d of ['/tmp', '/tmp/home', '/proc', '/dev', b.mountPoint]) made.add(d);
+  for (const x of b.binds) {
+    // Missing parents (/opt of /opt/x) would otherwise be made 0700, closed to the sandbox's uid.
+    const parents: string[] = [];
+    for (let d = dirname(x.inside); !made.has(d); d = dirname(d)) parents.unshift(d);
+    for (const d of parents) {
+      bw.push('--perms', '0755', '--dir', d);
+      made.add(d);
+    }
+    bw.push(...bind(x.host, x.inside, x.readOnly));
+  }
   bw.push('--chdir', b.cwd);
   for (const [k, v] of Object.entries(b.env)) bw.push('--setenv', k, v);
 

@@ -16,12 +16,18 @@ import { DsabenchError } from '../errors.js';
 export interface Launched {
   child: ChildProcess;
   limits: SandboxLimits;
-  isolation: 'bwrap' | 'unshare' | 'none';
+  isolation: 'bwrap' | 'unshare' | 'none' | 'container';
   /** Set when the memory watchdog killed the sandbox. */
   memoryExceeded(): boolean;
   /** Kill the process group, and (root hosts) every process of the sandbox uid. Idempotent. */
   killAll(): void;
-  /** killAll + give the uid back; call once the child has exited. */
+  /**
+   * The command exited: clean up what must not outlive it. A sandbox kills everything it
+   * left (= killAll); a container exec leaves background processes running, as the task's
+   * own harness does (a service the agent started is still up for the tests).
+   */
+  ended(): void;
+  /** Release what the handle holds (sandbox: killAll + give the uid back); call once the child has exited. */
   dispose(): void;
 }
 
@@ -56,7 +62,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     const args = prlimit ? [...prlimitArgs(limits), '--', ...spec.argv] : spec.argv.slice(1);
     const child = spawn(file, args, { cwd: spec.workDir, env: hostEnv, detached: true, stdio: [stdinMode, 'pipe', 'pipe'] });
     const killAll = (): void => killGroup(child);
-    return { child, limits, isolation: 'none', killAll, dispose: killAll, memoryExceeded: () => false };
+    return { child, limits, isolation: 'none', killAll, ended: killAll, dispose: killAll, memoryExceeded: () => false };
   }
 
   const tools = requireSandbox();
@@ -113,7 +119,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
       }
     }
   };
-  return { child, limits, isolation: tools.kind, killAll, dispose, memoryExceeded: () => overMemory };
+  return { child, limits, isolation: tools.kind, killAll, ended: killAll, dispose, memoryExceeded: () => overMemory };
 }
 
 function killGroup(child: ChildProcess): void {

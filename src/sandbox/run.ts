@@ -3,7 +3,7 @@
  * wall-clock kill of the whole group, and cleanup of anything it left behind.
  */
 import type { Readable } from 'node:stream';
-import { launch } from './launch.js';
+import { launch, type Launched } from './launch.js';
 import type { SandboxResult, SandboxSpec } from './types.js';
 
 /** Keeps the first `cap` bytes of a stream and counts the rest. */
@@ -36,6 +36,15 @@ const OUTPUT_KILL_FACTOR = 4;
 export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const started = Date.now();
   const h = launch(spec, { stdin: spec.stdin !== undefined });
+  return collect(h, { ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}), ...(spec.signal ? { signal: spec.signal } : {}) }, started);
+}
+
+/**
+ * Wait for a launched command: output capped, the wall-clock limit and an abort kill
+ * everything it made, and nothing of it outlives it (the container backend's `exec` shares
+ * this with the sandbox).
+ */
+export async function collect(h: Launched, io: { stdin?: string | Buffer; signal?: AbortSignal }, started: number): Promise<SandboxResult> {
   const { child, limits } = h;
   const out = new CappedBuffer(limits.outputBytes);
   const err = new CappedBuffer(limits.outputBytes);
@@ -53,9 +62,9 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   (child.stdout as Readable).on('data', onData(out));
   (child.stderr as Readable).on('data', onData(err));
 
-  if (spec.stdin !== undefined && child.stdin) {
+  if (io.stdin !== undefined && child.stdin) {
     child.stdin.on('error', () => undefined); // EPIPE when the program ignores stdin
-    child.stdin.end(spec.stdin);
+    child.stdin.end(io.stdin);
   }
 
   const timer = setTimeout(() => {
@@ -63,7 +72,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     h.killAll();
   }, limits.wallMs);
   const onAbort = (): void => h.killAll();
-  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  io.signal?.addEventListener('abort', onAbort, { once: true });
 
   const status = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -74,8 +83,9 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     });
     child.on('exit', (code, signal) => {
       exit = { code, signal };
-      // The command is done: nothing of it may outlive it (background jobs included).
-      h.killAll();
+      // The command is done: nothing of it may outlive it (background jobs included;
+      // a container keeps what the task's own harness would keep: see Launched.ended).
+      h.ended();
       // Pipes close once every holder is dead; do not wait forever on a straggler.
       grace = setTimeout(() => {
         child.stdout?.destroy();
@@ -89,12 +99,16 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     });
   });
   clearTimeout(timer);
-  spec.signal?.removeEventListener('abort', onAbort);
+  io.signal?.removeEventListener('abort', onAbort);
   h.dispose();
 
   const stderr = err.text();
-  // bwrap reports its own setup failures on stderr with exit 1 before the command runs.
+  // bwrap reports its own setup failures on stderr with exit 1 before the command runs;
+  // the container engine's own failures (container gone) are exit 125 with "Error: …".
   if (!spawnError && status.code === 1 && /^bwrap: /m.test(stderr) && out.total === 0) {
+    spawnError = stderr.trim();
+  }
+  if (!spawnError && h.isolation === 'container' && status.code === 125 && /^Error: /m.test(stderr) && out.total === 0) {
     spawnError = stderr.trim();
   }
   const memoryExceeded = h.memoryExceeded();

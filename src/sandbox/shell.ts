@@ -64,7 +64,8 @@ export class SandboxShell {
   private pending: ((chunk: Buffer | null) => void) | null = null;
   private starts = 0;
 
-  constructor(private readonly spec: ShellOptions) {}
+  /** `spec`: a sandbox over a work dir; or a function that starts the shell elsewhere (a container). */
+  constructor(private readonly spec: ShellOptions | (() => Launched)) {}
 
   /** How many shells were started so far (restarts after timeouts count). */
   get startCount(): number {
@@ -74,7 +75,7 @@ export class SandboxShell {
   private ensure(): Launched {
     if (this.h && this.h.child.exitCode === null && this.h.child.signalCode === null) return this.h;
     this.h?.dispose();
-    const h = launch({ ...this.spec, argv: ['/bin/bash', '--noprofile', '--norc'] }, { stdin: true });
+    const h = typeof this.spec === 'function' ? this.spec() : launch({ ...this.spec, argv: ['/bin/bash', '--noprofile', '--norc'] }, { stdin: true });
     this.starts++;
     // Events of a shell that was already replaced must not reach the new one's reader.
     const feed = (b: Buffer | null): void => {
@@ -83,7 +84,7 @@ export class SandboxShell {
     (h.child.stdout as Readable).on('data', (b: Buffer) => feed(b));
     (h.child.stderr as Readable).on('data', (b: Buffer) => feed(b));
     h.child.on('exit', () => {
-      h.killAll();
+      h.ended();
       feed(null);
     });
     h.child.stdin?.on('error', () => undefined);
@@ -108,6 +109,7 @@ export class SandboxShell {
     const result = await new Promise<{ exitCode: number | null; timedOut: boolean; ended: boolean }>((resolve) => {
       const timer = setTimeout(() => {
         this.pending = null;
+        h.killAll();
         h.dispose();
         if (this.h === h) this.h = null;
         resolve({ exitCode: null, timedOut: true, ended: true });

@@ -87,8 +87,8 @@ export interface SandboxResult {
   /** Some output was dropped at `outputBytes`. */
   truncated: boolean;
   wallMs: number;
-  /** How it ran: `bwrap`, `unshare` (fallback without bubblewrap) or `none` (unsafe opt-out). */
-  isolation: 'bwrap' | 'unshare' | 'none';
+  /** How it ran: `bwrap`, `unshare` (fallback without bubblewrap), `container` (a task's own image) or `none` (unsafe opt-out). */
+  isolation: 'bwrap' | 'unshare' | 'none' | 'container';
   /** The sandbox itself failed to start (not the command). */
   spawnError?: string;
 }

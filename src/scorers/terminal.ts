@@ -1,19 +1,21 @@
 /**
- * Scorer `terminal`: copies the task's tests into the attempt's work dir and runs them in a
- * fresh sandbox over /app (what the agent left there). Score = 1 iff every test passed
- * (TB 1.x: exit 0) or the Harbor reward (0..1; pass iff 1).
+ * Scorer `terminal`: copies the task's tests in and runs them over what the agent left:
+ * in a fresh sandbox over /app (host-tools environments), or in the attempt's own container
+ * (Dockerfile environments; removed afterwards). Score = 1 iff every test passed (TB 1.x:
+ * every test in pytest's summary, else exit 0) or the Harbor reward (0..1; pass iff 1).
  *
  * The runner gives the solver and the scorer the same work dir, so the tests see the
  * agent's work; when the environment was never built there (a plain chat solver, or the
  * solver failed early), it is built now and the tests run on the untouched environment.
- * A task whose environment needs a Docker image scores 0 with verdict `unsupported`.
+ * A task that cannot run here (no container engine, an image that cannot be built) gets
+ * verdict `unsupported` with the reason: the runner counts it apart, not as 0.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Score, ScoreFn } from '../types.js';
 import { parseTerminalTarget } from '../suites/terminal/tasks.js';
-import { prepareEnvironment, verify } from '../suites/terminal/env.js';
+import { openTaskEnv } from '../suites/terminal/backend.js';
 
 export const terminalScorer: ScoreFn = async (_output, item, _options, ctx): Promise<Score> => {
   const t = parseTerminalTarget(item.target, item.id);
@@ -24,14 +26,25 @@ export const terminalScorer: ScoreFn = async (_output, item, _options, ctx): Pro
   const workDir = ctx.workDir ?? mkdtempSync(join(tmpdir(), 'dsabench-term-'));
   const f = { ...(ctx.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) };
   try {
-    const state = await prepareEnvironment(workDir, t, f);
-    if (state.setup_error) return { value: 0, pass: false, details: { verdict: 'error', reason: state.setup_error } };
-    const v = await verify(workDir, t, f);
-    return {
-      value: v.reward,
-      pass: v.passed,
-      details: { verdict: v.verdict, reason: v.reason, reward: v.reward, exit_code: v.exit_code, wall_ms: v.wall_ms, test_output: v.output_tail },
-    };
+    const opened = await openTaskEnv(workDir, t, f);
+    if (!opened.ok) {
+      return 'unsupported' in opened
+        ? { value: 0, pass: false, details: { verdict: 'unsupported', reason: opened.unsupported } }
+        : { value: 0, pass: false, details: { verdict: 'error', reason: opened.setupError } };
+    }
+    try {
+      const v = await opened.env.verify();
+      return {
+        value: v.reward,
+        pass: v.passed,
+        details: {
+          verdict: v.verdict, reason: v.reason, reward: v.reward, exit_code: v.exit_code, wall_ms: v.wall_ms, test_output: v.output_tail,
+          environment: opened.env.backend, ...(opened.env.image ? { image: opened.env.image } : {}),
+        },
+      };
+    } finally {
+      await opened.env.close();
+    }
   } finally {
     if (own) rmSync(workDir, { recursive: true, force: true });
   }

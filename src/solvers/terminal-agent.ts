@@ -1,5 +1,6 @@
 /**
- * The `terminal-agent` solver: a tool-calling loop over one persistent sandboxed bash.
+ * The `terminal-agent` solver: a tool-calling loop over one persistent bash, in the sandbox
+ * (host-tools environments) or in the task's container (Dockerfile environments; backend.ts).
  *
  *   messages = system + instruction; tools = [bash]
  *   repeat: model → assistant message (content, reasoning_content, tool_calls)
@@ -8,17 +9,17 @@
  *
  * `reasoning_content` stays on every assistant message of the task: DeepSeek thinking models
  * need it sent back across the tool calls of one task. Provider `oracle` runs the task's
- * reference script instead of calling a model; `nop` does nothing. The tests run afterwards
- * in the `terminal` scorer, in a fresh sandbox over the same work dir.
+ * reference solution (its folder at /solution) instead of calling a model; `nop` does
+ * nothing. The tests run afterwards in the `terminal` scorer: in a fresh sandbox over the
+ * same work dir, or in the same container (then removed).
  *
  * Options (suite.json `options`): max_turns (40), command_timeout_sec (120),
  * output_bytes (16384, head and tail kept), agent_timeout_sec (the task's, else 360).
  */
 import type { ChatMessage, Completion, SolveArgs, SolveResult, Solver, ToolCall, ToolSpec, Usage } from '../types.js';
-import { SandboxShell } from '../sandbox/index.js';
 import { parseTerminalTarget } from '../suites/terminal/tasks.js';
-import { APP, describe, prepareEnvironment, runSolution, taskLimits, tailText } from '../suites/terminal/env.js';
-import { join } from 'node:path';
+import { describe, tailText } from '../suites/terminal/env.js';
+import { openTaskEnv, type TaskEnv } from '../suites/terminal/backend.js';
 
 export const BASH_TOOL: ToolSpec = {
   type: 'function',
@@ -81,18 +82,30 @@ function parseCommand(call: ToolCall): { command: string } | { error: string } {
 export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<SolveResult> => {
   const t = parseTerminalTarget(args.item.target, args.item.id);
   const f = { ...(args.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}), ...(args.signal ? { signal: args.signal } : {}) };
-  if (t.unsupported) {
-    return { output: '', completion: emptyCompletion('', null), metadata: { unsupported: t.unsupported } };
+  const opened = await openTaskEnv(args.workDir, t, f);
+  if (!opened.ok) {
+    if ('unsupported' in opened) return { output: '', completion: emptyCompletion('', null), metadata: { unsupported: opened.unsupported } };
+    return { output: '', completion: emptyCompletion('', `environment setup failed: ${opened.setupError}`) };
   }
-  const state = await prepareEnvironment(args.workDir, t, f);
-  if (state.setup_error) return { output: '', completion: emptyCompletion('', `environment setup failed: ${state.setup_error}`) };
+  const env = opened.env;
+  let result: SolveResult | undefined;
+  try {
+    result = await solveIn(env, args, t);
+    result.metadata = { ...result.metadata, environment: env.backend, ...(env.image ? { image: env.image } : {}) };
+    return result;
+  } finally {
+    // An attempt that ends in an error is not scored: nothing else will release its container.
+    if (!result || result.completion.error) await env.close();
+  }
+};
 
+async function solveIn(env: TaskEnv, args: SolveArgs, t: ReturnType<typeof parseTerminalTarget>): Promise<SolveResult> {
   const providerId = args.provider.id;
   if (providerId === 'nop') return { output: '', completion: emptyCompletion(''), metadata: { agent: 'nop' } };
   if (providerId === 'oracle') {
     const started = Date.now();
     if (typeof args.item.reference !== 'string') return { output: '', completion: emptyCompletion('', 'item has no reference solution') };
-    const r = await runSolution(args.workDir, t, args.item.reference, f);
+    const r = await env.runSolution(args.item.reference);
     const out = tailText(r.stdout + (r.stderr ? '\n' + r.stderr : ''), 4000);
     const completion = emptyCompletion(out, r.exitCode === 0 ? null : `solution script ${describe(r)}`);
     completion.timings.e2e_ms = Date.now() - started;
@@ -113,11 +126,7 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
   const outputBytes = opt(args, 'output_bytes', 16 * 1024);
   const totalMs = opt(args, 'agent_timeout_sec', t.agent_timeout_sec) * 1000;
   const deadline = Date.now() + totalMs;
-  const shell = new SandboxShell({
-    workDir: join(args.workDir, 'app'), mountPoint: APP,
-    limits: taskLimits(totalMs / 1000 + 5),
-    ...f,
-  });
+  const shell = env.shell(totalMs / 1000 + 5);
   const messages: ChatMessage[] = args.messages.map((m) => ({ ...m }));
   const commands: CommandLog[] = [];
   let usage: Usage | undefined;
@@ -199,4 +208,4 @@ export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<Solv
     transcript: messages,
     metadata: { agent: 'terminal-agent', stop, turns: messages.filter((m) => m.role === 'assistant').length, commands, agent_wall_ms: Date.now() - started },
   };
-};
+}

@@ -62,7 +62,7 @@ test('built-in terminal suite: ≥20 tasks over the required areas; oracle 100%,
   assert.deepEqual(results, []);
 });
 
-test('Terminal-Bench 1.x and Harbor folders; Docker-image tasks are unsupported, never passed', async () => {
+test('Terminal-Bench 1.x and Harbor folders; a Docker task that cannot run here is unsupported, never passed', async () => {
   const root = mkdtempSync(join(tmpdir(), 'dsabench-term-layouts-'));
   try {
     const tb = join(root, 'tb-docker');
@@ -88,17 +88,20 @@ test('Terminal-Bench 1.x and Harbor folders; Docker-image tasks are unsupported,
     const items = readTaskDirs(root);
     assert.deepEqual(items.map((i) => i.id), ['hb-local', 'tb-docker']);
     const [h, t] = items as [Item, Item];
-    const tt = t.target as { unsupported?: string; agent_timeout_sec: number; test_timeout_sec: number; test_command: string };
-    assert.match(String(tt.unsupported), /Docker/);
+    const tt = t.target as { container?: { kind: string }; agent_timeout_sec: number; test_timeout_sec: number; test_command: string };
+    assert.equal(tt.container?.kind, 'dockerfile');
+    assert.equal(t.metadata?.['environment'], 'container');
     assert.deepEqual([tt.agent_timeout_sec, tt.test_timeout_sec, tt.test_command], [100, 30, 'bash /tests/run-tests.sh']);
     assert.equal(t.input['instruction'], 'Do the thing.');
     const ht = h.target as { unsupported?: string; agent_timeout_sec: number; reward: string };
-    assert.equal(ht.unsupported, undefined, 'a Harbor task with environment/setup.sh runs on host tools');
+    assert.equal(ht.unsupported, undefined, 'a Harbor task with environment/setup.sh runs on host tools where its image cannot');
     assert.deepEqual([ht.agent_timeout_sec, ht.reward], [50, 'file']);
 
     const suite: Suite = { config: { name: 'tmp', kind: 'terminal', scorer: { name: 'terminal' }, prompt: { template: '{instruction}' } }, spec: root, items };
+    // Its base image is on no machine here (and no engine may be): unsupported, with the reason.
     const unsupported = await runTask(suite, t, 'oracle');
     assert.deepEqual([unsupported.pass, unsupported.value, unsupported.details['verdict']], [false, 0, 'unsupported']);
+    assert.match(String(unsupported.details['reason']), /base image "ghcr\.io\/laude-institute\/t-bench\/ubuntu-24-04:latest" is not on this machine|no container engine/);
     const ok = await runTask(suite, h, 'oracle');
     assert.equal(ok.pass, true, String(ok.details['reason']));
     assert.equal(ok.value, 1);

@@ -1,10 +1,12 @@
 /**
- * A terminal task's environment inside an attempt's work dir, and its verification.
+ * A terminal task's host-tools environment inside an attempt's work dir (the sandbox
+ * backend; Dockerfile environments are in container-env.ts), and its verification.
  *
  *   <workDir>/app/        → /app       the task's files; the agent works here (read-write)
- *   <workDir>/solution/   → /solution  the reference script (oracle only, read-only)
+ *   <workDir>/solution/   → /solution  the reference solution's folder (oracle only)
  *   <workDir>/tests/      → /tests     copied in only after the agent stops (read-only)
  *   <workDir>/logs/       → /logs      where Harbor tests write their reward
+ *   (test tooling)        → /opt/dsabench-tools (tests only, read-only; tools.ts)
  *   <workDir>/state.json               host-only bookkeeping, never visible to the sandbox
  *
  * Every step (setup, agent, solution, tests) runs in its own sandbox; the tests run in a
@@ -13,14 +15,23 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { runSandboxed, type SandboxLimits, type SandboxResult } from '../../sandbox/index.js';
+import { defaultEnv } from '../../sandbox/command.js';
+import type { ContainerRef } from '../../sandbox/container/container.js';
 import { DsabenchError } from '../../errors.js';
 import type { FileEntry, TerminalTarget } from './tasks.js';
+import { parsePytestSummary } from './pytest-summary.js';
+import { TOOLS_DIR, testTools, toolsEnv } from './tools.js';
 
 export const APP = '/app';
 
 export interface EnvState {
   prepared: boolean;
   setup_error?: string;
+  /** The task runs in this container (container-env.ts), started from this image. */
+  container?: ContainerRef;
+  image?: string;
+  /** The task cannot run here (no container engine, image not buildable…). */
+  unsupported?: string;
 }
 
 /** Limits for task scripts: generous next to code tests, still bounded. */
@@ -50,6 +61,10 @@ export function writeFiles(root: string, files: readonly FileEntry[]): void {
 
 function statePath(workDir: string): string {
   return join(workDir, 'state.json');
+}
+
+export function writeState(workDir: string, state: EnvState): void {
+  writeFileSync(statePath(workDir), JSON.stringify(state));
 }
 
 export function readState(workDir: string): EnvState | null {
@@ -93,18 +108,30 @@ export async function prepareEnvironment(workDir: string, t: TerminalTarget, f: 
     rmSync(setupDir, { recursive: true, force: true });
     if (r.exitCode !== 0) state = { prepared: true, setup_error: `setup.sh failed (${describe(r)}): ${tailText(r.stdout + r.stderr, 1500)}` };
   }
-  writeFileSync(statePath(workDir), JSON.stringify(state));
+  writeState(workDir, state);
   return state;
 }
 
-/** Run the reference solution (the oracle agent) in its own sandbox over /app. */
+/** The reference solution's files: its folder, or (older items) just the script. */
+export function solutionFiles(t: TerminalTarget, solution: string): FileEntry[] {
+  const files = t.solution_files && t.solution_files.length > 0 ? [...t.solution_files] : [];
+  const i = files.findIndex((f) => f.path === 'solve.sh');
+  const script: FileEntry = { path: 'solve.sh', content: solution, encoding: 'utf8', executable: true };
+  if (i >= 0) files[i] = script; // the reference given is what runs (tests swap it)
+  else files.push(script);
+  return files;
+}
+
+/** Run the reference solution (the oracle agent) in its own sandbox over /app, its folder at /solution. */
 export async function runSolution(workDir: string, t: TerminalTarget, solution: string, f: SandboxFlags = {}): Promise<SandboxResult> {
   const dir = join(workDir, 'solution');
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'solve.sh'), solution);
+  writeFiles(dir, solutionFiles(t, solution));
   return runSandboxed({
     argv: ['bash', '/solution/solve.sh'], workDir: join(workDir, 'app'), mountPoint: APP,
-    binds: [{ host: dir, inside: '/solution', readOnly: true }],
+    // Writable, as Harbor uploads it: a solution may build things next to its script.
+    binds: [{ host: dir, inside: '/solution', readOnly: false }],
     limits: taskLimits(t.agent_timeout_sec), ...flags(f),
   });
 }
@@ -129,30 +156,62 @@ export function tailText(s: string, n: number): string {
   return s.length > n ? '…' + s.slice(s.length - n) : s;
 }
 
+/** A Harbor reward file's value in 0..1: reward.txt holds a number, reward.json {"reward": x} (or a number). */
+export function parseReward(name: 'reward.txt' | 'reward.json', raw: string): number | null {
+  let v: number;
+  if (name === 'reward.json') {
+    try {
+      const o = JSON.parse(raw.trim()) as unknown;
+      v = typeof o === 'number' ? o : o !== null && typeof o === 'object' ? Number((o as Record<string, unknown>)['reward']) : NaN;
+    } catch {
+      return null;
+    }
+  } else v = raw.trim() === '' ? NaN : Number(raw.trim());
+  return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : null;
+}
+
 /** Read a Harbor reward: reward.txt (a number) or reward.json ({"reward": x}); regular files only. */
 export function readReward(logsDir: string): number | null {
   const dir = join(logsDir, 'verifier');
-  for (const name of ['reward.txt', 'reward.json']) {
+  for (const name of ['reward.txt', 'reward.json'] as const) {
     const p = join(dir, name);
     if (!existsSync(p)) continue;
     const st = lstatSync(p);
     if (!st.isFile() || st.size > 4096) continue; // a link planted by the task cannot make us read elsewhere
-    const raw = readFileSync(p, 'utf8').trim();
-    let v: number;
-    if (name === 'reward.json') {
-      try {
-        const o = JSON.parse(raw) as unknown;
-        v = typeof o === 'number' ? o : Number((o as Record<string, unknown>)['reward']);
-      } catch {
-        continue;
-      }
-    } else v = Number(raw);
-    if (Number.isFinite(v)) return Math.min(1, Math.max(0, v));
+    const v = parseReward(name, readFileSync(p, 'utf8'));
+    if (v !== null) return v;
   }
   return null;
 }
 
-/** Copy the tests in and run them in a fresh sandbox over the same /app. */
+/**
+ * The verdict of one test run, shared by both backends. TB 1.x: pytest's summary when the
+ * output has one (every test PASSED), else the exit status; Harbor: the reward file.
+ */
+export function judge(t: TerminalTarget, r: SandboxResult, reward: () => number | null): VerifyResult {
+  const out = tailText(`${r.stdout}${r.stderr ? '\n' + r.stderr : ''}`, 3000);
+  const base = { exit_code: r.exitCode, wall_ms: r.wallMs, output_tail: out };
+  if (r.spawnError) return { ...base, reward: 0, passed: false, verdict: 'error', reason: describe(r) };
+  if (r.timedOut) return { ...base, reward: 0, passed: false, verdict: 'timeout', reason: `tests ${describe(r)}` };
+  let value: number;
+  let why = '';
+  if (t.reward === 'file') {
+    const got = reward();
+    if (got === null) return { ...base, reward: 0, passed: false, verdict: 'failed', reason: `no reward written to /logs/verifier/reward.txt (${describe(r)})` };
+    value = got;
+  } else {
+    const summary = t.format === 'tb1' ? parsePytestSummary(r.stdout) : null;
+    if (summary) {
+      value = summary.resolved ? 1 : 0;
+      const bad = summary.tests.filter((x) => x.outcome !== 'PASSED');
+      why = `${bad.length} of ${summary.tests.length} tests not passed (${bad.slice(0, 5).map((x) => `${x.outcome} ${x.name}`).join(', ')})`;
+    } else value = r.exitCode === 0 ? 1 : 0;
+  }
+  const passed = value >= 1;
+  return { ...base, reward: value, passed, verdict: passed ? 'passed' : 'failed', reason: passed ? '' : why || `tests ${describe(r)}, reward ${value}` };
+}
+
+/** Copy the tests in and run them in a fresh sandbox over the same /app, with the test tooling. */
 export async function verify(workDir: string, t: TerminalTarget, f: SandboxFlags = {}): Promise<VerifyResult> {
   const tests = join(workDir, 'tests');
   const logs = join(workDir, 'logs');
@@ -163,22 +222,13 @@ export async function verify(workDir: string, t: TerminalTarget, f: SandboxFlags
   writeFiles(tests, t.test_files);
   const r = await runSandboxed({
     argv: ['bash', '-c', t.test_command], workDir: join(workDir, 'app'), mountPoint: APP,
-    binds: [{ host: tests, inside: '/tests', readOnly: true }, { host: logs, inside: '/logs', readOnly: false }],
-    env: { TEST_DIR: '/tests' },
+    binds: [
+      { host: tests, inside: '/tests', readOnly: true },
+      { host: logs, inside: '/logs', readOnly: false },
+      { host: testTools().dir, inside: TOOLS_DIR, readOnly: true },
+    ],
+    env: { TEST_DIR: '/tests', ...toolsEnv(defaultEnv(APP)['PATH']!) },
     limits: taskLimits(t.test_timeout_sec), ...flags(f),
   });
-  const out = tailText(`${r.stdout}${r.stderr ? '\n' + r.stderr : ''}`, 3000);
-  const base = { exit_code: r.exitCode, wall_ms: r.wallMs, output_tail: out };
-  if (r.spawnError) return { ...base, reward: 0, passed: false, verdict: 'error', reason: describe(r) };
-  if (r.timedOut) return { ...base, reward: 0, passed: false, verdict: 'timeout', reason: `tests ${describe(r)}` };
-  let reward: number;
-  if (t.reward === 'file') {
-    const got = readReward(logs);
-    if (got === null) return { ...base, reward: 0, passed: false, verdict: 'failed', reason: `no reward written to /logs/verifier/reward.txt (${describe(r)})` };
-    reward = got;
-  } else {
-    reward = r.exitCode === 0 ? 1 : 0;
-  }
-  const passed = reward >= 1;
-  return { ...base, reward, passed, verdict: passed ? 'passed' : 'failed', reason: passed ? '' : `tests ${describe(r)}, reward ${reward}` };
+  return judge(t, r, () => readReward(logs));
 }

@@ -2,16 +2,24 @@
  * Terminal task folders → items.
  *
  * Terminal-Bench 1.x:  task.yaml (instruction, difficulty, category, max_agent_timeout_sec,
- *                      max_test_timeout_sec), solution.sh, run-tests.sh, tests/, Dockerfile
- * Harbor (TB 2.x):     instruction.md, task.toml ([agent] timeout_sec, [verifier] timeout_sec),
- *                      solution/solve.sh, tests/test.sh (writes /logs/verifier/reward.txt),
- *                      environment/Dockerfile
+ *                      max_test_timeout_sec), Dockerfile (+ docker-compose.yaml), solution.sh,
+ *                      run-tests.sh (optional: without it Terminal-Bench runs pytest on
+ *                      tests/test_outputs.py with -rA), tests/
+ * Harbor (TB 2.x):     instruction.md, task.toml ([agent] timeout_sec, [verifier] timeout_sec,
+ *                      [environment] build_timeout_sec, docker_image), environment/Dockerfile,
+ *                      solution/ (solve.sh and whatever it uses), tests/test.sh (writes
+ *                      /logs/verifier/reward.txt or reward.json)
  *
- * Without a Docker engine the environment is the host's tools: a task whose environment is
- * a Dockerfile image is kept as an item marked `unsupported` (scored as such, never passed),
- * unless the folder also holds `setup.sh` (TB) / `environment/setup.sh` (Harbor), a script
- * that builds the environment in /app with host tools, and optionally `app/` (TB) /
- * `environment/app/` (Harbor), files copied into /app first. The built-in suite uses that.
+ * Environments:
+ * - a Dockerfile (TB: the task folder is the build context; Harbor: environment/) or a
+ *   ready-made image (Harbor's docker_image) runs in a container (podman or docker, found at
+ *   run time: ../../sandbox/container). Without an engine, or when the image cannot be built
+ *   here (no network, base image not on this machine), the task is `unsupported` with the
+ *   reason: counted apart, never scored 0;
+ * - `setup.sh` (TB) / `environment/setup.sh` (Harbor) builds the environment in /app with
+ *   the host's tools inside the sandbox, after `app/` (TB) / `environment/app/` (Harbor) is
+ *   copied there. A folder with both uses the container where an engine is found, else the
+ *   script. The built-in suite uses the script.
  *
  * Items are self-contained: the files travel inside `target` (text as utf8, binary as
  * base64), so a run does not depend on the task folder afterwards.
@@ -21,6 +29,7 @@ import { basename, join, relative } from 'node:path';
 import { DsabenchError } from '../../errors.js';
 import type { Item, ItemLoader, SuiteConfig } from '../../types.js';
 import { parseMiniToml, parseMiniYaml, type MiniValue } from './minifmt.js';
+import { TOOLS_DIR } from './tools.js';
 
 export interface FileEntry {
   path: string;
@@ -29,21 +38,32 @@ export interface FileEntry {
   executable?: boolean;
 }
 
+/** Where a task's environment comes from when it is not built with host tools. */
+export type ContainerSpec =
+  | { kind: 'dockerfile'; /** Path of the Dockerfile inside `context`. */ dockerfile: string; context: FileEntry[]; build_timeout_sec: number }
+  | { kind: 'image'; image: string }
+  /** A layout this backend cannot run (several services in docker-compose.yaml). */
+  | { kind: 'unrunnable'; reason: string };
+
 export interface TerminalTarget {
   format: 'tb1' | 'harbor';
-  /** Files copied into /app before setup. */
+  /** Files copied into /app before setup (host-tools environment). */
   app_files: FileEntry[];
-  /** Script run in /app (inside the sandbox) to build the environment. */
+  /** Script run in /app (inside the sandbox) to build the environment with host tools. */
   setup?: string;
+  /** The task's container environment (Dockerfile or image). */
+  container?: ContainerSpec;
   /** Files copied into /tests after the agent stops. */
   test_files: FileEntry[];
-  /** Run by bash in /app with /tests mounted read-only. */
+  /** Run by bash in the task's working dir with /tests (and the test tooling) in place. */
   test_command: string;
-  /** `exit`: resolved iff the test command exits 0; `file`: reward from /logs/verifier/reward.{txt,json}. */
+  /** `exit`: resolved iff the test command exits 0 (TB 1.x: iff every test in pytest's summary passed, where there is one); `file`: reward from /logs/verifier/reward.{txt,json}. */
   reward: 'exit' | 'file';
+  /** The reference solution's folder (Harbor: all of solution/; TB: solution.sh as solve.sh), copied to /solution for the oracle. */
+  solution_files?: FileEntry[];
   agent_timeout_sec: number;
   test_timeout_sec: number;
-  /** Why this task cannot run here (a Docker image environment). */
+  /** Why this task can never run (set by older loaders; the backend now decides at run time). */
   unsupported?: string;
 }
 
@@ -91,6 +111,42 @@ export function isTaskDir(dir: string): boolean {
   return existsSync(join(dir, 'task.yaml')) || existsSync(join(dir, 'instruction.md')) || existsSync(join(dir, 'task.toml'));
 }
 
+/** The Terminal-Bench default runner used when a TB task has no run-tests.sh (see tools.ts). */
+export const TB_DEFAULT_TEST_COMMAND = `bash ${TOOLS_DIR}/tb/run-tests.sh`;
+
+/**
+ * Service names of a docker-compose file (the keys two spaces under `services:`); more than
+ * one means a multi-container environment, which this backend does not run.
+ */
+export function composeServices(text: string): string[] {
+  const out: string[] = [];
+  let inServices = false;
+  for (const line of text.replace(/\r\n/g, '\n').split('\n')) {
+    if (/^\S/.test(line)) inServices = /^services\s*:/.test(line);
+    else if (inServices) {
+      const m = /^ {2}([A-Za-z0-9_.-]+)\s*:\s*(#.*)?$/.exec(line);
+      if (m) out.push(m[1]!);
+    }
+  }
+  return out;
+}
+
+function composeFile(dir: string): string | undefined {
+  for (const n of ['docker-compose.yaml', 'docker-compose.yml', 'compose.yaml', 'compose.yml']) if (existsSync(join(dir, n))) return join(dir, n);
+  return undefined;
+}
+
+/** The container environment of a task, from its Dockerfile's folder (the build context). */
+function containerSpec(contextDir: string, buildTimeoutSec: number, skip: (rel: string) => boolean = () => false): ContainerSpec | undefined {
+  const compose = composeFile(contextDir);
+  if (compose) {
+    const services = composeServices(readFileSync(compose, 'utf8'));
+    if (services.length > 1) return { kind: 'unrunnable', reason: `environment has ${services.length} services in ${basename(compose)} (${services.join(', ')}); only single-container tasks run here` };
+  }
+  if (!existsSync(join(contextDir, 'Dockerfile'))) return undefined;
+  return { kind: 'dockerfile', dockerfile: 'Dockerfile', context: readTree(contextDir).filter((f) => !skip(f.path)), build_timeout_sec: buildTimeoutSec };
+}
+
 /** One task folder (either layout) → an item. */
 export function readTaskDir(dir: string): Item {
   const id = basename(dir);
@@ -103,30 +159,38 @@ export function readTaskDir(dir: string): Item {
       throw new DsabenchError('E_ITEMS_INVALID', 'task.yaml needs an "instruction" (a string)', { file: yamlFile, field: '/instruction' });
     }
     const setup = text(join(dir, 'setup.sh'));
-    const docker = existsSync(join(dir, 'Dockerfile')) || existsSync(join(dir, 'docker-compose.yaml')) || existsSync(join(dir, 'docker-compose.yml'));
     const runTests = text(join(dir, 'run-tests.sh'));
     const testFiles = readTree(join(dir, 'tests'));
     if (runTests !== undefined) testFiles.push({ path: 'run-tests.sh', content: runTests, encoding: 'utf8', executable: true });
+    let testCommand: string;
+    if (runTests !== undefined) testCommand = 'bash /tests/run-tests.sh';
+    else if (testFiles.some((f) => f.path === 'test_outputs.py')) testCommand = TB_DEFAULT_TEST_COMMAND;
+    else if (testFiles.some((f) => f.path === 'test.sh')) testCommand = 'bash /tests/test.sh';
+    else {
+      throw new DsabenchError('E_ITEMS_INVALID', 'task has neither run-tests.sh (next to task.yaml) nor tests/test_outputs.py (run with pytest by default)', { file: join(dir, 'run-tests.sh') });
+    }
+    // The whole folder is the build context, as for Terminal-Bench's compose file (build: .).
+    const container = containerSpec(dir, 600);
     const target: TerminalTarget = {
       format: 'tb1',
       app_files: readTree(join(dir, 'app')),
       ...(setup !== undefined ? { setup } : {}),
+      ...(container ? { container } : {}),
       test_files: testFiles,
-      test_command: runTests !== undefined ? 'bash /tests/run-tests.sh' : 'bash /tests/test.sh',
+      test_command: testCommand,
       reward: 'exit',
       agent_timeout_sec: num(y['max_agent_timeout_sec'], 360),
       test_timeout_sec: num(y['max_test_timeout_sec'], 60),
     };
-    if (docker && setup === undefined) target.unsupported = 'environment is a Docker image (Dockerfile); no Docker engine is used here';
-    else if (runTests === undefined && !testFiles.some((f) => f.path === 'test.sh')) {
-      throw new DsabenchError('E_ITEMS_INVALID', 'task has no run-tests.sh (expected next to task.yaml)', { file: join(dir, 'run-tests.sh') });
-    }
     const item: Item = { id, input: { instruction }, target };
     const solution = text(join(dir, 'solution.sh'));
-    if (solution !== undefined) item.reference = solution;
+    if (solution !== undefined) {
+      item.reference = solution;
+      target.solution_files = [{ path: 'solve.sh', content: solution, encoding: 'utf8', executable: true }];
+    }
     const md: Record<string, unknown> = { format: 'tb1' };
     for (const k of ['difficulty', 'category'] as const) if (typeof y[k] === 'string') md[k] = y[k];
-    if (target.unsupported) md['unsupported'] = true;
+    if (container && setup === undefined) md['environment'] = 'container';
     item.metadata = md;
     return item;
   }
@@ -140,30 +204,40 @@ export function readTaskDir(dir: string): Item {
   const toml = existsSync(tomlFile) ? parseMiniToml(readFileSync(tomlFile, 'utf8'), tomlFile) : { '': {} };
   const agent = toml['agent'] ?? {};
   const verifier = toml['verifier'] ?? {};
+  const environment = toml['environment'] ?? {};
   const setup = text(join(dir, 'environment', 'setup.sh'));
-  const docker = existsSync(join(dir, 'environment', 'Dockerfile')) || existsSync(join(dir, 'environment', 'docker-compose.yaml'));
   const testFiles = readTree(join(dir, 'tests'));
   if (!testFiles.some((f) => f.path === 'test.sh')) {
     throw new DsabenchError('E_ITEMS_INVALID', 'Harbor task needs tests/test.sh', { file: join(dir, 'tests', 'test.sh') });
   }
+  // environment/ is the build context; its host-tools files (setup.sh, app/) are not part of the image.
+  let container = containerSpec(join(dir, 'environment'), num(environment['build_timeout_sec'] as MiniValue, 600),
+    (p) => p === 'setup.sh' || p.startsWith('app/'));
+  const image = environment['docker_image'];
+  if (!container && typeof image === 'string' && image.trim() !== '') container = { kind: 'image', image: image.trim() };
   const target: TerminalTarget = {
     format: 'harbor',
     app_files: readTree(join(dir, 'environment', 'app')),
     ...(setup !== undefined ? { setup } : {}),
+    ...(container ? { container } : {}),
     test_files: testFiles,
     test_command: 'bash /tests/test.sh',
     reward: 'file',
     agent_timeout_sec: num(agent['timeout_sec'] as MiniValue, 600),
     test_timeout_sec: num(verifier['timeout_sec'] as MiniValue, 120),
   };
-  if (docker && setup === undefined) target.unsupported = 'environment is a Docker image (environment/Dockerfile); no Docker engine is used here';
   const item: Item = { id, input: { instruction }, target };
-  const solution = text(join(dir, 'solution', 'solve.sh'));
-  if (solution !== undefined) item.reference = solution;
+  const solutionFiles = readTree(join(dir, 'solution'));
+  const solve = solutionFiles.find((f) => f.path === 'solve.sh');
+  if (solve) {
+    item.reference = solve.encoding === 'utf8' ? solve.content : Buffer.from(solve.content, 'base64').toString('utf8');
+    // Harbor copies the whole folder: solve.sh may run its own solve.py or read data files.
+    target.solution_files = solutionFiles;
+  }
   const md: Record<string, unknown> = { format: 'harbor' };
   const meta = toml['metadata'] ?? {};
   for (const k of ['difficulty', 'category']) if (typeof meta[k] === 'string') md[k] = meta[k];
-  if (target.unsupported) md['unsupported'] = true;
+  if (container && setup === undefined) md['environment'] = 'container';
   item.metadata = md;
   return item;
 }
@@ -184,7 +258,7 @@ export function readTaskDirs(path: string): Item[] {
 export function terminalConfig(): Omit<SuiteConfig, 'name'> {
   return {
     kind: 'terminal',
-    description: 'Terminal tasks (Terminal-Bench 1.x / Harbor layouts) run in the sandbox with the host\'s tools',
+    description: 'Terminal tasks (Terminal-Bench 1.x / Harbor layouts): Dockerfile environments in a container (podman or docker), host-tools environments in the sandbox',
     scorer: { name: 'terminal' },
     prompt: { template: TERMINAL_PROMPT, system: TERMINAL_SYSTEM },
     generation: { temperature: 0, max_tokens: 4096 },
