@@ -225,7 +225,9 @@ test('a server that never answers times out as an error value', async () => {
   const c = await p.complete(request({ settings: { timeout_ms: 200 } }));
   const took = performance.now() - t;
   assert.equal(c.error, 'timeout after 200 ms');
-  assert.ok(took >= 190 && took < 3000, `took ${took}`);
+  // Below the provider's own 5 s timeout, which must not be the one that fired; any tighter
+  // upper bound would measure how busy the machine is.
+  assert.ok(took >= 190 && took < 5000, `took ${took}`);
 });
 
 test('an aborted request ends at once with an error value', async () => {
