@@ -32,7 +32,7 @@ export function addAttentionBench(group: Command): void {
     .option('--heads <n>', 'query heads', '128')
     .option('--reps <n>', 'max timed repetitions per row (≥3, about 1 s each)', '15')
     .option('--simd <path>', 'kernel set: auto | avx512-bf16 | avx512 | avx2 | scalar', 'auto')
-    .option('--no-torch', 'skip the PyTorch peer column')
+    .option('--no-torch', 'skip the PyTorch peer columns')
     .option('--json <file>', 'write rows and settings as JSON')
     .addHelpText(
       'after',
@@ -41,6 +41,13 @@ Rows: attention = dense | sparse (indexer + top-k + sparse attention, fused) | i
 sparse-kernel (the sparse attention alone), with ms_median, gflops, peak_fraction (median
 over calls of GFLOP/s ÷ the FMA peak of a 10 ms burst right before the call) and
 best_peak_fraction (vs the best FMA peak of the whole run).
+
+PyTorch peer (dense rows, when python3 can import torch): the same dense computation timed
+through every path torch offers — plain matmul on the BLAS torch links, sdpa (torch ≥ 2.0),
+oneDNN mkldnn_linear — in alternating rounds; each row takes the fastest ("torch path" says
+which). The header names the BLAS library torch loaded and warns when it is the reference
+BLAS (Debian's python3-torch without libopenblas0-pthread), where the plain path is several
+times slower than torch can be: apt-get install python3-torch libopenblas0-pthread.
 
 Examples:
   $ dsabench bench attention --threads 2

@@ -15,7 +15,7 @@ import { toBf16 } from './bf16.js';
 import {
   denseAttention, dsaAttention, engineInfo, fmaPeak, lightningIndexer, setSimd, sparseAttention,
 } from './index.js';
-import { runTorchPeer, type TorchPeerResult } from './torch-peer.js';
+import { blasWarning, runTorchPeer, type TorchBlas, type TorchPath, type TorchPeerResult } from './torch-peer.js';
 import type { CacheTensor, SimdPath } from './types.js';
 
 export type BenchAttention = 'dense' | 'sparse' | 'indexer' | 'sparse-kernel';
@@ -85,12 +85,28 @@ export interface AttentionBenchRow {
    *  the kernel's efficiency while it runs, whatever else shares the machine. */
   gflops_per_cpu_s?: number;
   cpu_peak_fraction?: number;
-  /** dense rows: PyTorch CPU median for the same computation, and torch_ms / ms_median. */
+  /** dense rows: PyTorch CPU median for the same computation at its fastest path, and torch_ms / ms_median. */
   torch_ms_median?: number;
   speedup_vs_torch?: number;
+  /** dense rows: the path that gave torch_ms_median, and every path's median (ms). */
+  torch_path?: TorchPath;
+  torch_paths_ms?: Partial<Record<TorchPath, number>>;
   /** sparse rows: dense ms_median / sparse ms_median at this length. */
   speedup_vs_dense?: number;
   rss_peak_mb: number;
+}
+
+/** The PyTorch peer as the result records it: which torch, which BLAS, which paths won. */
+export interface TorchPeerInfo {
+  version: string;
+  python: string;
+  /** The winning paths over all lengths, comma-separated. */
+  method: string;
+  blas: TorchBlas;
+  /** Set when the BLAS makes the plain path slower than torch can be (see blasWarning). */
+  warning?: string;
+  /** length → paths left out and why. */
+  dropped?: TorchPeerResult['dropped'];
 }
 
 export interface AttentionBenchResult {
@@ -102,7 +118,7 @@ export interface AttentionBenchResult {
   core_peak_gflops: number;
   baseline_rss_mb: number;
   cache_mb: number;
-  torch: { version: string; python: string; method: string } | { error: string } | null;
+  torch: TorchPeerInfo | { error: string } | null;
   rows: AttentionBenchRow[];
 }
 
@@ -238,11 +254,12 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
 
   let torch: AttentionBenchResult['torch'] = null;
   if (opts.torch === 'auto') {
-    log('PyTorch peer: timing the same dense computation in python3 …');
+    log('PyTorch peer: timing the same dense computation in python3, every path torch offers …');
     const r = runTorchPeer({ mode: opts.mode, lengths: opts.lengths, chunk: opts.chunk, H, Dqk, Dv, threads, reps: opts.reps });
     if ('error' in r) torch = { error: r.error };
     else {
-      torch = { version: r.version, python: r.python, method: r.method };
+      torch = torchInfo(r);
+      log(torchLine(torch));
       addTorch(rows, r);
     }
   }
@@ -252,13 +269,40 @@ export function runAttentionBench(opts: AttentionBenchOptions): AttentionBenchRe
   };
 }
 
-function addTorch(rows: AttentionBenchRow[], r: TorchPeerResult): void {
+export function torchInfo(r: TorchPeerResult): TorchPeerInfo {
+  const info: TorchPeerInfo = { version: r.version, python: r.python, method: r.method, blas: r.blas };
+  const w = blasWarning(r.blas);
+  if (w) info.warning = w;
+  if (Object.keys(r.dropped).length > 0) info.dropped = r.dropped;
+  return info;
+}
+
+/** Puts the peer's fastest path per length on the dense rows. */
+export function addTorch(rows: AttentionBenchRow[], r: TorchPeerResult): void {
   for (const row of rows) {
     const ms = r.ms[row.length];
     if (row.attention !== 'dense' || ms === undefined) continue;
     row.torch_ms_median = round(ms, 3);
     row.speedup_vs_torch = round(ms / row.ms_median, 2);
+    row.torch_path = r.path[row.length];
+    const all: Partial<Record<TorchPath, number>> = {};
+    for (const [p, v] of Object.entries(r.paths[row.length] ?? {}) as Array<[TorchPath, number]>) all[p] = round(v, 3);
+    row.torch_paths_ms = all;
   }
+}
+
+/** The header line of the peer: which torch and BLAS, which paths, and the BLAS warning. */
+export function torchLine(t: AttentionBenchResult['torch']): string {
+  if (t === null) return 'PyTorch peer: off';
+  if ('error' in t) return `PyTorch peer: unavailable (${t.error})`;
+  const paths = t.dropped ? Object.entries(t.dropped).flatMap(([L, d]) => Object.entries(d).map(([p, why]) => `${p} at L=${L}: ${why}`)) : [];
+  return [
+    `PyTorch peer: torch ${t.version} (${t.python}, same threads); BLAS: ${t.blas.kind}${t.blas.library ? ` (${t.blas.library}${t.blas.config ? `; ${t.blas.config}` : ''})` : ''}, ` +
+      `built with BLAS_INFO=${t.blas.build ?? '?'}; every path timed (matmul through the BLAS, sdpa where torch has it, oneDNN mkldnn_linear), ` +
+      `each row takes the fastest ("torch path"; won: ${t.method || 'none'})`,
+    ...paths.map((p) => `PyTorch peer: left out ${p}`),
+    ...(t.warning ? [t.warning] : []),
+  ].join('\n');
 }
 
 function round(x: number, d: number): number {
@@ -275,17 +319,16 @@ export function parseLength(s: string): number | null {
 }
 
 /** Markdown table of the rows (for the terminal and BENCHMARKS.md). */
-export function formatBenchTable(res: AttentionBenchResult): string {
-  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | paired peak GFLOP/s | % of paired peak | % of best peak | CPU ms | % of core peak per CPU-s | vs dense | torch ms | vs torch |';
-  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+export function formatBenchTable(res: AttentionBenchResult, info: Pick<ReturnType<typeof engineInfo>, 'compiler'> = engineInfo()): string {
+  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | paired peak GFLOP/s | % of paired peak | % of best peak | CPU ms | % of core peak per CPU-s | vs dense | torch ms (fastest path) | torch path | vs torch |';
+  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|';
   const lines = res.rows.map((r) =>
-    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${(100 * r.best_peak_fraction).toFixed(0)}% | ${r.cpu_ms_median.toFixed(1)} | ${(100 * (r.cpu_peak_fraction ?? 0)).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
+    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${(100 * r.best_peak_fraction).toFixed(0)}% | ${r.cpu_ms_median.toFixed(1)} | ${(100 * (r.cpu_peak_fraction ?? 0)).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.torch_path ?? ''} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
   );
-  const info = engineInfo();
   return [
     `SIMD path: ${res.simd} (compiler ${info.compiler}); threads: ${res.options.threads}; best FMA peak: ${res.peak_gflops.toFixed(1)} GFLOP/s; % of paired peak = median over calls of the call's GFLOP/s ÷ the peak of a ${BURST_MS} ms burst right before it; % of best peak = vs the best peak of the run; one core: ${res.core_peak_gflops.toFixed(1)} GFLOP/s`,
     `cache (${res.options.dtype}, L=${Math.max(...res.options.lengths)}): ${res.cache_mb.toFixed(1)} MB; RSS baseline ${res.baseline_rss_mb.toFixed(1)} MB, peak ${Math.max(...res.rows.map((r) => r.rss_peak_mb)).toFixed(1)} MB`,
-    res.torch === null ? 'PyTorch peer: off' : 'error' in res.torch ? `PyTorch peer: unavailable (${res.torch.error})` : `PyTorch peer: torch ${res.torch.version} via ${res.torch.method} (${res.torch.python}, same threads)`,
+    torchLine(res.torch),
     '',
     head,
     sep,
