@@ -87,7 +87,7 @@ const cmd: CommandModule = {
       .option('--unsafe-no-sandbox', 'run untrusted code without the sandbox (DANGEROUS; only in a throwaway machine)')
       .option('--keep-workdirs', 'keep each attempt\'s work dir under <run dir>/work/')
       .option('--count-cached', 'count attempts replayed from the response cache in latency, tokens and cost as if fresh (default: counted apart as n_cached and left out)')
-      .option('--allow-unsupported', 'exit 0 even when some attempts cannot run here (e.g. terminal tasks that need a Docker image); they are still left out of the mean')
+      .option('--allow-unsupported', 'exit 0 even when some attempts cannot run here (e.g. terminal tasks whose image cannot be built here); they are still left out of the mean')
       .option('-q, --quiet', 'no progress output')
       .option('--json', 'print summary.json to stdout instead of the table')
       .addHelpText('after', `
@@ -123,14 +123,20 @@ What the figures count (table, summary.json, report):
   errors       attempts that failed (timeout, HTTP error, malformed or empty reply): scored 0
                and in the mean, but not in latency; every attempt records its tries and the
                time across them (timings.total_ms), its TTFT/e2e are the last try's.
-  unsupported  attempts that cannot run here (a terminal task whose environment is a Docker
-               image): not in mean, CI, pass rate or pass@k; the run exits 1 unless
-               --allow-unsupported.
+  unsupported  attempts that cannot run here (a terminal task whose container image cannot
+               be built here, or with no container engine): not in mean, CI, pass rate or
+               pass@k; the run exits 1 unless --allow-unsupported.
   cached       attempts replayed from the response cache: scored, but their timings, usage and
                cost are an earlier run's, so they are not in latency, tokens or cost unless
                --count-cached (the gate never compares their latency or cost).
   n_no_usage   (summary.json) answers whose server reported no usage: tokens unknown, not in
                the token and cost totals.
+Sandbox and containers: model output runs in bubblewrap, or without it in an unshare +
+chroot sandbox (same isolation; the run's first stderr line says which, e.g. "sandbox:
+bubblewrap (/usr/bin/bwrap)"; DSABENCH_SANDBOX=bwrap|unshare forces one). Terminal tasks
+whose environment is a Dockerfile run in a container through podman or docker
+(DSABENCH_CONTAINER_ENGINE=podman|docker|none), no network, images built with
+--network=none from base images already on the machine (nothing is pulled).
 Ctrl-C stops launching attempts and waits for those in flight (Ctrl-C again aborts them);
 the run is marked "interrupted" (exit 1) and --resume <dir> continues it. A resume after the
 suite files changed (suite.json, items, a generator's output) is refused (exit 2), naming the
