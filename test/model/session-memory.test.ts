@@ -5,6 +5,7 @@
  * dropped without close() is still collected because V8 is told how much memory it holds.
  * Counts come from the addon (sessionStats), so nothing here depends on the machine's speed.
  */
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QUICK_CONFIG, type ModelConfig } from '../../src/model/config.js';
@@ -28,6 +29,7 @@ function wideModel(): NativeModel {
 
 const tokens = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i % 256);
 const MB = 1024 * 1024;
+const N = 30;
 
 test('close() frees a session\'s memory at once and is idempotent; a closed session refuses forward', () => {
   const model = wideModel();
@@ -63,21 +65,38 @@ test('generate() leaves no session open: open sessions and their bytes stay at t
 });
 
 test('sessions dropped without close() are collected: V8 counts their memory, so the GC runs', async () => {
-  const model = wideModel();
-  const base = sessionStats();
-  const rss0 = process.memoryUsage().rss;
-  const N = 30;
-  let peakLive = 0;
-  for (let i = 0; i < N; i++) {
-    model.session({ maxLength: 512, attention: 'dense' }).forward(tokens(512)); // ≈ 25 MB, never closed
-    // Finalizers of collected objects run from the event loop, as they would between requests.
-    await new Promise((r) => setImmediate(r));
-    peakLive = Math.max(peakLive, sessionStats().live - base.live);
-  }
-  const grown = process.memoryUsage().rss - rss0;
-  // Uncounted, the 30 sessions (≈ 750 MB) all stay alive: the JS heap barely grows, so
-  // nothing asks for a collection. Counted, V8 collects every few sessions (external memory
-  // over its limit, ~64 MB past the last collection). Half of them is a generous bound.
+  // In a fresh process: here, closed sessions of the tests above (and their collection)
+  // would move the counts, and whatever else this process allocated could trigger a
+  // collection that hides a missing one.
+  const url = (p: string): string => new URL(p, import.meta.url).href;
+  const script = `
+    import { createNativeModel, modelLayout, numParams, sessionStats } from ${JSON.stringify(url('../../src/model/native.js'))};
+    const WIDE = ${JSON.stringify(WIDE)};
+    const model = createNativeModel(WIDE, new Float32Array(numParams(modelLayout(WIDE))));
+    model.initParams(1);
+    const tokens = Int32Array.from({ length: 512 }, (_, i) => i % 256);
+    const rss0 = process.memoryUsage().rss;
+    let peakLive = 0;
+    for (let i = 0; i < ${N}; i++) {
+      model.session({ maxLength: 512, attention: 'dense' }).forward(tokens); // ≈ 25 MB, never closed
+      // Finalizers of collected objects run from the event loop, as they would between requests.
+      await new Promise((r) => setImmediate(r));
+      peakLive = Math.max(peakLive, sessionStats().live);
+    }
+    console.log(JSON.stringify({ peakLive, grown: process.memoryUsage().rss - rss0 }));
+  `;
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`child exited ${code}: ${text}`))));
+  });
+  const { peakLive, grown } = JSON.parse(out.trim().split('\n').pop()!) as { peakLive: number; grown: number };
+  // Uncounted, all 30 sessions (≈ 750 MB) stay alive: the JS heap barely grows, so nothing
+  // asks for a collection (measured: 30 alive, +730 MB). Counted, V8 collects every few
+  // sessions (external memory over its limit, ~64 MB past the last collection; measured: 5
+  // alive at most, +150 MB). Half of them is a generous bound.
   assert.ok(peakLive <= N / 2, `${peakLive} of ${N} dropped sessions alive at once`);
   assert.ok(grown < 400 * MB, `RSS grew by ${(grown / MB).toFixed(0)} MB over ${N} dropped sessions of ≈ 25 MB`);
 });
