@@ -45,7 +45,9 @@ best_peak_fraction (vs the best FMA peak of the whole run).
 PyTorch peer (dense rows, when python3 can import torch): the same dense computation timed
 through every path torch offers — plain matmul on the BLAS torch links, sdpa (torch ≥ 2.0),
 oneDNN mkldnn_linear — in alternating rounds; each row takes the fastest ("torch path" says
-which). The header names the BLAS library torch loaded and warns when it is the reference
+which; "torch CPU ms" is that path's process CPU time per call, the work done whatever else
+runs, comparable with the engine's CPU ms on one thread). The header names the BLAS library
+torch loaded and warns when it is the reference
 BLAS (Debian's python3-torch without libopenblas0-pthread), where the plain path is several
 times slower than torch can be: apt-get install python3-torch libopenblas0-pthread.
 

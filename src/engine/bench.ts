@@ -91,6 +91,9 @@ export interface AttentionBenchRow {
   /** dense rows: the path that gave torch_ms_median, and every path's median (ms). */
   torch_path?: TorchPath;
   torch_paths_ms?: Partial<Record<TorchPath, number>>;
+  /** dense rows: process CPU ms per call of torch_path (all threads), and it ÷ cpu_ms_median. */
+  torch_cpu_ms_median?: number;
+  cpu_speedup_vs_torch?: number;
   /** sparse rows: dense ms_median / sparse ms_median at this length. */
   speedup_vs_dense?: number;
   rss_peak_mb: number;
@@ -288,6 +291,11 @@ export function addTorch(rows: AttentionBenchRow[], r: TorchPeerResult): void {
     const all: Partial<Record<TorchPath, number>> = {};
     for (const [p, v] of Object.entries(r.paths[row.length] ?? {}) as Array<[TorchPath, number]>) all[p] = round(v, 3);
     row.torch_paths_ms = all;
+    const cpu = row.torch_path ? r.cpu_ms[row.length]?.[row.torch_path] : undefined;
+    if (cpu !== undefined) {
+      row.torch_cpu_ms_median = round(cpu, 3);
+      if (row.cpu_ms_median > 0) row.cpu_speedup_vs_torch = round(cpu / row.cpu_ms_median, 2);
+    }
   }
 }
 
@@ -320,10 +328,10 @@ export function parseLength(s: string): number | null {
 
 /** Markdown table of the rows (for the terminal and BENCHMARKS.md). */
 export function formatBenchTable(res: AttentionBenchResult, info: Pick<ReturnType<typeof engineInfo>, 'compiler'> = engineInfo()): string {
-  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | paired peak GFLOP/s | % of paired peak | % of best peak | CPU ms | % of core peak per CPU-s | vs dense | torch ms (fastest path) | torch path | vs torch |';
-  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|';
+  const head = '| mode | L | attention | T | ms (median) | GFLOP/s | paired peak GFLOP/s | % of paired peak | % of best peak | CPU ms | % of core peak per CPU-s | vs dense | torch ms (fastest path) | torch path | vs torch | torch CPU ms | vs torch, CPU time |';
+  const sep = '|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|';
   const lines = res.rows.map((r) =>
-    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${(100 * r.best_peak_fraction).toFixed(0)}% | ${r.cpu_ms_median.toFixed(1)} | ${(100 * (r.cpu_peak_fraction ?? 0)).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.torch_path ?? ''} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} |`,
+    `| ${r.mode} | ${r.length} | ${r.attention} | ${r.T} | ${r.ms_median.toFixed(2)} | ${r.gflops.toFixed(1)} | ${r.peak_gflops.toFixed(0)} | ${(100 * r.peak_fraction).toFixed(0)}% | ${(100 * r.best_peak_fraction).toFixed(0)}% | ${r.cpu_ms_median.toFixed(1)} | ${(100 * (r.cpu_peak_fraction ?? 0)).toFixed(0)}% | ${r.speedup_vs_dense === undefined ? '' : r.speedup_vs_dense.toFixed(1) + '×'} | ${r.torch_ms_median === undefined ? '' : r.torch_ms_median.toFixed(2)} | ${r.torch_path ?? ''} | ${r.speedup_vs_torch === undefined ? '' : r.speedup_vs_torch.toFixed(2) + '×'} | ${r.torch_cpu_ms_median === undefined ? '' : r.torch_cpu_ms_median.toFixed(1)} | ${r.cpu_speedup_vs_torch === undefined ? '' : r.cpu_speedup_vs_torch.toFixed(2) + '×'} |`,
   );
   return [
     `SIMD path: ${res.simd} (compiler ${info.compiler}); threads: ${res.options.threads}; best FMA peak: ${res.peak_gflops.toFixed(1)} GFLOP/s; % of paired peak = median over calls of the call's GFLOP/s ÷ the peak of a ${BURST_MS} ms burst right before it; % of best peak = vs the best peak of the run; one core: ${res.core_peak_gflops.toFixed(1)} GFLOP/s`,

@@ -57,8 +57,14 @@ export interface TorchPeerResult {
   ms: Record<number, number>;
   /** length → the path that gave `ms`. */
   path: Record<number, TorchPath>;
-  /** length → median ms of every path timed (agreeing or not, for the record). */
+  /** length → median ms of every path timed. */
   paths: Record<number, Partial<Record<TorchPath, number>>>;
+  /**
+   * length → median process CPU ms per call of every path (all threads): the work done,
+   * whatever else runs on the machine; comparable with the engine's CPU ms on one thread
+   * (with more, idle BLAS/OpenMP threads that spin count as work).
+   */
+  cpu_ms: Record<number, Partial<Record<TorchPath, number>>>;
   /** length → paths left out, with why (output disagreed, path failed). */
   dropped: Record<number, Partial<Record<TorchPath, string>>>;
   /** The winning paths over all lengths, comma-separated (e.g. "matmul" or "matmul,mkldnn_linear"). */
@@ -109,7 +115,7 @@ build = m.group(1) if m else None
 g = torch.Generator().manual_seed(0)
 Lmax = max(req["lengths"])
 kv_all = torch.rand(Lmax, Dqk, generator=g) - 0.5
-out, dropped = {}, {}
+out, cpu, dropped = {}, {}, {}
 sdpa = getattr(torch.nn.functional, "scaled_dot_product_attention", None)
 with torch.no_grad():
     for L in req["lengths"]:
@@ -162,17 +168,21 @@ with torch.no_grad():
                 dropped.setdefault(str(L), {})[name] = str(e).split("\n")[0][:160]
                 del paths[name]
         ts = {name: [] for name in paths}
+        cs = {name: [] for name in paths}
         names = list(paths)
         budget = time.perf_counter() + 2.0 * len(names)
         for i in range(req["reps"]):
             # Rotate the order each round: no path always runs right after another.
             for j in range(len(names)):
                 name = names[(i + j) % len(names)]
-                t0 = time.perf_counter(); paths[name](); ts[name].append((time.perf_counter() - t0) * 1000)
+                c0 = time.process_time(); t0 = time.perf_counter()
+                paths[name]()
+                ts[name].append((time.perf_counter() - t0) * 1000); cs[name].append((time.process_time() - c0) * 1000)
             if i >= 2 and time.perf_counter() > budget:
                 break
         out[str(L)] = {name: statistics.median(v) for name, v in ts.items()}
-print(json.dumps({"version": torch.__version__, "blas": {"libraries": loaded_blas(), "build": build}, "ms": out, "dropped": dropped}))
+        cpu[str(L)] = {name: statistics.median(v) for name, v in cs.items()}
+print(json.dumps({"version": torch.__version__, "blas": {"libraries": loaded_blas(), "build": build}, "ms": out, "cpu_ms": cpu, "dropped": dropped}))
 `;
 
 /** One mapped BLAS library as the script reports it. */
@@ -219,6 +229,7 @@ interface PeerJson {
   version: string;
   blas: { libraries: BlasLibrary[]; build: string | null };
   ms: Record<string, Record<string, number>>;
+  cpu_ms?: Record<string, Record<string, number>>;
   dropped?: Record<string, Record<string, string>>;
 }
 
@@ -233,13 +244,19 @@ export function parseTorchPeerOutput(stdout: string, python: string): TorchPeerR
   const lib = libs.find((l) => blasKind(l) !== 'reference' && blasKind(l) !== 'unknown') ?? libs.find((l) => blasKind(l) === 'reference') ?? libs[0] ?? null;
   const blas: TorchBlas = { kind: blasKind(lib), library: lib?.path ?? null, build: j.blas.build ?? null };
   if (lib?.config) blas.config = lib.config;
-  const res: TorchPeerResult = { python, version: j.version, blas, ms: {}, path: {}, paths: {}, dropped: {}, method: '' };
+  const res: TorchPeerResult = { python, version: j.version, blas, ms: {}, path: {}, paths: {}, cpu_ms: {}, dropped: {}, method: '' };
   for (const [k, byPath] of Object.entries(j.ms)) {
     const L = Number(k);
     const timed: Partial<Record<TorchPath, number>> = {};
     for (const p of PATHS) if (typeof byPath[p] === 'number' && Number.isFinite(byPath[p])) timed[p] = byPath[p];
     const best = (Object.entries(timed) as Array<[TorchPath, number]>).reduce<[TorchPath, number] | null>((a, b) => (a === null || b[1] < a[1] ? b : a), null);
     res.paths[L] = timed;
+    const cpu: Partial<Record<TorchPath, number>> = {};
+    for (const p of PATHS) {
+      const c = j.cpu_ms?.[k]?.[p];
+      if (typeof c === 'number' && Number.isFinite(c)) cpu[p] = c;
+    }
+    res.cpu_ms[L] = cpu;
     if (best) {
       res.ms[L] = best[1];
       res.path[L] = best[0];

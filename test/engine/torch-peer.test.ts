@@ -17,6 +17,7 @@ function peerLine(libraries: Array<{ path: string; probe: string | null; config:
     version: '1.13.0a0',
     blas: { libraries, build: 'generic' },
     ms: { '1024': { matmul: 3.2, mkldnn_linear: 2.9 }, '16384': { matmul: 44, mkldnn_linear: 207 } },
+    cpu_ms: { '1024': { matmul: 6, mkldnn_linear: 5.5 }, '16384': { matmul: 80, mkldnn_linear: 400 } },
     dropped: {},
   });
 }
@@ -28,6 +29,7 @@ test('each length takes the fastest path, and the result says which path won', (
   assert.equal(r.ms[1024], 2.9);
   assert.equal(r.path[1024], 'mkldnn_linear');
   assert.deepEqual(r.paths[16384], { matmul: 44, mkldnn_linear: 207 });
+  assert.deepEqual(r.cpu_ms[16384], { matmul: 80, mkldnn_linear: 400 });
   assert.equal(r.method, 'mkldnn_linear,matmul');
   assert.deepEqual(r.blas, { kind: 'openblas', library: OPEN, build: 'generic', config: 'OpenBLAS 0.3.21 DYNAMIC_ARCH' });
 });
@@ -77,6 +79,9 @@ test('the table compares against the fastest path, names it, and prints the BLAS
   assert.equal(rows[1]!.speedup_vs_torch, 2); // 44 / 22, not 207 / 22
   assert.equal(rows[1]!.torch_path, 'matmul');
   assert.deepEqual(rows[1]!.torch_paths_ms, { matmul: 44, mkldnn_linear: 207 });
+  // CPU time of the winning path, against the engine's CPU time (22 ms here): 80 / 22.
+  assert.equal(rows[1]!.torch_cpu_ms_median, 80);
+  assert.equal(rows[1]!.cpu_speedup_vs_torch, 3.64);
   const res: AttentionBenchResult = {
     options: {
       mode: 'decode', lengths: [1024, 16384], threads: 2, chunk: 16, dtype: 'f32', heads: 128, dqk: 576, dv: 512, indexHeads: 64, indexDim: 128,
@@ -85,9 +90,9 @@ test('the table compares against the fastest path, names it, and prints the BLAS
     simd: 'avx512', peak_gflops: 1, core_peak_gflops: 1, baseline_rss_mb: 1, cache_mb: 1, torch: torchInfo(peer), rows,
   };
   const text = formatBenchTable(res, { compiler: 'test' });
-  assert.match(text, /\| torch ms \(fastest path\) \| torch path \| vs torch \|/);
-  assert.match(text, /\| 16384 \| dense \|.*\| 44\.00 \| matmul \| 2\.00× \|/);
-  assert.match(text, /\| 1024 \| dense \|.*\| 2\.90 \| mkldnn_linear \| 1\.45× \|/);
+  assert.match(text, /\| torch ms \(fastest path\) \| torch path \| vs torch \| torch CPU ms \| vs torch, CPU time \|/);
+  assert.match(text, /\| 16384 \| dense \|.*\| 44\.00 \| matmul \| 2\.00× \| 80\.0 \| 3\.64× \|$/m);
+  assert.match(text, /\| 1024 \| dense \|.*\| 2\.90 \| mkldnn_linear \| 1\.45× \| 5\.5 \| 2\.75× \|$/m);
   assert.match(text, /BLAS: reference \(\/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so\.3\.11\.0\), built with BLAS_INFO=generic/);
   assert.match(text, /warning: torch's matmul runs on the reference BLAS/);
 });
@@ -103,6 +108,7 @@ test('real peer run at toy shapes: every path timed, the fastest taken, the BLAS
     const best = Math.min(...Object.values(timed).map(Number));
     assert.equal(r.ms[L], best);
     assert.equal(timed[r.path[L]!], best);
+    assert.ok(r.cpu_ms[L]![r.path[L]!]! >= 0);
   }
   assert.notEqual(r.blas.library, null, 'torch maps a BLAS library');
   assert.match(r.blas.build ?? '', /\S/);
