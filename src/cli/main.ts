@@ -21,6 +21,8 @@ const COMMANDS: ReadonlyArray<() => Promise<CommandModule>> = [
   () => import('./bench.js').then((m) => m.default),
   () => import('./serve.js').then((m) => m.default),
   () => import('./train.js').then((m) => m.default),
+  () => import('./worker.js').then((m) => m.default),
+  () => import('./merge.js').then((m) => m.default),
 ];
 
 export function buildProgram(modules: readonly CommandModule[]): Command {

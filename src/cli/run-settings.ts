@@ -8,6 +8,8 @@ import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
 import type { ProviderEntry, RunSettings, SuiteRunOptions } from '../runner/run.js';
 import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
+import { redactRedisUrl } from '../queue/url.js';
+import { formatShard, parseShard } from '../runner/shard.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
 import type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
@@ -44,6 +46,10 @@ export interface RunFlags {
   allowUnsupported?: boolean;
   quiet?: boolean;
   json?: boolean;
+  /** Redis URL: run as the coordinator of a queued run (src/queue/). */
+  queue?: string;
+  /** `i/n`: run one shard of the attempts (runner/shard.ts). */
+  shard?: string;
 }
 
 /** A suite entry of the config file: a spec, adjusted for this run. */
@@ -153,6 +159,9 @@ export function resolveSettings(flags: RunFlags, loaded?: ConfigFile, defaultPro
   if (flags.countCached ?? cfg.count_cached) settings.count_cached = true;
   if (flags.allowUnsupported ?? cfg.allow_unsupported) settings.allow_unsupported = true;
   if (cfg.generation) settings.generation = cfg.generation;
+  // run.json keeps the queue's URL without its password (run folders are shared).
+  if (flags.queue) settings.queue = redactRedisUrl(flags.queue);
+  if (flags.shard) settings.shard = formatShard(parseShard(flags.shard));
   if (Object.keys(suiteOptions).length > 0) settings.suite_options = suiteOptions;
   const res: ResolvedRun = { settings };
   const out = flags.out ?? cfg.out;

@@ -88,6 +88,8 @@ const cmd: CommandModule = {
       .option('--keep-workdirs', 'keep each attempt\'s work dir under <run dir>/work/')
       .option('--count-cached', 'count attempts replayed from the response cache in latency, tokens and cost as if fresh (default: counted apart as n_cached and left out)')
       .option('--allow-unsupported', 'exit 0 even when some attempts cannot run here (e.g. terminal tasks whose image cannot be built here); they are still left out of the mean')
+      .option('--queue <url>', 'queued run: this process coordinates, `dsabench worker` processes on any machine make the attempts (redis://[user:pass@]host:port[/db], rediss:// for TLS; password also from DSABENCH_REDIS_PASSWORD)')
+      .option('--shard <i/n>', 'run shard i of n of the attempts (CI matrices; dsabench merge joins the shard folders)')
       .option('-q, --quiet', 'no progress output')
       .option('--json', 'print summary.json to stdout instead of the table')
       .addHelpText('after', `
@@ -103,6 +105,8 @@ Examples:
   $ dsabench run --resume results/20261128-110731-3fa2c1
   $ dsabench run --resume results/20261128-110731-3fa2c1 --retry-errors
   $ dsabench run --resume results/20261128-110731-3fa2c1 --rerun-changed   # its suite files were edited
+  $ dsabench run -s math -p openai:deepseek-chat --queue redis://queue-host:6379   # + dsabench worker --queue … on each machine
+  $ dsabench run -s math -p openai:deepseek-chat --shard 2/4 --out results/shard-2  # then: dsabench merge results/shard-* --out results/all
 
 Default job (no --suite/--provider/--config): the built-in suites on the built-in model
 data/models/dsa-mini with dense and with sparse attention (single-needle long-context at
@@ -142,11 +146,22 @@ the run is marked "interrupted" (exit 1) and --resume <dir> continues it. A resu
 suite files changed (suite.json, items, a generator's output) is refused (exit 2), naming the
 suites: run.json's config_hash must describe every sample. --rerun-changed discards the
 changed suites' finished attempts and runs them again; or start a new run.
+
+Queued runs (--queue URL): one job per attempt on a Redis queue of this run's own, made by
+\`dsabench worker --queue URL\` processes (any number, any machine) with the same providers,
+solvers, sandbox and scorers; this process writes the run folder as a local run would. A
+killed worker's attempt goes to another worker once BullMQ's stall check notices (30 s by
+default); a killed coordinator is continued with --resume DIR (it re-attaches to the queue,
+where the workers went on); a Redis restart is waited through. Ctrl-C stops waiting: the
+queued attempts keep running on the workers and --resume collects them.
+Shards (--shard i/n): attempt k belongs to shard 1 + sha256(k) mod n (k = suite, item id,
+provider, repeat: stable under item order); shard folders share config_hash and
+\`dsabench merge\` joins them.
 Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported attempts
 (without --allow-unsupported), 2 bad usage or input.`)
       .action(async (flags: RunFlags) => {
-        if (flags.resume && (flags.suite || flags.provider || flags.config)) {
-          throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider or --config', { field: 'resume' });
+        if (flags.resume && (flags.suite || flags.provider || flags.config || flags.shard)) {
+          throw new DsabenchError('E_USAGE', '--resume continues the stored configuration of the run; do not combine it with --suite, --provider, --config or --shard', { field: 'resume' });
         }
         if (flags.retryErrors && !flags.resume) throw new DsabenchError('E_USAGE', '--retry-errors needs --resume <dir>', { field: 'retry-errors' });
         if (flags.rerunChanged && !flags.resume) throw new DsabenchError('E_USAGE', '--rerun-changed needs --resume <dir>', { field: 'rerun-changed' });
@@ -190,7 +205,7 @@ Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported a
         let outcome: RunOutcome;
         const t0 = performance.now();
         try {
-          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false, rerunChanged: flags.rerunChanged ?? false } : {}) }, {
+          outcome = await runEvaluation(settings, { ...(out ? { out } : {}), ...(flags.queue ? { queueUrl: flags.queue } : {}), ...(flags.resume ? { resumeDir: flags.resume, retryErrors: flags.retryErrors ?? false, rerunChanged: flags.rerunChanged ?? false } : {}) }, {
             stop: stop.signal,
             abort: abort.signal,
             progress: { quiet: flags.quiet ?? false },

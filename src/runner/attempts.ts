@@ -49,6 +49,11 @@ export interface ExecuteOptions {
   abort?: AbortSignal;
   /** Scoring jobs waiting or running at most (default 4 × pool workers × 64, at least 256). */
   maxScoreBacklog?: number;
+  /**
+   * Run exactly these attempts instead of planning suites × providers × repeats (a queue
+   * worker runs the one attempt its job names, through the same path as a local run).
+   */
+  planned?: Iterable<PlannedAttempt>;
 }
 
 export interface ExecuteResult {
@@ -58,7 +63,8 @@ export interface ExecuteResult {
   stopped: boolean;
 }
 
-interface Planned {
+/** One attempt, ready to solve: its prompt rendered and its input hashed. */
+export interface PlannedAttempt {
   suite: Suite;
   item: Item;
   provider: Provider;
@@ -75,7 +81,10 @@ export function countAttempts(suites: readonly Suite[], providers: number, repea
   return n;
 }
 
-function* plan(opts: ExecuteOptions): Generator<Planned> {
+type Planned = PlannedAttempt;
+
+/** The attempts the options describe, in run order, minus `skip` (also the queue coordinator's plan). */
+export function* planAttempts(opts: Pick<ExecuteOptions, 'suites' | 'providers' | 'repeats' | 'limit' | 'generation' | 'skip'>): Generator<Planned> {
   for (const suite of opts.suites) {
     const items = opts.limit === null ? suite.items : suite.items.slice(0, opts.limit);
     const settings: GenerationSettings = { ...suite.config.generation, ...opts.generation };
@@ -169,7 +178,7 @@ function failedCompletion(error: string, e2e: number): Completion {
 }
 
 export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResult> {
-  const it = plan(opts);
+  const it: Iterator<Planned> = opts.planned ? opts.planned[Symbol.iterator]() : planAttempts(opts);
   let recorded = 0;
   let exhausted = false;
   const workDirs = new WorkDirs(opts.workRoot, opts.keepWorkdirs ?? false);

@@ -13,6 +13,8 @@ export interface ProgressOptions {
   /** Period of plain lines (default 10 s, env DSABENCH_PROGRESS_MS). */
   plainIntervalMs?: number;
   now?: () => number;
+  /** Appended to each line (a queued run: per-worker throughput). */
+  detail?: () => string;
 }
 
 export function formatDuration(sec: number): string {
@@ -73,7 +75,8 @@ export class Progress {
     const width = 20;
     const filled = Math.round(frac * width);
     const bar = this.tty ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
-    return `${bar}${doneAll}/${this.total} ${Math.floor(frac * 100)}% | pass ${pass} | err ${this.errors} | ${rate.toFixed(1)}/s | ETA ${formatDuration(eta)}`;
+    const detail = this.opts.detail?.() ?? '';
+    return `${bar}${doneAll}/${this.total} ${Math.floor(frac * 100)}% | pass ${pass} | err ${this.errors} | ${rate.toFixed(1)}/s | ETA ${formatDuration(eta)}${detail ? ` | ${detail}` : ''}`;
   }
 
   private draw(final: boolean): void {

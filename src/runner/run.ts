@@ -21,6 +21,9 @@ import { packageVersion } from '../util/package.js';
 import { countAttempts, executeAttempts } from './attempts.js';
 import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
 import { ScoringPool } from './pool.js';
+import { keysOutsideShard, parseShard } from './shard.js';
+import { WorkerStats } from '../queue/stats.js';
+import { parseRedisUrl, type RedisTarget } from '../queue/url.js';
 import { checkResume } from './resume.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
@@ -56,6 +59,10 @@ export interface RunSettings {
   suite_options?: Record<string, SuiteRunOptions>;
   /** Steps after the evaluation (config `cost` / `report`; run by the CLI, see default-job.ts). */
   post?: PostSteps;
+  /** Queued run: the Redis URL of the queue, without its password (src/queue/). */
+  queue?: string;
+  /** This run is shard `i/n` of the attempts (runner/shard.ts); not hashed: shards of one run share config_hash. */
+  shard?: string;
 }
 
 /** One suite's adjustments for a run: generator options and generation merged over suite.json, first `limit` items. */
@@ -150,7 +157,7 @@ function suiteMeta(suites: readonly Suite[]): Record<string, SuiteMeta> {
  */
 export async function runEvaluation(
   settingsIn: RunSettings,
-  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean },
+  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean; queueUrl?: string },
   control: RunControl = {},
 ): Promise<RunOutcome> {
   const log = control.log ?? (() => {});
@@ -162,7 +169,7 @@ export async function runEvaluation(
     dir = resolve(where.resumeDir);
     const old = readManifest(dir);
     const stored = old.config as unknown as RunSettings;
-    settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs };
+    settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs, ...(settingsIn.queue ? { queue: settingsIn.queue } : {}) };
     // How results are counted, not what is evaluated: a flag given now turns it on, else the stored choice holds.
     for (const k of ['count_cached', 'allow_unsupported'] as const) if (settingsIn[k] || stored[k]) settings[k] = true;
     previous = readSamples(join(dir, FILES.samples), { repair: true });
@@ -212,6 +219,9 @@ export async function runEvaluation(
       previous = kept;
     }
   }
+  // A queued run (--queue, or a resumed run that was queued) coordinates workers instead of running attempts here.
+  const queueUrl = where.queueUrl ?? settings.queue;
+  const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
   const prices = loadPrices();
   const providers = await openProviders(settings);
   manifest = {
@@ -225,38 +235,59 @@ export async function runEvaluation(
   ensureDir(dir);
   writeJson(join(dir, FILES.manifest), manifest);
 
-  const skip = new Set(previous.map(attemptKey));
-  const total = countAttempts(suites, providers.length, settings.repeats, settings.limit);
+  const outside = settings.shard ? keysOutsideShard(suites, providers.map((p) => p.id), settings.repeats, settings.limit, parseShard(settings.shard)) : new Set<string>();
+  const skip = new Set([...previous.map(attemptKey), ...outside]);
+  const total = countAttempts(suites, providers.length, settings.repeats, settings.limit) - outside.size;
   const resumedDone = previous.filter((r) => suites.some((s) => s.config.name === r.suite) && providers.some((p) => p.id === r.provider)).length;
-  log(`run ${manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}`);
+  log(`run ${manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats}${settings.shard ? `, shard ${settings.shard}` : ''})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}${settings.queue ? `; queued on ${settings.queue}` : ''}`);
 
   const writer = new SampleWriter(join(dir, FILES.samples));
-  const pool = new ScoringPool({ workers: settings.workers });
+  // Queued: no scoring here (the workers score), and progress names the workers.
+  const mode: { kind: 'queue'; target: RedisTarget; stats: WorkerStats } | { kind: 'local'; pool: ScoringPool } = queueTarget
+    ? { kind: 'queue', target: queueTarget, stats: new WorkerStats() }
+    : { kind: 'local', pool: new ScoringPool({ workers: settings.workers }) };
   const workRoot = settings.keep_workdirs ? join(dir, 'work') : mkdtempSync(join(tmpdir(), `dsabench-${manifest.run_id}-`));
   if (settings.keep_workdirs) ensureDir(workRoot);
-  const progress = new Progress(total, resumedDone, control.progress);
+  const progress = new Progress(total, resumedDone, mode.kind === 'queue' ? { ...control.progress, detail: () => mode.stats.line() } : control.progress);
   let recorded = 0;
   let stopped = false;
   let failure: unknown = null;
+  const onRecord = (rec: AttemptRecord): void => {
+    writer.append(rec);
+    progress.tick(rec.score.pass, rec.error !== null);
+  };
   try {
-    const res = await executeAttempts({
+    const res = mode.kind === 'queue' ? await (await import('../queue/coordinator.js')).executeQueued({
+      target: mode.target,
+      runId: manifest.run_id,
+      suites,
+      providers,
+      providerEntries: settings.providers,
+      repeats: settings.repeats,
+      limit: settings.limit,
+      ...(settings.generation ? { generation: settings.generation } : {}),
+      skip,
+      suiteHashes,
+      noCache: settings.no_cache,
+      onRecord,
+      log,
+      stats: mode.stats,
+      ...(control.stop ? { stop: control.stop } : {}),
+    }) : await executeAttempts({
       runId: manifest.run_id,
       suites,
       providers,
       repeats: settings.repeats,
       limit: settings.limit,
       concurrency: settings.concurrency,
-      pool,
+      pool: mode.pool,
       prices,
       skip,
       workRoot,
       keepWorkdirs: settings.keep_workdirs,
       unsafeNoSandbox: settings.unsafe_no_sandbox,
       ...(settings.generation ? { generation: settings.generation } : {}),
-      onRecord: (rec) => {
-        writer.append(rec);
-        progress.tick(rec.score.pass, rec.error !== null);
-      },
+      onRecord,
       ...(control.stop ? { stop: control.stop } : {}),
       ...(control.abort ? { abort: control.abort } : {}),
     });
@@ -267,7 +298,7 @@ export async function runEvaluation(
   } finally {
     progress.finish();
     writer.close();
-    await pool.close();
+    if (mode.kind === 'local') await mode.pool.close();
     await closeProviders(providers);
     if (!settings.keep_workdirs) {
       try {

@@ -1,0 +1,87 @@
+/**
+ * Connections to the queue's Redis, for the coordinator and the workers alike.
+ *
+ * Both sides must live through a Redis restart: commands issued while the server is away
+ * wait in the client's offline queue (maxRetriesPerRequest: null) and the client reconnects
+ * every 200 ms–2 s for as long as it takes, so a restart is a pause, not a failure. Only the
+ * first connection is bounded: a wrong host or password at start is an error, not a hang.
+ */
+import type { ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { DsabenchError } from '../errors.js';
+import type { RedisTarget } from './url.js';
+
+/** ioredis options for a target (also BullMQ's `connection`). */
+export function redisOptions(t: RedisTarget): RedisOptions {
+  return {
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.username !== undefined ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+    ...(t.tls ? { tls: { ...t.tls } } : {}),
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    connectTimeout: 10_000,
+  };
+}
+
+/** The same options in BullMQ's terms (its `connection`). */
+export function bullConnection(t: RedisTarget): ConnectionOptions {
+  const o = redisOptions(t);
+  return {
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.username !== undefined ? { username: t.username } : {}),
+    ...(t.password !== undefined ? { password: t.password } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
+    maxRetriesPerRequest: null,
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    connectTimeout: o.connectTimeout,
+  };
+}
+
+/** `p`, or 'timeout' after `ms`; the timer never outlives the race (it would hold the process open). */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), ms);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A connected client; throws E_RUN when Redis does not answer PING within `timeoutMs`
+ * (naming the last connection error: refused, auth, TLS).
+ */
+export async function connectRedis(t: RedisTarget, timeoutMs = 15_000): Promise<Redis> {
+  const client = new Redis({ ...redisOptions(t), lazyConnect: true });
+  let lastError = '';
+  client.on('error', (err: Error) => {
+    lastError = err.message;
+  });
+  const ping = (async () => {
+    await client.connect();
+    await client.ping();
+  })();
+  try {
+    const r = await withTimeout(ping.then(() => 'ok' as const), timeoutMs);
+    if (r === 'ok') return client;
+  } catch (err) {
+    lastError = (err as Error).message;
+  }
+  ping.catch(() => {});
+  client.disconnect();
+  throw new DsabenchError('E_RUN', `cannot reach Redis at ${t.display}${lastError ? `: ${lastError}` : ''}${/NOAUTH|WRONGPASS|AUTH/i.test(lastError) ? ' (give the password in the URL or in DSABENCH_REDIS_PASSWORD)' : ''}`, { field: 'queue' });
+}
+
+/** Close without waiting on a server that may be gone. */
+export async function closeRedis(client: Redis, waitMs = 2000): Promise<void> {
+  await withTimeout(client.quit().then(() => undefined, () => undefined), waitMs);
+  client.disconnect();
+}
