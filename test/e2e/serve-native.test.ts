@@ -82,6 +82,12 @@ describe('built-in model end to end (QUICK_CONFIG, random init)', { skip: haveMo
       });
       const models = (await (await fetch(`${url}/models`)).json()) as { data: Array<{ id: string }> };
       assert.deepEqual(models.data.map((m) => m.id), ['quick']);
+      // `serve` knows the model's context (QUICK_CONFIG: 4096 tokens): a 2 MB prompt is a 400.
+      const big = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'quick', messages: [{ role: 'user', content: 'x'.repeat(2 * 1024 * 1024) }], stream: true }) });
+      assert.equal(big.status, 400);
+      const bigErr = ((await big.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(bigErr.code, 'context_length_exceeded');
+      assert.match(bigErr.message, /^prompt is 2097155 tokens but the model's context is 4096 tokens/);
       const out2 = join(root, 'run-served');
       const r2 = await runCli(['run', '--suite', suite, '--provider', `openai:quick@${url}`, '--out', out2, '--workers', '0', '--no-cache', '--cache', join(root, 'c.sqlite'), '-q'], { env: { OPENAI_API_KEY: '' } });
       assert.equal(r2.code, 0, r2.stderr);
