@@ -93,8 +93,9 @@ Exit codes: 0 every check passed, 1 a check failed.`)
             process.stdout.write(`  ${c.ok ? 'PASS' : 'FAIL'} ${c.check}: ${c.detail}\n`);
             for (const f of c.failures ?? []) {
               const from = f.answered_with === undefined ? '' : f.answered_with === null ? ' (a fixed unrelated reply)' : ` (item ${f.answered_with}'s reference)`;
-              const why = f.error ? `error: ${f.error}` : f.reason ? f.reason : `value ${f.value}`;
-              process.stdout.write(`       item ${f.item_id}: ${why}${from}\n         output ${JSON.stringify(f.output)}\n`);
+              process.stdout.write(`       item ${f.item_id}: value ${f.value}${f.error ? `, error: ${f.error}` : ''}, output ${JSON.stringify(f.output)}${from}\n`);
+              // The scorer's own word on the verdict (code: the failing test or input, the time limit).
+              if (f.reason) process.stdout.write(`         reason: ${f.reason}\n`);
             }
           }
         }

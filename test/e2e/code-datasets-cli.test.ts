@@ -56,7 +56,7 @@ test('`dsabench validate` names each failing item with the scorer\'s reason', as
     const r = await runCli(['validate', `humaneval:${file}`]);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /FAIL oracle: 1\/2 pass/);
-    assert.match(r.stdout, /item bad: AssertionError/);
+    assert.match(r.stdout, /item bad: value 0, output "```python\\ndef f\(x\):\\n    return x \+ 3\\n```"\n\s+reason: AssertionError/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
