@@ -61,10 +61,12 @@ export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'ti
  */
 export async function connectRedis(t: RedisTarget, timeoutMs = 15_000): Promise<Redis> {
   const client = new Redis({ ...redisOptions(t), lazyConnect: true });
+  // The first error says why (refused, WRONGPASS, a certificate); later ones only that the connection closed.
   let lastError = '';
-  client.on('error', (err: Error) => {
-    lastError = err.message;
-  });
+  const note = (msg: string): void => {
+    if (lastError === '' || /Connection is closed/i.test(lastError)) lastError = msg;
+  };
+  client.on('error', (err: Error) => note(err.message));
   const ping = (async () => {
     await client.connect();
     await client.ping();
@@ -73,7 +75,7 @@ export async function connectRedis(t: RedisTarget, timeoutMs = 15_000): Promise<
     const r = await withTimeout(ping.then(() => 'ok' as const), timeoutMs);
     if (r === 'ok') return client;
   } catch (err) {
-    lastError = (err as Error).message;
+    note((err as Error).message);
   }
   ping.catch(() => {});
   client.disconnect();

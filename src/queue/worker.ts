@@ -242,6 +242,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
     });
     worker.on('error', redisError);
+    // This worker's stall check found an attempt whose worker went silent: it runs again, here or elsewhere.
+    worker.on('stalled', (jobId: string) => opts.log(`an attempt of a lost worker is queued again (${reg.run_id}, job ${jobId.slice(0, 24)}…)`));
     served.set(qname, { worker, reg, missing: 0 });
     runsSeen.add(reg.run_id);
     opts.log(`serving run ${reg.run_id} (queue ${qname}, coordinator ${reg.coordinator})${sameCode ? '' : ` — queued by dsabench ${reg.version}, this worker runs ${version}`}`);

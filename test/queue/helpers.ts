@@ -73,3 +73,19 @@ export async function killWorker(w: WorkerProc, signal: NodeJS.Signals = 'SIGKIL
   if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill(signal);
   return w.done;
 }
+
+/** The process's result, or (after `ms`) SIGKILL it and fail with its output: a hung run must not hang the suite. */
+export async function bounded(p: { child: ChildProcess; done: Promise<CliResult> }, ms: number, what: string): Promise<CliResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      p.child.kill('SIGKILL');
+      void p.done.then((r) => reject(new Error(`${what} still running after ${ms} ms:\n${r.stderr}`)));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p.done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { RunManifest, RunSummary, SuiteSummary } from '../../src/types.js';
-import { runCli } from '../e2e/cli-helpers.js';
+import { runCli, startCli } from '../e2e/cli-helpers.js';
 import type { FakeOpenAiServer } from '../helpers/fake-openai-server.js';
 import { redisMissing, startRedis, type TestRedis } from '../helpers/redis-server.js';
-import { completeRecords, keyOf, killWorker, modelProvider, startModel, startWorker, writeQueueSuite, type WorkerProc } from './helpers.js';
+import { bounded, completeRecords, keyOf, killWorker, modelProvider, startModel, startWorker, writeQueueSuite, type WorkerProc } from './helpers.js';
 
 const skip = redisMissing();
 const PASSWORD = 'queue-test-secret';
@@ -36,7 +36,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
   });
 
   it('same attempts, scores, outputs, errors and record shape; summary equal but for latency', async () => {
-    const suite = writeQueueSuite(join(root, 'suite'), 30);
+    const suite = writeQueueSuite(join(root, 'suite'), 15);
     const cfg = join(root, 'config.json');
     writeFileSync(cfg, JSON.stringify({ suites: [suite], providers: [modelProvider(model), 'oracle'], repeats: 2 }));
     const common = ['run', '--config', cfg, '--no-cache', '--workers', '0'];
@@ -44,19 +44,19 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
     const queued = join(root, 'queued');
     const [l, q] = await Promise.all([
       runCli([...common, '--cache', join(root, 'cache-local.sqlite'), '--out', local]),
-      runCli([...common, '--cache', join(root, 'cache-coord.sqlite'), '--out', queued, '--queue', `redis://:${PASSWORD}@127.0.0.1:${redis.port}`], { env: { DSABENCH_PROGRESS_MS: '100000' } }),
+      bounded(startCli([...common, '--cache', join(root, 'cache-coord.sqlite'), '--out', queued, '--queue', `redis://:${PASSWORD}@127.0.0.1:${redis.port}`], { env: { DSABENCH_PROGRESS_MS: '100000' } }), 120_000, 'the queued run'),
     ]);
     assert.equal(l.code, 0, l.stderr);
     assert.equal(q.code, 0, q.stderr + workers.map((w) => w.child.pid).join(','));
 
     const lr = completeRecords(join(local, 'samples.jsonl'));
     const qr = completeRecords(join(queued, 'samples.jsonl'));
-    assert.equal(lr.length, 120);
-    assert.equal(qr.length, 120);
+    assert.equal(lr.length, 60);
+    assert.equal(qr.length, 60);
     const view = (r: (typeof lr)[number]): unknown => [r.score.value, r.score.pass, r.output, r.error, r.input_hash, r.metadata, r.usage];
     const lm = new Map(lr.map((r) => [keyOf(r), r]));
     const qm = new Map(qr.map((r) => [keyOf(r), r]));
-    assert.equal(qm.size, 120, 'no attempt twice');
+    assert.equal(qm.size, 60, 'no attempt twice');
     assert.deepEqual([...qm.keys()].sort(), [...lm.keys()].sort());
     for (const [k, r] of lm) {
       const other = qm.get(k)!;
@@ -79,7 +79,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
     assert.equal((qManifest.config as { queue?: string }).queue, `redis://127.0.0.1:${redis.port}`);
     for (const f of ['run.json', 'samples.jsonl', 'summary.json', 'results.csv']) assert.ok(!readFileSync(join(queued, f), 'utf8').includes(PASSWORD), f);
     // Progress names the workers (3 started; one may get no job on a loaded machine).
-    assert.match(q.stderr, /queue: 120 attempts recorded in .* coordinator CPU [\d.]+ ms per attempt; [23] workers: w\d/);
+    assert.match(q.stderr, /queue: 60 attempts recorded in .* coordinator CPU [\d.]+ ms per attempt; [23] workers: w\d/);
     // Redis keeps neither the run's announcement nor its inputs.
     const client = new Redis({ port: redis.port, password: PASSWORD });
     try {
