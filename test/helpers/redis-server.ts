@@ -1,6 +1,7 @@
 /**
  * A real redis-server (Debian's package) for tests: on a free loopback port, in a temp
- * folder of its own, stopped by PID. Tests skip when redis-server is not installed.
+ * folder of its own, stopped by PID (each test starts and stops its own servers). Tests skip
+ * when redis-server is not installed, unless DSABENCH_TEST_STRICT=1.
  *
  *   const r = await startRedis({ password: 'pw' });
  *   r.url            // redis://127.0.0.1:<port>
@@ -36,13 +37,18 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Why the Redis tests cannot run here, or null. */
+/**
+ * Why the Redis tests cannot run here, or null. Under DSABENCH_TEST_STRICT=1 (CI, which
+ * installs redis-server) a missing server throws: the tests must fail, not skip.
+ */
 export function redisMissing(): string | null {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
     return null;
   } catch {
-    return 'redis-server is not installed (apt-get install redis-server)';
+    const why = 'redis-server is not installed (apt-get install redis-server)';
+    if (process.env['DSABENCH_TEST_STRICT'] === '1') throw new Error(`Redis tests must run here (DSABENCH_TEST_STRICT=1) but cannot: ${why}`);
+    return why;
   }
 }
 
