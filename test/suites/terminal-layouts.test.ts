@@ -53,7 +53,8 @@ test('layouts: TB without run-tests.sh runs pytest on tests/test_outputs.py; Har
       'solution/solve.sh': 'python3 /solution/solve.py\n', 'solution/solve.py': 'print(1)\n', 'solution/data/in.txt': 'x\n',
       'tests/test.sh': 'true\n',
     });
-    write(join(root, 'hb-image'), { 'instruction.md': 'Do it.\n', 'task.toml': '[environment]\ndocker_image = "ghcr.io/x/y:1"\n', 'tests/test.sh': 'true\n' });
+    write(join(root, 'hb-image'), { 'instruction.md': 'Do it.\n', 'task.toml': '[environment]\ndocker_image = "ghcr.io/x/y:1"\nworkdir = "/srv"\n', 'tests/test.sh': 'true\n' });
+    write(join(root, 'hb-online'), { 'instruction.md': 'Do it.\n', 'task.toml': '[environment]\nallow_internet = true\n', 'environment/Dockerfile': 'FROM x\n', 'tests/test.sh': 'true\n' });
     assert.throws(() => readTaskDirs(join(root, 'tb-none')), (e: unknown) => e instanceof DsabenchError && e.code === 'E_ITEMS_INVALID' && /test_outputs\.py/.test(e.message));
     rmSync(join(root, 'tb-none'), { recursive: true });
     const items = Object.fromEntries(readTaskDirs(root).map((i) => [i.id, i]));
@@ -73,7 +74,10 @@ test('layouts: TB without run-tests.sh runs pytest on tests/test_outputs.py; Har
       assert.deepEqual(hb.container.context.map((f) => f.path).sort(), ['Dockerfile', 'data.txt']);
       assert.equal(hb.container.build_timeout_sec, 99);
     }
-    assert.deepEqual((items['hb-image']!.target as TerminalTarget).container, { kind: 'image', image: 'ghcr.io/x/y:1' });
+    assert.deepEqual((items['hb-image']!.target as TerminalTarget).container, { kind: 'image', image: 'ghcr.io/x/y:1', workdir: '/srv' });
+    // A task that declares it needs the internet cannot run anywhere here: unsupported, whatever the engine.
+    assert.match(String((items['hb-online']!.target as TerminalTarget).unsupported), /needs the internet/);
+    assert.equal(items['hb-online']!.metadata?.['unsupported'], true);
     assert.equal(items['hb-image']!.metadata?.['environment'], 'container');
     assert.equal(items['hb']!.metadata?.['environment'], undefined, 'setup.sh is its fallback: it may need the sandbox');
     assert.deepEqual(composeServices('version: "3"\nservices:\n  client:\n    image: a\n    # x:\n  other: # c\n    image: b\nnetworks:\n  n1:\n'), ['client', 'other']);

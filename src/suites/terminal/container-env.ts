@@ -47,7 +47,8 @@ export async function startTaskContainer(t: TerminalTarget, spec: ContainerSpec)
     lifetimeSec: t.agent_timeout_sec + t.test_timeout_sec + LIFETIME_SLACK_SEC,
   });
   if (!started.ok) return { ok: false, unsupported: started.reason };
-  return { ok: true, ref: started.ref, image: img.image };
+  const ref = spec.workdir ? { ...started.ref, workdir: spec.workdir } : started.ref;
+  return { ok: true, ref, image: img.image };
 }
 
 /** Copy a host dir's contents into the container at `to`, staged from files. */
@@ -74,14 +75,14 @@ export async function runSolutionIn(ref: ContainerRef, t: TerminalTarget, soluti
   });
   if (copyError) return failed(started, copyError);
   return execIn(ref, ['bash', '/solution/solve.sh'], {
-    timeoutMs: t.agent_timeout_sec * 1000, outputBytes: ref.limits.outputBytes, ...(signal ? { signal } : {}),
+    timeoutMs: t.agent_timeout_sec * 1000, outputBytes: ref.limits.outputBytes, cwd: ref.workdir, ...(signal ? { signal } : {}),
   });
 }
 
 /** The agent's persistent shell in the container (bash, else sh). */
 export function containerShell(ref: ContainerRef): SandboxShell {
   return new SandboxShell(() => launchExec(ref, ['sh', '-c', 'command -v bash >/dev/null 2>&1 && exec bash --noprofile --norc; exec sh'], {
-    stdin: true, timeoutMs: 24 * 3600 * 1000,
+    stdin: true, timeoutMs: 24 * 3600 * 1000, cwd: ref.workdir,
   }));
 }
 
@@ -107,7 +108,7 @@ export async function verifyIn(ref: ContainerRef, t: TerminalTarget, signal?: Ab
     'exec bash -c "$3"',
   ].join('\n');
   const r = await execIn(ref, ['sh', '-c', place, 'sh', drop, TOOLS_DIR, t.test_command], {
-    timeoutMs: t.test_timeout_sec * 1000, outputBytes: ref.limits.outputBytes,
+    timeoutMs: t.test_timeout_sec * 1000, outputBytes: ref.limits.outputBytes, cwd: ref.workdir,
     env: { TEST_DIR: '/tests', ...toolsEnv(ref.path) }, ...(signal ? { signal } : {}),
   });
   let reward: number | null = null;

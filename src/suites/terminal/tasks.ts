@@ -40,8 +40,8 @@ export interface FileEntry {
 
 /** Where a task's environment comes from when it is not built with host tools. */
 export type ContainerSpec =
-  | { kind: 'dockerfile'; /** Path of the Dockerfile inside `context`. */ dockerfile: string; context: FileEntry[]; build_timeout_sec: number }
-  | { kind: 'image'; image: string }
+  | { kind: 'dockerfile'; /** Path of the Dockerfile inside `context`. */ dockerfile: string; context: FileEntry[]; build_timeout_sec: number; /** Where commands run (Harbor's [environment] workdir; default: the image's WORKDIR). */ workdir?: string }
+  | { kind: 'image'; image: string; workdir?: string }
   /** A layout this backend cannot run (several services in docker-compose.yaml). */
   | { kind: 'unrunnable'; reason: string };
 
@@ -63,7 +63,7 @@ export interface TerminalTarget {
   solution_files?: FileEntry[];
   agent_timeout_sec: number;
   test_timeout_sec: number;
-  /** Why this task can never run (set by older loaders; the backend now decides at run time). */
+  /** Why this task can never run here, whatever the machine (it needs the internet). */
   unsupported?: string;
 }
 
@@ -215,6 +215,8 @@ export function readTaskDir(dir: string): Item {
     (p) => p === 'setup.sh' || p.startsWith('app/'));
   const image = environment['docker_image'];
   if (!container && typeof image === 'string' && image.trim() !== '') container = { kind: 'image', image: image.trim() };
+  const workdir = environment['workdir'];
+  if (container && container.kind !== 'unrunnable' && typeof workdir === 'string' && workdir.startsWith('/')) container.workdir = workdir;
   const target: TerminalTarget = {
     format: 'harbor',
     app_files: readTree(join(dir, 'environment', 'app')),
@@ -238,6 +240,11 @@ export function readTaskDir(dir: string): Item {
   const meta = toml['metadata'] ?? {};
   for (const k of ['difficulty', 'category']) if (typeof meta[k] === 'string') md[k] = meta[k];
   if (container && setup === undefined) md['environment'] = 'container';
+  if (environment['allow_internet'] === true) {
+    // Scored offline it would fail for want of the network, which is no result of the model.
+    target.unsupported = 'the task needs the internet ([environment] allow_internet = true); tasks run here without network';
+    md['unsupported'] = true;
+  }
   item.metadata = md;
   return item;
 }
