@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { createProvider } from '../providers/index.js';
-import { executeAttempts } from '../runner/attempts.js';
+import { executeAttempts, WorkDirs } from '../runner/attempts.js';
 import { ScoringPool } from '../runner/pool.js';
 import { loadPrices } from '../runner/prices.js';
 import type { ProviderEntry } from '../runner/run.js';
@@ -110,6 +110,9 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
   const pool = new ScoringPool(opts.scoringWorkers === undefined ? {} : { workers: opts.scoringWorkers });
   const prices = loadPrices();
   const workRoot = mkdtempSync(join(tmpdir(), 'dsabench-worker-'));
+  // One set of work dirs for every job, as in a local run: an emptied dir is handed out again
+  // (making and removing a directory per attempt costs more than a light attempt).
+  const workDirs = new WorkDirs(workRoot, false);
   const providers = new Map<string, Promise<Provider>>();
   const served = new Map<string, Served>();
   const left = new Set<string>();
@@ -189,28 +192,24 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     const provider = await providerFor(data.provider, data.no_cache || opts.noCache);
     const expected = (JSON.parse(data.key) as unknown[])[2];
     if (provider.id !== expected) return { refused: `provider "${data.provider.spec}" opens here as "${provider.id}", the run expects "${String(expected)}"` };
-    const jobDir = mkdtempSync(join(workRoot, 'job-'));
     let rec: AttemptRecord | undefined;
-    try {
-      await executeAttempts({
-        runId: data.run_id,
-        suites: [suite],
-        providers: [provider],
-        repeats: 1,
-        limit: null,
-        concurrency: 1,
-        pool,
-        prices,
-        workRoot: jobDir,
-        unsafeNoSandbox: opts.unsafeNoSandbox,
-        planned: [{ suite, item: input.item, provider, attempt: data.attempt, messages: input.messages, settings: data.settings, inputHash: data.input_hash }],
-        onRecord: (r) => {
-          rec = r;
-        },
-      });
-    } finally {
-      rmSync(jobDir, { recursive: true, force: true });
-    }
+    await executeAttempts({
+      runId: data.run_id,
+      suites: [suite],
+      providers: [provider],
+      repeats: 1,
+      limit: null,
+      concurrency: 1,
+      pool,
+      prices,
+      workRoot,
+      workDirs,
+      unsafeNoSandbox: opts.unsafeNoSandbox,
+      planned: [{ suite, item: input.item, provider, attempt: data.attempt, messages: input.messages, settings: data.settings, inputHash: data.input_hash }],
+      onRecord: (r) => {
+        rec = r;
+      },
+    });
     if (!rec) throw new Error('the attempt was stopped before its record was made');
     return { record: rec };
   };
@@ -303,6 +302,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         // closing is best effort
       }
     }
+    workDirs.dispose();
     rmSync(workRoot, { recursive: true, force: true });
     await closeRedis(redis);
   }

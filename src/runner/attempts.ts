@@ -54,6 +54,8 @@ export interface ExecuteOptions {
    * worker runs the one attempt its job names, through the same path as a local run).
    */
   planned?: Iterable<PlannedAttempt>;
+  /** Work dirs to draw from, kept after the call (a queue worker shares one set across its jobs); default: a set of its own under workRoot. */
+  workDirs?: WorkDirs;
 }
 
 export interface ExecuteResult {
@@ -121,7 +123,7 @@ function removeQuietly(dir: string): void {
  * systems); a dir with anything in it is removed. With `keep`, every attempt gets its own
  * dir and nothing is removed.
  */
-class WorkDirs {
+export class WorkDirs {
   private free: string[] = [];
   private seq = 0;
 
@@ -181,7 +183,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   const it: Iterator<Planned> = opts.planned ? opts.planned[Symbol.iterator]() : planAttempts(opts);
   let recorded = 0;
   let exhausted = false;
-  const workDirs = new WorkDirs(opts.workRoot, opts.keepWorkdirs ?? false);
+  const workDirs = opts.workDirs ?? new WorkDirs(opts.workRoot, opts.keepWorkdirs ?? false);
   const maxBacklog = opts.maxScoreBacklog ?? Math.max(256, 4 * Math.max(1, opts.pool.workers) * 64);
   let backlog = 0;
   const waiters: Array<() => void> = [];
@@ -314,7 +316,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
   const lanes = Array.from({ length: Math.max(1, opts.concurrency) }, () => lane());
   await Promise.all(lanes);
   while (scoring.size > 0) await Promise.all([...scoring]);
-  workDirs.dispose();
+  if (!opts.workDirs) workDirs.dispose();
   if (fatal !== null) throw fatal;
   return { recorded, stopped: !exhausted };
 }
