@@ -21,6 +21,7 @@ static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline float vhsum(vf a) { return _mm512_reduce_add_ps(a); }
 static inline unsigned vgt_mask(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+#define DSA_VCOMPRESS 1
 
 // exp(x): Cody-Waite reduction x = n·ln2 + r, degree-7 Taylor for e^r (|r| ≤ 0.35,
 // rel. err. < 1e-8), 2^n by scalef; x < -87 (and -inf) → exactly 0.

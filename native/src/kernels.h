@@ -73,7 +73,8 @@ struct Kernels {
   double (*fmaPeak)(int64_t iters, float* sink);
   void (*bf16ToF32)(const uint16_t* src, float* dst, int64_t n);
   // Top-k candidate scan: every i < n with row[i] > v, in position order, as outS[c] = row[i],
-  // outI[c] = s0 + i (both need room for n); returns the count. NaN is never above.
+  // outI[c] = s0 + i (both need room for n + 16: whole vectors are stored); returns the count.
+  // NaN is never above.
   int64_t (*extractAbove)(const float* row, int64_t n, float v, int64_t s0, float* outS, int32_t* outI);
   // In-place softmax of row[0..n) (−inf entries → 0); returns log Σ exp(row), −inf (row all 0)
   // when every entry is −inf.

@@ -3,7 +3,8 @@
 // Included INSIDE a namespace by each isa_*.cc after it has defined:
 //   vf (vector of W floats), W, vload/vstore/vset1/vzero/vfma(a,b,c)=a*b+c/vadd/vsub/vmul/vmax,
 //   vexp (exp with exp(x<-87) = 0 and exp(-inf) = 0, never NaN), vhsum (sum of lanes),
-//   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0),
+//   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0), and may
+//   define DSA_VCOMPRESS (AVX-512 compress instructions available),
 //   cvt_bf16(src,dst,n), and the tile constants QK_C, QK_VH, PV_CC, PV_VH, IX_C, IX_VH,
 //   BK (keys per block), PEAK_ACC.
 // It must not use std:: templates: inline template code compiled with wide-ISA flags could
@@ -328,6 +329,35 @@ static double fma_peak(int64_t iters, float* sink) {
 }
 
 // ---- top-k candidate scan ------------------------------------------------------------------
+#ifdef DSA_VCOMPRESS
+// AVX-512: each vector's keys above v are compressed to the front of a register and the whole
+// register stored at the write position (the next store overwrites the tail), so no branch
+// depends on where the hits fall (a hit in about every other vector of a 16K row made the
+// bit loop below mispredict on most of them). Compress into a register, not to memory: the
+// memory form is microcoded on some CPUs.
+static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, float* outS, int32_t* outI) {
+  const __m512 vv = _mm512_set1_ps(v);
+  const __m512i step = _mm512_set1_epi32(16);
+  __m512i idx = _mm512_add_epi32(_mm512_set1_epi32((int32_t)s0),
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  int64_t c = 0, i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 x = _mm512_loadu_ps(row + i);
+    const __mmask16 m = _mm512_cmp_ps_mask(x, vv, _CMP_GT_OQ);
+    _mm512_storeu_ps(outS + c, _mm512_maskz_compress_ps(m, x));
+    _mm512_storeu_si512(outI + c, _mm512_maskz_compress_epi32(m, idx));
+    c += __builtin_popcount((unsigned)m);
+    idx = _mm512_add_epi32(idx, step);
+  }
+  for (; i < n; i++)
+    if (row[i] > v) {
+      outS[c] = row[i];
+      outI[c] = (int32_t)(s0 + i);
+      c++;
+    }
+  return c;
+}
+#else
 // One compare per W keys; the few keys above v (~2k of a row of thousands) leave through the
 // mask bits, so the cost is the row's read.
 static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, float* outS, int32_t* outI) {
@@ -351,6 +381,7 @@ static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, f
     }
   return c;
 }
+#endif
 
 // ---- softmax of one row --------------------------------------------------------------------
 // Max, exp and sum, scale: three vector passes; the tail goes through vexp in a −inf-padded

@@ -83,9 +83,9 @@ struct SelectScratch {
 int64_t selectRow(const Kernels& kr, const float* row, int64_t n, int64_t s0, int64_t k, float hint, SelectScratch& sc) {
   constexpr int64_t STRIDE = 64;
   TopK& keep = sc.keep;
-  if (n > 8 * k && sc.candS.size() < (size_t)n) {
-    sc.candS.resize((size_t)n);
-    sc.candI.resize((size_t)n);
+  if (n > 8 * k && sc.candS.size() < (size_t)n + 16) {  // + 16: extractAbove stores whole vectors
+    sc.candS.resize((size_t)n + 16);
+    sc.candI.resize((size_t)n + 16);
   }
   if (n > 8 * k && hint == hint) {
     const int64_t above = kr.extractAbove(row, n, hint, s0, sc.candS.data(), sc.candI.data());
