@@ -190,7 +190,10 @@ Examples:
   $ dsabench cost --model native:dsa-mini --quality --mode decode --hardware none --out results/cost-mini
 Cost per token "at position p" is one token whose query sees p cached tokens (one layer for
 ms_median/flops/bytes; model_* adds all layers and the non-attention FLOPs). Projected figures
-come from a roofline model of the GPU, not from a measurement.`,
+come from a roofline model of the GPU, not from a measurement. "$/Mtok (est.)" is an estimate
+on top of the measured attention (model_ms at --price-per-hour). The indexer share of DSA time
+is the selection phase (indexer + top-k) timed inside each fused call ÷ that call's wall time,
+median over calls, not clamped; the FLOP share is its own column.`,
       )
       .action(async (opts: CostCliOptions, command: Command) => {
         await costAction({ ...opts, profileGiven: command.getOptionValueSource('profile') !== 'default' });
