@@ -329,6 +329,18 @@ static double fma_peak(int64_t iters, float* sink) {
 }
 
 // ---- top-k candidate scan ------------------------------------------------------------------
+// The scalar end of a scan: keys i0..n-1 above v appended after the c found so far.
+static inline int64_t extract_tail(const float* row, int64_t i0, int64_t n, float v, int64_t s0, float* outS,
+                                   int32_t* outI, int64_t c) {
+  for (int64_t i = i0; i < n; i++)
+    if (row[i] > v) {
+      outS[c] = row[i];
+      outI[c] = (int32_t)(s0 + i);
+      c++;
+    }
+  return c;
+}
+
 #ifdef DSA_VCOMPRESS
 // AVX-512: each vector's keys above v are compressed to the front of a register and the whole
 // register stored at the write position (the next store overwrites the tail), so no branch
@@ -349,13 +361,7 @@ static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, f
     c += __builtin_popcount((unsigned)m);
     idx = _mm512_add_epi32(idx, step);
   }
-  for (; i < n; i++)
-    if (row[i] > v) {
-      outS[c] = row[i];
-      outI[c] = (int32_t)(s0 + i);
-      c++;
-    }
-  return c;
+  return extract_tail(row, i, n, v, s0, outS, outI, c);
 }
 #else
 // One compare per W keys; the few keys above v (~2k of a row of thousands) leave through the
@@ -373,13 +379,7 @@ static int64_t extract_above(const float* row, int64_t n, float v, int64_t s0, f
       m &= m - 1;
     }
   }
-  for (; i < n; i++)
-    if (row[i] > v) {
-      outS[c] = row[i];
-      outI[c] = (int32_t)(s0 + i);
-      c++;
-    }
-  return c;
+  return extract_tail(row, i, n, v, s0, outS, outI, c);
 }
 #endif
 
