@@ -7,7 +7,8 @@
  *     [--latency-ms 200] [--attempts-per-slot 25] [--saturation 1]
  *
  * - The model is an OpenAI-compatible stub in this process: every request answered after
- *   exactly --latency-ms, non-streamed (provider option stream: false).
+ *   exactly --latency-ms, non-streamed (provider option stream: false). Every process gets a
+ *   response cache file of its own, new for each point: no answer comes from a cache.
  * - Redis is a redis-server of its own on a free loopback port, no persistence.
  * - Each point: N workers started and connected first; then a coordinator with
  *   attempts = N × concurrency × attempts-per-slot (each slot makes that many attempts at
@@ -112,11 +113,16 @@ function writeSuite(dir: string, n: number): void {
   writeFileSync(join(dir, 'items.jsonl'), lines);
 }
 
-function window(dir: string): { n: number; secs: number; errors: number } {
+/** The run's window from its records, and the most attempts in flight at once (a check: at most workers × concurrency). */
+function window(dir: string): { n: number; secs: number; errors: number; peak: number } {
   const recs = readFileSync(join(dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AttemptRecord);
   const starts = recs.map((r) => Date.parse(r.started_at!));
   const ends = recs.map((r) => Date.parse(r.ended_at!));
-  return { n: recs.length, secs: (Math.max(...ends) - Math.min(...starts)) / 1000, errors: recs.filter((r) => r.error !== null).length };
+  const events = [...starts.map((t) => [t, 1] as const), ...ends.map((t) => [t, -1] as const)].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let inFlight = 0;
+  let peak = 0;
+  for (const [, d] of events) peak = Math.max(peak, (inFlight += d));
+  return { n: recs.length, secs: (Math.max(...ends) - Math.min(...starts)) / 1000, errors: recs.filter((r) => r.error !== null).length, peak };
 }
 
 interface Point {
@@ -130,6 +136,7 @@ interface Point {
   redisMs: number | null;
   workerMs: number | null;
   errors: number;
+  peak: number;
 }
 
 let latency = latencyMs;
@@ -154,16 +161,17 @@ async function queued(label: string, n: number, lat: number): Promise<void> {
   latency = lat;
   const attempts = n * concurrency * perSlot;
   const cfg = config(label, attempts);
-  const ws = Array.from({ length: n }, (_, i) => cli(['worker', '--queue', url, '--concurrency', String(concurrency), '--workers', '0', '--no-cache', '--cache', join(root, `w${i}.sqlite`), '--name', `w${i}`]));
+  const ws = Array.from({ length: n }, (_, i) => cli(['worker', '--queue', url, '--concurrency', String(concurrency), '--workers', '0', '--cache', join(root, `${label}-w${i}.sqlite`), '--name', `w${i}`]));
   // Ready = connected and looking for runs.
   while (ws.some((w) => !/worker w\d+ on /.test(w.stderr()))) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 1500));
   const w0 = ws.map((w) => procCpuSec(w.child.pid!));
   const r0 = await redisCpuSec(client);
   const out = join(root, `run-${label}`);
-  const c = cli(['run', '--config', cfg, '--queue', url, '--out', out, '--workers', '0', '--no-cache', '--cache', join(root, 'c.sqlite')]);
+  const c = cli(['run', '--config', cfg, '--queue', url, '--out', out, '--workers', '0', '--cache', join(root, `${label}-c.sqlite`)]);
   const res = await c.done;
   if (res.code !== 0) throw new Error(`coordinator failed: ${res.stderr}`);
+  if (readFileSync(join(out, 'samples.jsonl'), 'utf8').includes('"cached":true')) throw new Error('an answer came from a response cache');
   const w1 = ws.map((w) => procCpuSec(w.child.pid!));
   const r1 = await redisCpuSec(client);
   for (const w of ws) w.child.kill('SIGTERM');
@@ -173,10 +181,10 @@ async function queued(label: string, n: number, lat: number): Promise<void> {
   const workerCpu = w1.reduce((a, x, i) => a + x - w0[i]!, 0);
   points.push({
     label, workers: n, latency: lat, attempts: win.n, rate: win.n / win.secs, ideal: lat > 0 ? (n * concurrency * 1000) / lat : null,
-    coordMs: coord ? Number(coord[1]) : null, redisMs: ((r1 - r0) * 1000) / win.n, workerMs: (workerCpu * 1000) / win.n, errors: win.errors,
+    coordMs: coord ? Number(coord[1]) : null, redisMs: ((r1 - r0) * 1000) / win.n, workerMs: (workerCpu * 1000) / win.n, errors: win.errors, peak: win.peak,
   });
   const p = points[points.length - 1]!;
-  process.stderr.write(`${label}: ${p.attempts} attempts, ${p.rate.toFixed(1)}/s${p.ideal ? ` (ideal ${p.ideal.toFixed(0)}/s)` : ''}, coordinator ${p.coordMs} ms/attempt, Redis ${p.redisMs?.toFixed(2)} ms/attempt, workers ${p.workerMs?.toFixed(2)} ms/attempt, errors ${p.errors}\n`);
+  process.stderr.write(`${label}: ${p.attempts} attempts, ${p.rate.toFixed(1)}/s${p.ideal ? ` (ideal ${p.ideal.toFixed(0)}/s)` : ''}, coordinator ${p.coordMs} ms/attempt, Redis ${p.redisMs?.toFixed(2)} ms/attempt, workers ${p.workerMs?.toFixed(2)} ms/attempt, errors ${p.errors}, peak in flight ${p.peak}\n`);
 }
 
 async function local(): Promise<void> {
@@ -184,10 +192,10 @@ async function local(): Promise<void> {
   const attempts = concurrency * perSlot;
   const cfg = config('local', attempts);
   const out = join(root, 'run-local');
-  const res = await cli(['run', '--config', cfg, '--out', out, '--workers', '0', '--concurrency', String(concurrency), '--no-cache', '--cache', join(root, 'l.sqlite')]).done;
+  const res = await cli(['run', '--config', cfg, '--out', out, '--workers', '0', '--concurrency', String(concurrency), '--cache', join(root, 'l.sqlite')]).done;
   if (res.code !== 0) throw new Error(`local run failed: ${res.stderr}`);
   const win = window(out);
-  points.push({ label: 'local', workers: 0, latency: latencyMs, attempts: win.n, rate: win.n / win.secs, ideal: (concurrency * 1000) / latencyMs, coordMs: null, redisMs: null, workerMs: null, errors: win.errors });
+  points.push({ label: 'local', workers: 0, latency: latencyMs, attempts: win.n, rate: win.n / win.secs, ideal: (concurrency * 1000) / latencyMs, coordMs: null, redisMs: null, workerMs: null, errors: win.errors, peak: win.peak });
   process.stderr.write(`local: ${win.n} attempts, ${(win.n / win.secs).toFixed(1)}/s\n`);
 }
 
@@ -199,13 +207,14 @@ try {
   client.disconnect();
   redis.kill('SIGTERM');
   stub.server.close();
-  rmSync(root, { recursive: true, force: true });
+  if (process.env['DSABENCH_BENCH_KEEP']) process.stderr.write(`kept ${root}\n`);
+  else rmSync(root, { recursive: true, force: true });
 }
 
 const f = (x: number | null, d = 1): string => (x === null ? '-' : x.toFixed(d));
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; per-worker concurrency ${concurrency}; model latency ${latencyMs} ms`);
-console.log('| point | worker processes | attempts | attempts/s | ideal/s | of ideal | coordinator CPU ms/attempt | Redis CPU ms/attempt | worker CPU ms/attempt | errors |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| point | worker processes | attempts | attempts/s | ideal/s | of ideal | coordinator CPU ms/attempt | Redis CPU ms/attempt | worker CPU ms/attempt | peak in flight | errors |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const p of points) {
-  console.log(`| ${p.label} | ${p.workers || '-'} | ${p.attempts} | ${f(p.rate)} | ${f(p.ideal, 0)} | ${p.ideal ? `${((100 * p.rate) / p.ideal).toFixed(0)}%` : '-'} | ${f(p.coordMs, 2)} | ${f(p.redisMs, 2)} | ${f(p.workerMs, 2)} | ${p.errors} |`);
+  console.log(`| ${p.label} | ${p.workers || '-'} | ${p.attempts} | ${f(p.rate)} | ${f(p.ideal, 0)} | ${p.ideal ? `${((100 * p.rate) / p.ideal).toFixed(0)}%` : '-'} | ${f(p.coordMs, 2)} | ${f(p.redisMs, 2)} | ${f(p.workerMs, 2)} | ${p.peak} | ${p.errors} |`);
 }
