@@ -152,7 +152,8 @@ Queued runs (--queue URL): one job per attempt on a Redis queue of this run's ow
 solvers, sandbox and scorers; this process writes the run folder as a local run would. A
 killed worker's attempt goes to another worker once BullMQ's stall check notices (30 s by
 default); a killed coordinator is continued with --resume DIR (it re-attaches to the queue,
-where the workers went on); a Redis restart is waited through. Ctrl-C stops waiting: the
+where the workers went on; run.json keeps the URL without its password, so give that in
+DSABENCH_REDIS_PASSWORD or pass --queue URL again); a Redis restart is waited through. Ctrl-C stops waiting: the
 queued attempts keep running on the workers and --resume collects them.
 Shards (--shard i/n): attempt k belongs to shard 1 + sha256(k) mod n (k = suite, item id,
 provider, repeat: stable under item order); shard folders share config_hash and

@@ -26,6 +26,7 @@ interface WorkerFlags {
   stalledInterval?: number;
   name?: string;
   quiet?: boolean;
+  allowProvider?: string[];
 }
 
 const cmd: CommandModule = {
@@ -44,6 +45,7 @@ const cmd: CommandModule = {
       .option('--lock-duration <ms>', 'BullMQ job lock: a worker silent this long loses its attempts to others (default 30000)', intFlag(100))
       .option('--stalled-interval <ms>', 'how often this worker looks for attempts of lost workers (default 30000)', intFlag(100))
       .option('--name <name>', 'how coordinators name this worker (default host:pid)')
+      .option('--allow-provider <spec...>', 'make attempts only for these provider specs, as the runs name them (and refuse provider options base_url and api_key_env); default: any')
       .option('-q, --quiet', 'no status lines')
       .addHelpText('after', `
 Examples:
@@ -53,7 +55,10 @@ Examples:
 
 Each attempt runs as in a local run (same solvers, scorers, sandbox, record); the record
 goes back to the coordinator, which writes the run folder. API keys come from this
-machine's environment (the provider's api_key_env), never from the queue. A job is refused,
+machine's environment (the provider's api_key_env), never from the queue; but a job names
+its provider, so anyone who can write to the queue can send this worker's requests (with
+their keys) to a URL of their choice: keep the queue behind a password (and TLS off the
+local network), or pin what jobs may ask for with --allow-provider. A job is refused,
 with the reason in its sample, when this worker cannot make the attempt the run asked for:
 other dsabench code (the package version and a hash of the compiled code must match the
 coordinator's), inputs that do not match their hashes, a suite that needs the sandbox on a
@@ -98,6 +103,7 @@ machine without one (unless --unsafe-no-sandbox here).`)
             stop: stop.signal,
             log,
             statusMs: Number.isFinite(envMs) && envMs > 0 ? envMs : 10_000,
+            ...(flags.allowProvider ? { allowProviders: flags.allowProvider } : {}),
           });
           log(`worker ${name}: ${out.processed} attempts made (${out.refused} refused) for ${out.runs.length} run(s)`);
         } finally {

@@ -15,6 +15,10 @@
  * - Nothing from a job runs outside the sandbox: whether to use the sandbox is this
  *   worker's own flag (--unsafe-no-sandbox), never the job's; solvers and scorers are looked
  *   up by name in the registries, and items arrive as data (no generator or loader runs here).
+ * - API keys are this machine's (the provider's api_key_env). A job names its provider, so
+ *   whoever can write to the queue can point this worker's requests, and the key they carry,
+ *   at a URL of their choice: the queue's password and TLS are the boundary, and
+ *   `allowProviders` (--allow-provider) narrows what a job may ask for.
  * - Redis going away is a pause: BullMQ and ioredis reconnect; a job whose lock lapsed
  *   meanwhile is handed out again by the stall check, and the coordinator keeps only one
  *   record per attempt.
@@ -66,6 +70,18 @@ export interface QueueWorkerOptions {
   log: (line: string) => void;
   /** Period of the status line (ms; 0 = none). */
   statusMs?: number;
+  /** Serve only these provider specs, without options that redirect requests or keys; undefined = any. */
+  allowProviders?: readonly string[];
+}
+
+/** Why this worker will not open the job's provider (its allow list), or null. */
+export function providerRefusal(entry: ProviderEntry, allow: readonly string[] | undefined): string | null {
+  if (allow === undefined) return null;
+  if (!allow.includes(entry.spec)) return `provider "${entry.spec}" is not in this worker's --allow-provider list (${allow.join(', ')})`;
+  for (const k of ['base_url', 'api_key_env'] as const) {
+    if (entry.options?.[k] !== undefined) return `provider option ${k} would send this worker's requests or API key elsewhere; refused under --allow-provider`;
+  }
+  return null;
 }
 
 export interface QueueWorkerOutcome {
@@ -168,6 +184,8 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       leaveRun(qname, `its attempts need dsabench ${data.version}, this worker runs ${version}`);
       return { refused: `this worker runs dsabench ${version}, the run was queued by ${data.version}: install the coordinator's version on the workers (same package version and build)` };
     }
+    const notAllowed = providerRefusal(data.provider, opts.allowProviders);
+    if (notAllowed !== null) return { refused: notAllowed };
     const reg = served.get(qname)?.reg;
     if (reg && reg.suite_hashes[data.suite] !== data.suite_hash) {
       return { refused: `suite "${data.suite}" has hash ${data.suite_hash} in this job, but the run now has ${reg.suite_hashes[data.suite] ?? 'no such suite'} (queued before the suite files changed)` };

@@ -17,7 +17,7 @@ import { bullConnection, connectRedis } from '../../src/queue/redis.js';
 import { WorkerStats } from '../../src/queue/stats.js';
 import { parseRedisUrl, type RedisTarget } from '../../src/queue/url.js';
 import { codeVersion } from '../../src/queue/version.js';
-import { runQueueWorker } from '../../src/queue/worker.js';
+import { providerRefusal, runQueueWorker } from '../../src/queue/worker.js';
 import { renderMessages } from '../../src/solvers/template.js';
 import type { AttemptRecord, Suite, SuiteConfig } from '../../src/types.js';
 import { hashJson } from '../../src/util/hash.js';
@@ -129,6 +129,14 @@ describe('queue worker over TLS with AUTH: makes attempts, refuses what it canno
       await queue1.close();
       await queue2.close();
     }
+  });
+
+  it('--allow-provider: only the listed specs, and no option that redirects requests or keys', () => {
+    assert.equal(providerRefusal({ spec: 'nop' }, undefined), null);
+    assert.equal(providerRefusal({ spec: 'openai:m@https://api.example/v1' }, ['openai:m@https://api.example/v1']), null);
+    assert.match(providerRefusal({ spec: 'openai:m@https://evil.example/v1' }, ['openai:m@https://api.example/v1']) ?? '', /not in this worker's --allow-provider list/);
+    assert.match(providerRefusal({ spec: 'openai:m', options: { base_url: 'https://evil.example/v1' } }, ['openai:m']) ?? '', /base_url would send/);
+    assert.match(providerRefusal({ spec: 'openai:m', options: { api_key_env: 'AWS_SECRET_ACCESS_KEY' } }, ['openai:m']) ?? '', /api_key_env would send/);
   });
 
   it('the coordinator writes a refusal into the sample, as the attempt\'s error', async () => {
