@@ -218,7 +218,7 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
       opts.onRecord(rec);
       pending.delete(id);
       recorded++;
-      opts.stats.count(job.processedBy);
+      opts.stats.count(job.processedBy, job.processedOn, job.finishedOn);
       remove.push(id);
     }
     // After the appends: a job disappears only once its record is in samples.jsonl.
