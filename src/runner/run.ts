@@ -197,9 +197,13 @@ export async function runEvaluation(
     };
   }
 
+  // A queued run (--queue, or a resumed run that was queued) coordinates workers instead of running attempts here.
+  const queueUrl = where.queueUrl ?? settings.queue;
+  const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
   const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
   // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
-  const sandboxLine = checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
+  // Queued, the workers score, and each checks its own machine (src/queue/worker.ts).
+  const sandboxLine = queueTarget ? null : checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
   if (sandboxLine) log(sandboxLine);
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
   const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
@@ -219,9 +223,6 @@ export async function runEvaluation(
       previous = kept;
     }
   }
-  // A queued run (--queue, or a resumed run that was queued) coordinates workers instead of running attempts here.
-  const queueUrl = where.queueUrl ?? settings.queue;
-  const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
   const prices = loadPrices();
   const providers = await openProviders(settings);
   manifest = {
