@@ -19,15 +19,16 @@ export function writeQueueSuite(dir: string, n: number, name = 'queued'): string
 }
 
 /**
- * A model with fixed latency whose answers depend only on the prompt: right for most x,
- * wrong for x % 4 == 0, an HTTP 500 (an error record) for x % 7 == 3.
+ * A model whose answers depend only on the prompt: right for most x, wrong for x % 4 == 0,
+ * an HTTP 500 (an error record) for x % 7 == 3. Its latency is `latency.ms` at the time of
+ * each request (a test may slow it down to hold attempts in flight).
  */
-export async function startModel(latencyMs: number): Promise<FakeOpenAiServer> {
+export async function startModel(latency: { ms: number }): Promise<FakeOpenAiServer> {
   return start({
     handler: (req): FakeReply => {
       const x = Number(lastUserContent(req).replace('Say ', ''));
-      if (x % 7 === 3) return { status: 500, firstTokenDelayMs: latencyMs };
-      return { text: x % 4 === 0 ? 'nope' : String(x), firstTokenDelayMs: latencyMs };
+      if (x % 7 === 3) return { status: 500, firstTokenDelayMs: latency.ms };
+      return { text: x % 4 === 0 ? 'nope' : String(x), firstTokenDelayMs: latency.ms };
     },
   });
 }

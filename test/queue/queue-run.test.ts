@@ -25,7 +25,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
   const workers: WorkerProc[] = [];
 
   before(async () => {
-    [redis, model] = await Promise.all([startRedis({ password: PASSWORD }), startModel(15)]);
+    [redis, model] = await Promise.all([startRedis({ password: PASSWORD }), startModel({ ms: 15 })]);
     // The workers get the password from the environment; the coordinator from its URL.
     for (let i = 0; i < 3; i++) workers.push(startWorker(redis.url, ['--concurrency', '4', '--cache', join(root, `cache-w${i}.sqlite`), '--name', `w${i}`], { DSABENCH_REDIS_PASSWORD: PASSWORD }));
   });
