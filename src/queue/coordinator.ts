@@ -246,7 +246,8 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
       const res = (await pipe.exec()) ?? [];
       part.forEach((id, j) => {
         const r = res[j];
-        if (r && r[0] === null && r[1] === 0) missing.push(pending.get(id)!);
+        const p = pending.get(id);
+        if (p && r && r[0] === null && r[1] === 0) missing.push(p);
       });
     }
     if (missing.length === 0) return;

@@ -11,7 +11,7 @@
  * - JobResult: what a worker returns: the attempt's record, or why it refused the job.
  */
 import type { ProviderEntry } from '../runner/run.js';
-import type { AttemptRecord, ChatMessage, GenerationSettings, Item } from '../types.js';
+import type { AttemptRecord, ChatMessage, GenerationSettings, Item, SuiteConfig } from '../types.js';
 
 export const PROTOCOL = 1;
 
@@ -81,7 +81,30 @@ export function parseAttemptJob(v: unknown): AttemptJob | string {
   if (typeof v['no_cache'] !== 'boolean') return 'job field "no_cache" is not a boolean';
   if (!Number.isSafeInteger(v['attempt']) || (v['attempt'] as number) < 0) return 'job field "attempt" is not an integer >= 0';
   if (!isObj(v['settings'])) return 'job field "settings" is not an object';
+  const key = keyParts(v['key'] as string);
+  if (!key || key.suite !== v['suite'] || key.attempt !== v['attempt']) return 'job field "key" is not the attempt key of its suite and attempt';
   return v as unknown as AttemptJob;
+}
+
+/** The parts of an attempt key (store.ts attemptKey: JSON [suite, item id, provider, attempt]), or null. */
+export function keyParts(key: string): { suite: string; itemId: string; provider: string; attempt: number } | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(key);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(v) || v.length !== 4 || !isStr(v[0]) || !isStr(v[1]) || !isStr(v[2]) || !Number.isSafeInteger(v[3])) return null;
+  return { suite: v[0], itemId: v[1], provider: v[2], attempt: v[3] as number };
+}
+
+/** The suite config blob, checked to be the job's suite with a scorer and a prompt. */
+export function parseSuiteConfig(v: unknown, suite: string): SuiteConfig | string {
+  if (!isObj(v) || v['name'] !== suite) return `the suite config is not suite "${suite}"`;
+  const scorer = v['scorer'];
+  const prompt = v['prompt'];
+  if (!isObj(scorer) || !isStr(scorer['name']) || !isObj(prompt) || !isStr(prompt['template']) || !isStr(v['kind'])) return 'the suite config lacks kind, scorer or prompt';
+  return v as unknown as SuiteConfig;
 }
 
 export function parseAttemptInput(v: unknown): AttemptInput | string {

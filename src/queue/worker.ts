@@ -33,11 +33,11 @@ import { ScoringPool } from '../runner/pool.js';
 import { loadPrices } from '../runner/prices.js';
 import type { ProviderEntry } from '../runner/run.js';
 import { checkSuiteRequirements } from '../suites/requirements.js';
-import type { AttemptRecord, Provider, Suite, SuiteConfig } from '../types.js';
+import type { AttemptRecord, Provider, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
 import { BlobReader } from './blobs.js';
 import { PREFIX, REGISTRY_KEY } from './names.js';
-import { parseAttemptInput, parseAttemptJob, parseRegistration, type JobResult, type RunRegistration } from './protocol.js';
+import { keyParts, parseAttemptInput, parseAttemptJob, parseRegistration, parseSuiteConfig, type JobResult, type RunRegistration } from './protocol.js';
 import { bullConnection, closeRedis, connectRedis } from './redis.js';
 import type { RedisTarget } from './url.js';
 import { codeVersion } from './version.js';
@@ -167,6 +167,14 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     return why;
   };
 
+  /** A blob's value; a missing one throws (BullMQ tries the job again after a backoff), a corrupt one is a refusal. */
+  const fetchBlob = async (qname: string, hash: string): Promise<{ value: unknown } | { refused: string }> => {
+    const got = await blobs.get(qname, hash);
+    if ('value' in got) return got;
+    if (got.transient) throw new TransientJobError(got.error);
+    return { refused: got.error };
+  };
+
   const leaveRun = (qname: string, why: string): void => {
     if (left.has(qname)) return;
     left.add(qname);
@@ -190,26 +198,23 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     if (reg && reg.suite_hashes[data.suite] !== data.suite_hash) {
       return { refused: `suite "${data.suite}" has hash ${data.suite_hash} in this job, but the run now has ${reg.suite_hashes[data.suite] ?? 'no such suite'} (queued before the suite files changed)` };
     }
-    const cfg = await blobs.get(qname, data.config);
-    const inp = await blobs.get(qname, data.input);
-    for (const got of [cfg, inp]) {
-      if ('error' in got) {
-        if (got.transient) throw new TransientJobError(got.error);
-        return { refused: got.error };
-      }
-    }
-    const config = (cfg as { value: unknown }).value as SuiteConfig;
-    if (typeof config !== 'object' || config === null || config.name !== data.suite || typeof config.scorer?.name !== 'string') return { refused: 'the suite config does not name the job\'s suite and a scorer' };
-    const input = parseAttemptInput((inp as { value: unknown }).value);
+    const cfg = await fetchBlob(qname, data.config);
+    if ('refused' in cfg) return cfg;
+    const inp = await fetchBlob(qname, data.input);
+    if ('refused' in inp) return inp;
+    const config = parseSuiteConfig(cfg.value, data.suite);
+    if (typeof config === 'string') return { refused: config };
+    const input = parseAttemptInput(inp.value);
     if (typeof input === 'string') return { refused: input };
+    const key = keyParts(data.key)!;
+    if (input.item.id !== key.itemId) return { refused: `the input is item "${input.item.id}", the job's attempt is of item "${key.itemId}"` };
     // The prompt and settings must be the ones the run hashed into the attempt's input_hash.
     if (hashJson({ messages: input.messages, settings: data.settings }) !== data.input_hash) return { refused: 'the prompt and settings do not hash to the job\'s input_hash' };
     const suite: Suite = { config, spec: config.name, items: [input.item] };
     const noSandbox = sandboxProblem(suite, data.config);
     if (noSandbox !== null) return { refused: noSandbox };
     const provider = await providerFor(data.provider, data.no_cache || opts.noCache);
-    const expected = (JSON.parse(data.key) as unknown[])[2];
-    if (provider.id !== expected) return { refused: `provider "${data.provider.spec}" opens here as "${provider.id}", the run expects "${String(expected)}"` };
+    if (provider.id !== key.provider) return { refused: `provider "${data.provider.spec}" opens here as "${provider.id}", the run expects "${key.provider}"` };
     let rec: AttemptRecord | undefined;
     await executeAttempts({
       runId: data.run_id,
