@@ -103,7 +103,7 @@ function throttled(say: (l: string) => void, everyMs: number): (l: string) => vo
 export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResult> {
   const qname = queueName(opts.runId);
   const version = codeVersion();
-  const redis = await connectRedis(opts.target);
+  const redis = await connectRedis(opts.target, undefined, opts.log);
   const queue = new Queue(qname, { connection: bullConnection(opts.target), prefix: PREFIX });
   const redisError = throttled((l) => opts.log(l), 5000);
   queue.on('error', (err: Error) => redisError(`Redis (${opts.target.display}): ${err.message}; reconnecting`));

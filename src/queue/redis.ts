@@ -55,16 +55,13 @@ export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | 'ti
   }
 }
 
-/**
- * A connected client; throws E_RUN when Redis does not answer PING within `timeoutMs`
- * (naming the last connection error: refused, auth, TLS).
- */
-export async function connectRedis(t: RedisTarget, timeoutMs = 15_000): Promise<Redis> {
+/** One try: a connected client, or why not (the first error: refused, WRONGPASS, a certificate). */
+async function tryConnect(t: RedisTarget, timeoutMs: number): Promise<Redis | string> {
   const client = new Redis({ ...redisOptions(t), lazyConnect: true });
-  // The first error says why (refused, WRONGPASS, a certificate); later ones only that the connection closed.
-  let lastError = '';
+  // Later errors only say that the connection closed.
+  let why = '';
   const note = (msg: string): void => {
-    if (lastError === '' || /Connection is closed/i.test(lastError)) lastError = msg;
+    if (why === '' || /Connection is closed/i.test(why)) why = msg;
   };
   client.on('error', (err: Error) => note(err.message));
   const ping = (async () => {
@@ -72,14 +69,35 @@ export async function connectRedis(t: RedisTarget, timeoutMs = 15_000): Promise<
     await client.ping();
   })();
   try {
-    const r = await withTimeout(ping.then(() => 'ok' as const), timeoutMs);
-    if (r === 'ok') return client;
+    if ((await withTimeout(ping.then(() => 'ok' as const), timeoutMs)) === 'ok') return client;
+    note(`no answer in ${Math.round(timeoutMs / 1000)} s`);
   } catch (err) {
     note((err as Error).message);
   }
   ping.catch(() => {});
   client.disconnect();
-  throw new DsabenchError('E_RUN', `cannot reach Redis at ${t.display}${lastError ? `: ${lastError}` : ''}${/NOAUTH|WRONGPASS|AUTH/i.test(lastError) ? ' (give the password in the URL or in DSABENCH_REDIS_PASSWORD)' : ''}`, { field: 'queue' });
+  return why || 'unknown error';
+}
+
+/**
+ * A connected client. A server that refuses connections is tried again for up to
+ * `timeoutMs` (workers may start before Redis does); a wrong password or certificate is an
+ * error at once. Throws E_RUN naming the cause.
+ */
+export async function connectRedis(t: RedisTarget, timeoutMs = 15_000, log?: (line: string) => void): Promise<Redis> {
+  const t0 = Date.now();
+  for (let tries = 1; ; tries++) {
+    const left = timeoutMs - (Date.now() - t0);
+    const got = await tryConnect(t, Math.max(1000, left));
+    if (typeof got !== 'string') return got;
+    const auth = /NOAUTH|WRONGPASS|AUTH/i.test(got);
+    const retry = !auth && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|LOADING/i.test(got) && Date.now() - t0 + 500 < timeoutMs;
+    if (!retry) {
+      throw new DsabenchError('E_RUN', `cannot reach Redis at ${t.display}: ${got}${auth ? ' (give the password in the URL or in DSABENCH_REDIS_PASSWORD)' : ''}`, { field: 'queue' });
+    }
+    if (tries === 1) log?.(`Redis at ${t.display} does not answer (${got}); trying again for ${Math.round(timeoutMs / 1000)} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** Close without waiting on a server that may be gone. */

@@ -114,7 +114,7 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerOutcome> {
   const version = codeVersion();
-  const redis = await connectRedis(opts.target);
+  const redis = await connectRedis(opts.target, undefined, opts.log);
   let lastRedisError = 0;
   const redisError = (err: Error): void => {
     if (Date.now() - lastRedisError < 5000) return;
