@@ -119,16 +119,20 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
   const entryOf = new Map<Provider, ProviderEntry>();
   opts.providers.forEach((p, i) => entryOf.set(p, opts.providerEntries[i] ?? { spec: p.id }));
   const configBlobs = new Map<Suite, Blob>();
+  // One input blob per item, shared by its providers and repeats (a long-context prompt is hashed once).
+  const inputBlobs = new WeakMap<object, Blob>();
   let recorded = 0;
   let enqueueDone = false;
-  let adding = false;
+  /** addBulk calls in flight: their jobs are pending but not in Redis yet, so none is "missing". */
+  let adding = 0;
   let fatal: unknown = null;
   const refusals = new Set<string>();
 
   const toJob = (p: PlannedAttempt): Pending => {
     let cfg = configBlobs.get(p.suite);
     if (!cfg) configBlobs.set(p.suite, (cfg = blobOf(p.suite.config)));
-    const input = blobOf({ item: p.item, messages: p.messages });
+    let input = inputBlobs.get(p.item);
+    if (!input) inputBlobs.set(p.item, (input = blobOf({ item: p.item, messages: p.messages })));
     const key = attemptKey({ suite: p.suite.config.name, item_id: p.item.id, provider: p.provider.id, attempt: p.attempt });
     const data: AttemptJob = {
       protocol: PROTOCOL,
@@ -149,13 +153,13 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
   };
 
   const add = async (batch: Pending[], again: boolean): Promise<void> => {
-    adding = true;
+    adding++;
     try {
       // Inputs before jobs: a worker must never see a job whose inputs are not there yet.
       await blobs.put(batch.flatMap((b) => b.blobs), again);
       await queue.addBulk(batch.map((b) => ({ name: JOB_NAME, data: b.data, opts: { ...JOB_OPTIONS, jobId: jobIdOf(b.data.key) } })));
     } finally {
-      adding = false;
+      adding--;
     }
   };
 
@@ -233,7 +237,7 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
   /** Heartbeat, and queue again what Redis no longer holds. */
   const reconcile = async (): Promise<void> => {
     await announce();
-    if (adding || pending.size === 0) return;
+    if (adding > 0 || pending.size === 0) return;
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children');
     const held = Object.values(counts).reduce((a, n) => a + n, 0);
     if (held >= pending.size) return;
