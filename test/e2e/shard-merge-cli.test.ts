@@ -20,7 +20,7 @@ const samples = (dir: string): AttemptRecord[] => readFileSync(join(dir, 'sample
 
 describe('run --shard i/n and merge (real CLI)', () => {
   const suite = writeQueueSuite(join(root, 'suite'), 40, 'sharded');
-  const base = ['run', '-s', suite, '-p', 'oracle', 'nop', '--repeats', '3', '--workers', '0', '--no-cache', '--cache', join(root, 'c.sqlite'), '-q'];
+  const base = ['run', '-s', suite, '-p', 'oracle', 'nop', '--repeats', '3', '--workers', '0', '--cache', join(root, 'c.sqlite'), '-q'];
   const whole = join(root, 'whole');
   const shard = (i: number): string => join(root, `shard-${i}`);
 

@@ -62,10 +62,11 @@ describe('queued run: kill -9 a worker and the coordinator, restart Redis (real 
     const samples = join(out, 'samples.jsonl');
     const total = 80;
     // Short locks so a dead worker's attempts move on in about 3 s, not the default 30-60 s.
-    const workerArgs = (name: string): string[] => ['--concurrency', '3', '--no-cache', '--cache', join(root, `${name}.sqlite`), '--lock-duration', '2000', '--stalled-interval', '1000', '--name', name];
-    const env = { DSABENCH_PROGRESS_MS: '100000' };
-    const coordinator = startCli(['run', '--config', cfg, '--no-cache', '--cache', join(root, 'c.sqlite'), '--workers', '0', '--out', out, '--queue', redis.url], { env });
-    workers.push(startWorker(redis.url, workerArgs('w1')), startWorker(redis.url, workerArgs('w2')));
+    const workerArgs = (name: string): string[] => ['--concurrency', '3', '--cache', join(root, `${name}.sqlite`), '--lock-duration', '2000', '--stalled-interval', '1000', '--name', name];
+    // Temp dirs under root: a process killed with -9 cannot remove its own.
+    const env = { DSABENCH_PROGRESS_MS: '100000', TMPDIR: root };
+    const coordinator = startCli(['run', '--config', cfg, '--cache', join(root, 'c.sqlite'), '--workers', '0', '--out', out, '--queue', redis.url], { env });
+    workers.push(startWorker(redis.url, workerArgs('w1'), env), startWorker(redis.url, workerArgs('w2'), env));
 
     // 1. A worker dies with attempts in flight; a fresh one joins. The model slows down
     //    meanwhile, so the run is still far from done when the stall check has acted.
@@ -73,7 +74,7 @@ describe('queued run: kill -9 a worker and the coordinator, restart Redis (real 
     latency.ms = 3000;
     const w1 = await killWorker(workers[0]!);
     assert.equal(w1.signal, 'SIGKILL');
-    workers.push(startWorker(redis.url, workerArgs('w3')));
+    workers.push(startWorker(redis.url, workerArgs('w3'), env));
     // Its attempts in flight are found by the others' stall check (lock 2 s, checked every 1 s).
     await waitForOutput(workers.slice(1), /an attempt of a lost worker is queued again/, 60_000);
 

@@ -27,7 +27,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
   before(async () => {
     [redis, model] = await Promise.all([startRedis({ password: PASSWORD }), startModel({ ms: 15 })]);
     // The workers get the password from the environment; the coordinator from its URL.
-    for (let i = 0; i < 3; i++) workers.push(startWorker(redis.url, ['--concurrency', '4', '--cache', join(root, `cache-w${i}.sqlite`), '--name', `w${i}`], { DSABENCH_REDIS_PASSWORD: PASSWORD }));
+    for (let i = 0; i < 3; i++) workers.push(startWorker(redis.url, ['--concurrency', '4', '--cache', join(root, `cache-w${i}.sqlite`), '--name', `w${i}`], { DSABENCH_REDIS_PASSWORD: PASSWORD, TMPDIR: root }));
   });
   after(async () => {
     await Promise.all(workers.map((w) => killWorker(w, 'SIGTERM')));
@@ -39,7 +39,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
     const suite = writeQueueSuite(join(root, 'suite'), 15);
     const cfg = join(root, 'config.json');
     writeFileSync(cfg, JSON.stringify({ suites: [suite], providers: [modelProvider(model), 'oracle'], repeats: 2 }));
-    const common = ['run', '--config', cfg, '--no-cache', '--workers', '0'];
+    const common = ['run', '--config', cfg, '--workers', '0'];
     const local = join(root, 'local');
     const queued = join(root, 'queued');
     const [l, q] = await Promise.all([
