@@ -45,7 +45,7 @@ int countAtLeast(const float* acc, int64_t n, float thr) {
 // The rank-th best (0-based) of a small sample, rank < 16: an insertion list of the best
 // rank + 1 seen so far (most samples fall below its tail: one predictable compare each),
 // where nth_element's partitioning costs several times more on a few hundred floats.
-// Leaves the sample's order as it was; the caller's second cut sorts it.
+// Leaves the sample's order as it was (the second cut runs nth_element on it).
 float rankedBest(const std::vector<float>& sample, int64_t rank) {
   float best[16];
   int64_t n = 0;
@@ -75,7 +75,7 @@ struct SelectScratch {
 // A long row is cut at a threshold v, and when at least k keys are strictly above v the top
 // k all are, so only those (one vector scan, kr.extractAbove) are candidates: exact. The cuts
 // tried: `hint`, the lowest candidate of the previous query's row (neighbouring queries score
-// keys alike: ~80% of the rows of a 16K prompt need nothing else); the rank-th best of a
+// keys alike: most rows of a 16K prompt need nothing else); the rank-th best of a
 // strided sample (~2k keys above it); a lower sampled cut (~8k above); past that (ties at v:
 // a ReLU indexer scores many keys exactly 0) the ties path below.
 // Without a cut a keeper fed in position order compacts again and again whenever scores
@@ -140,7 +140,7 @@ float pickBest(const float* S, const int32_t* I, int64_t c, int64_t k, int32_t* 
   }
   float kth = lo;
   const float scale = (float)NB / (hi - lo);
-  if (hi > lo && std::isfinite(scale)) {
+  if (hi > lo && std::isfinite(hi - lo) && std::isfinite(scale)) {  // (±inf scores: the plain path)
     const auto bucket = [&](float x) { return std::min(NB - 1, (int)((x - lo) * scale)); };
     int64_t hist[NB] = {};
     for (int64_t i = 0; i < c; i++) hist[bucket(S[i])]++;
