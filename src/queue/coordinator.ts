@@ -35,6 +35,7 @@ import { bullConnection, closeRedis, connectRedis, withTimeout } from './redis.j
 import type { WorkerStats } from './stats.js';
 import type { RedisTarget } from './url.js';
 import { codeVersion } from './version.js';
+import { pause } from '../util/pause.js';
 
 export interface QueuedRunOptions {
   target: RedisTarget;
@@ -75,18 +76,6 @@ const CHUNK = 200;
 /** A job a worker's processor threw on runs again this many times in all (with backoff); stalls are counted apart by BullMQ. */
 const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: false, removeOnFail: false } as const;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Calls `say` at most once per `everyMs` (Redis errors repeat on every reconnect attempt). */
 function throttled(say: (l: string) => void, everyMs: number): (l: string) => void {
@@ -290,7 +279,7 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
         fatal ??= err;
         break;
       }
-      if (seen === 0) await sleep(opts.pollMs ?? 100, opts.stop);
+      if (seen === 0) await pause(opts.pollMs ?? 100, opts.stop);
     }
     await enqueuing;
     if (!stopped && fatal === null && pending.size === 0 && enqueueDone) {

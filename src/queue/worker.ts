@@ -41,6 +41,7 @@ import { keyParts, parseAttemptInput, parseAttemptJob, parseRegistration, parseS
 import { bullConnection, closeRedis, connectRedis } from './redis.js';
 import type { RedisTarget } from './url.js';
 import { codeVersion } from './version.js';
+import { pause } from '../util/pause.js';
 
 export interface QueueWorkerOptions {
   target: RedisTarget;
@@ -100,17 +101,6 @@ interface Served {
 /** A job the worker cannot do right now but another try may (inputs not written yet): BullMQ retries it. */
 class TransientJobError extends Error {}
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerOutcome> {
   const version = codeVersion();
@@ -311,7 +301,7 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
         const secs = (Date.now() - started) / 1000;
         opts.log(`worker ${opts.name}: ${processed} attempts (${(processed / secs).toFixed(1)}/s), ${active} in flight, ${refused} refused, serving ${served.size} run(s)`);
       }
-      await sleep(opts.discoverMs ?? 1000, opts.stop);
+      await pause(opts.discoverMs ?? 1000, opts.stop);
     }
   } finally {
     // Graceful: BullMQ waits for the jobs in flight, so their records reach the coordinator.
