@@ -3,7 +3,7 @@
  * turned into the fidelity study's inputs, whole-model decode timing, `dsabench cost --model`.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,22 +11,15 @@ import { costAction } from '../../src/cli/cost.js';
 import { capturedToInputs, measureModelDecode, measureRealQuality, modelOfSpec, modelProfile, runModelStudy, type ModelCostReport } from '../../src/cost/model-study.js';
 import { attentionShape } from '../../src/cost/profiles.js';
 import { measureQuality, tsQualityOps } from '../../src/cost/quality.js';
-import { addonPath } from '../../src/engine/native.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
 import { createNativeModel, modelLayout, numParams, type CapturedAttention } from '../../src/model/native.js';
+import { haveNativeModel } from '../helpers/native-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-cost-model-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const haveModel = existsSync(addonPath()) && (() => {
-  try {
-    createNativeModel(QUICK_CONFIG, new Float32Array(numParams(modelLayout(QUICK_CONFIG))));
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveModel = haveNativeModel();
 
 describe('model cost study: pure parts', () => {
   it('profile follows config.json (MLA in MQA form, fp32 caches)', () => {

@@ -7,24 +7,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { addonPath } from '../../src/engine/native.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
 import { createNativeModel, modelLayout, numParams } from '../../src/model/native.js';
 import type { AttemptRecord, RunManifest } from '../../src/types.js';
 import { runCli, writeTrivialSuite } from './cli-helpers.js';
+import { haveNativeModel } from '../helpers/native-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-e2e-default-provider-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const haveModel = existsSync(addonPath()) && (() => {
-  try {
-    createNativeModel(QUICK_CONFIG, new Float32Array(numParams(modelLayout(QUICK_CONFIG))));
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveModel = haveNativeModel();
 
 describe('dsabench run without --provider', () => {
   const suite = writeTrivialSuite(join(root, 'suite'), 3);

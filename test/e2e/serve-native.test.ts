@@ -4,28 +4,21 @@
  * `dsabench serve` evaluated by `dsabench run` through the openai provider.
  */
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { addonPath } from '../../src/engine/native.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
 import { createNativeModel, modelLayout, numParams } from '../../src/model/native.js';
 import type { AttemptRecord } from '../../src/types.js';
 import { runCli, startCli } from './cli-helpers.js';
+import { haveNativeModel } from '../helpers/native-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-e2e-native-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const haveModel = existsSync(addonPath()) && (() => {
-  try {
-    createNativeModel(QUICK_CONFIG, new Float32Array(numParams(modelLayout(QUICK_CONFIG))));
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveModel = haveNativeModel();
 
 function records(dir: string): AttemptRecord[] {
   return readFileSync(join(dir, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AttemptRecord);

@@ -1,16 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DsabenchError } from '../../src/errors.js';
-import { addonPath } from '../../src/engine/native.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
 import { createNativeModel, modelLayout, numParams, sessionStats } from '../../src/model/native.js';
 import { createProvider } from '../../src/providers/index.js';
 import { NativeProvider, nativeProviderId, parseNativeSpec } from '../../src/providers/native.js';
 import type { CompletionRequest } from '../../src/types.js';
+import { haveNativeModel } from '../helpers/native-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-native-provider-'));
 const closers: Array<() => Promise<void>> = [];
@@ -81,14 +81,7 @@ describe('native provider (fake model in the worker pool)', () => {
   });
 });
 
-const haveModel = existsSync(addonPath()) && (() => {
-  try {
-    createNativeModel(QUICK_CONFIG, new Float32Array(numParams(modelLayout(QUICK_CONFIG))));
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const haveModel = haveNativeModel();
 
 describe('native provider (real native model, QUICK_CONFIG random init)', { skip: haveModel ? false : 'native model not built' }, () => {
   it('dense and sparse answer through the pool; with L ≤ k they agree token for token', async () => {
