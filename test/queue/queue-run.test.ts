@@ -79,7 +79,7 @@ describe('queued run = local run (real Redis with AUTH, 3 worker processes)', { 
     assert.equal((qManifest.config as { queue?: string }).queue, `redis://127.0.0.1:${redis.port}`);
     for (const f of ['run.json', 'samples.jsonl', 'summary.json', 'results.csv']) assert.ok(!readFileSync(join(queued, f), 'utf8').includes(PASSWORD), f);
     // Progress names the workers (3 started; one may get no job on a loaded machine).
-    assert.match(q.stderr, /queue: 60 attempts recorded in .* coordinator CPU [\d.]+ ms per attempt; [23] workers: w\d/);
+    assert.match(q.stderr, /queue: 60 attempts recorded in .* coordinator CPU [\d.]+ ms per attempt; [123] workers?: w\d/);  // how many of the 3 get jobs depends on their start-up times
     // Redis keeps neither the run's announcement nor its inputs.
     const client = new Redis({ port: redis.port, password: PASSWORD });
     try {
