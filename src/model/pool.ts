@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { errorCompletion } from '../providers/completion.js';
+import { errorCompletion } from '../util/completion.js';
 import type { Completion } from '../types.js';
 import { poolExecArgv } from '../util/worker-flags.js';
 import type { GenerateRequest, RunOptions } from './generate.js';

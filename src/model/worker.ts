@@ -10,7 +10,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Completion } from '../types.js';
-import { errorCompletion } from '../providers/completion.js';
+import { errorCompletion } from '../util/completion.js';
 import { generate, type GenerateRequest, type GenerativeModel, type RunOptions } from './generate.js';
 
 /** A loaded model: what generate() needs plus its context length. */

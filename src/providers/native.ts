@@ -17,7 +17,7 @@ import { DEFAULT_MAX_TOKENS, toModelMessages } from '../model/generate.js';
 import type { AttentionMode } from '../model/native.js';
 import { GenerationPool, type GenerateHooksAsync } from '../model/pool.js';
 import type { Completion, CompletionRequest, Provider } from '../types.js';
-import { errorCompletion } from './completion.js';
+import { errorCompletion } from '../util/completion.js';
 import type { ProviderOptions } from './types.js';
 
 /** The model plain `native` runs. */

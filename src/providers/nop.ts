@@ -1,5 +1,5 @@
 import type { Completion, CompletionRequest, Provider } from '../types.js';
-import { textCompletion } from './completion.js';
+import { textCompletion } from '../util/completion.js';
 
 /** Answers nothing: a suite where `nop` scores above 0% has a scorer that passes empty output. */
 export class NopProvider implements Provider {

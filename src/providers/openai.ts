@@ -15,7 +15,7 @@
 import { ResponseCache, withCache } from '../cache/response-cache.js';
 import { DsabenchError } from '../errors.js';
 import type { Completion, CompletionRequest, Provider, ToolCall, Usage } from '../types.js';
-import { errorCompletion, instantTimings } from './completion.js';
+import { errorCompletion, instantTimings } from '../util/completion.js';
 import { RateLimiter, Semaphore } from './limiter.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, sleep, type BackoffPolicy } from './retry.js';
 import { SseParser } from './sse.js';

@@ -1,5 +1,5 @@
 import type { Completion, CompletionRequest, Provider } from '../types.js';
-import { errorCompletion, textCompletion } from './completion.js';
+import { errorCompletion, textCompletion } from '../util/completion.js';
 
 /**
  * Answers every item with its reference solution: a suite whose oracle does not score

@@ -1,7 +1,7 @@
 import { DsabenchError } from '../errors.js';
 import type { Completion, CompletionRequest, Provider, Timings, Usage } from '../types.js';
 import { readJsonl } from '../util/jsonl.js';
-import { errorCompletion, instantTimings } from './completion.js';
+import { errorCompletion, instantTimings } from '../util/completion.js';
 
 /**
  * One recorded output. Accepted line shapes:

@@ -10,7 +10,7 @@
  * not blamed for that. With no such item (a one-item suite, all targets equal) the answer
  * is a fixed sentence that answers nothing.
  */
-import { textCompletion } from '../providers/completion.js';
+import { textCompletion } from '../util/completion.js';
 import type { Completion, CompletionRequest, Item, Provider } from '../types.js';
 
 export const UNRELATED_ANSWER = 'This reply answers a different question.';

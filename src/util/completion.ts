@@ -1,3 +1,4 @@
+/** Completion values for answers that need no model call or that failed (oracle, nop, replay, errors). */
 import type { Completion, Timings } from '../types.js';
 
 /** Timings of an answer that involved no model call (oracle, nop, replay, errors). */
