@@ -8,7 +8,7 @@ import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
 import type { ProviderEntry, RunSettings, SuiteRunOptions } from '../runner/run.js';
 import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
-import { redactRedisUrl } from '../queue/url.js';
+import { redactRedisUrl } from '../runner/queue/url.js';
 import { formatShard, parseShard } from '../runner/shard.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
@@ -46,7 +46,7 @@ export interface RunFlags {
   allowUnsupported?: boolean;
   quiet?: boolean;
   json?: boolean;
-  /** Redis URL: run as the coordinator of a queued run (src/queue/). */
+  /** Redis URL: run as the coordinator of a queued run (src/runner/queue/). */
   queue?: string;
   /** `i/n`: run one shard of the attempts (runner/shard.ts). */
   shard?: string;

@@ -195,7 +195,7 @@ Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported a
         const onSignal = (): void => {
           if (!stop.signal.aborted) {
             stop.abort();
-            // A queued run stops waiting at once: its attempts are the workers' (see src/queue/coordinator.ts).
+            // A queued run stops waiting at once: its attempts are the workers' (see src/runner/queue/coordinator.ts).
             process.stderr.write(settings.queue ? '\nstopping: recording what the workers finished, then leaving the rest on the queue\n' : '\nstopping: no new attempts; waiting for those in flight (press Ctrl-C again to abort them)\n');
           } else if (!abort.signal.aborted) {
             abort.abort();

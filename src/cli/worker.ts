@@ -64,7 +64,7 @@ other dsabench code (the package version and a hash of the compiled code must ma
 coordinator's), inputs that do not match their hashes, a suite that needs the sandbox on a
 machine without one (unless --unsafe-no-sandbox here).`)
       .action(async (flags: WorkerFlags) => {
-        const [{ parseRedisUrl }, { runQueueWorker }] = await Promise.all([import('../queue/url.js'), import('../queue/worker.js')]);
+        const [{ parseRedisUrl }, { runQueueWorker }] = await Promise.all([import('../runner/queue/url.js'), import('../runner/queue/worker.js')]);
         const target = parseRedisUrl(flags.queue);
         if (flags.unsafeNoSandbox) process.stderr.write('WARNING: --unsafe-no-sandbox: untrusted code from model outputs runs directly on this machine\n');
         const stop = new AbortController();

@@ -22,8 +22,8 @@ import { countAttempts, executeAttempts } from './attempts.js';
 import { engineInfo, gitSha, machineInfo, newRunId } from './manifest.js';
 import { ScoringPool } from './pool.js';
 import { keysOutsideShard, parseShard } from './shard.js';
-import { WorkerStats } from '../queue/stats.js';
-import { parseRedisUrl, type RedisTarget } from '../queue/url.js';
+import { WorkerStats } from './queue/stats.js';
+import { parseRedisUrl, type RedisTarget } from './queue/url.js';
 import { checkResume } from './resume.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
@@ -59,7 +59,7 @@ export interface RunSettings {
   suite_options?: Record<string, SuiteRunOptions>;
   /** Steps after the evaluation (config `cost` / `report`; run by the CLI, see default-job.ts). */
   post?: PostSteps;
-  /** Queued run: the Redis URL of the queue, without its password (src/queue/). */
+  /** Queued run: the Redis URL of the queue, without its password (src/runner/queue/). */
   queue?: string;
   /** This run is shard `i/n` of the attempts (runner/shard.ts); not hashed: shards of one run share config_hash. */
   shard?: string;
@@ -202,7 +202,7 @@ export async function runEvaluation(
   const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
   const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
   // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
-  // Queued, the workers score, and each checks its own machine (src/queue/worker.ts).
+  // Queued, the workers score, and each checks its own machine (src/runner/queue/worker.ts).
   const sandboxLine = queueTarget ? null : checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
   if (sandboxLine) log(sandboxLine);
   const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
@@ -258,7 +258,7 @@ export async function runEvaluation(
     progress.tick(rec.score.pass, rec.error !== null);
   };
   try {
-    const res = mode.kind === 'queue' ? await (await import('../queue/coordinator.js')).executeQueued({
+    const res = mode.kind === 'queue' ? await (await import('./queue/coordinator.js')).executeQueued({
       target: mode.target,
       runId: manifest.run_id,
       suites,

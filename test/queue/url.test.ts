@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { attemptKeyOfJobId, jobIdOf, queueName } from '../../src/queue/names.js';
-import { parseRedisUrl, redactRedisUrl } from '../../src/queue/url.js';
+import { attemptKeyOfJobId, jobIdOf, queueName } from '../../src/runner/queue/names.js';
+import { parseRedisUrl, redactRedisUrl } from '../../src/runner/queue/url.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsabench-url-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -11,7 +11,7 @@
  * because run folders are uploaded and shared.
  */
 import { readFileSync } from 'node:fs';
-import { DsabenchError } from '../errors.js';
+import { DsabenchError } from '../../errors.js';
 
 export interface RedisTls {
   ca?: Buffer;

@@ -7,7 +7,7 @@
  *   dsabench:<queue>:…                 BullMQ's keys of the run's queue
  *   dsabench:<queue>:blob:<sha256>     content-addressed inputs (suite configs, items with their prompts)
  */
-import { DsabenchError } from '../errors.js';
+import { DsabenchError } from '../../errors.js';
 
 /** BullMQ key prefix of every queue. */
 export const PREFIX = 'dsabench';

@@ -8,7 +8,7 @@
  */
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { DsabenchError } from '../errors.js';
+import { DsabenchError } from '../../errors.js';
 import type { RedisTarget } from './url.js';
 
 /** ioredis options for a target (also BullMQ's `connection`). */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageVersion } from '../util/package.js';
+import { packageVersion } from '../../util/package.js';
 
 function jsFiles(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -25,8 +25,8 @@ let cached: string | undefined;
 /** `<package version>+<16 hex>`, computed once per process. */
 export function codeVersion(): string {
   if (cached !== undefined) return cached;
-  // This module is dist/src/queue/version.js: its grandparent is dist/src.
-  const root = dirname(dirname(fileURLToPath(import.meta.url)));
+  // This module is dist/src/runner/queue/version.js: dist/src is two folders up.
+  const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
   const h = createHash('sha256').update(packageVersion()).update('\0');
   for (const f of jsFiles(root)) h.update(relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
   cached = `${packageVersion()}+${h.digest('hex').slice(0, 16)}`;

@@ -4,8 +4,8 @@
  * Same fields, in the same order, as a failed attempt of a local run (runner/attempts.ts), so
  * the summary counts it as an error and `--resume --retry-errors` runs it again.
  */
-import type { PlannedAttempt } from '../runner/attempts.js';
-import type { AttemptRecord } from '../types.js';
+import type { PlannedAttempt } from '../attempts.js';
+import type { AttemptRecord } from '../../types.js';
 
 export function failureRecord(runId: string, p: PlannedAttempt, error: string, startedAt: string): AttemptRecord {
   const rec: AttemptRecord = {

@@ -23,10 +23,10 @@
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../runner/attempts.js';
-import type { ProviderEntry } from '../runner/run.js';
-import { attemptKey } from '../runner/store.js';
-import type { AttemptRecord, GenerationSettings, Provider, Suite } from '../types.js';
+import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../attempts.js';
+import type { ProviderEntry } from '../run.js';
+import { attemptKey } from '../store.js';
+import type { AttemptRecord, GenerationSettings, Provider, Suite } from '../../types.js';
 import { BlobWriter, blobOf, type Blob } from './blobs.js';
 import { PREFIX, REGISTRY_KEY, jobIdOf, queueName } from './names.js';
 import { PROTOCOL, parseJobResult, type AttemptJob, type RunRegistration } from './protocol.js';
@@ -35,7 +35,7 @@ import { bullConnection, closeRedis, connectRedis, withTimeout } from './redis.j
 import type { WorkerStats } from './stats.js';
 import type { RedisTarget } from './url.js';
 import { codeVersion } from './version.js';
-import { pause } from '../util/pause.js';
+import { pause } from '../../util/pause.js';
 
 export interface QueuedRunOptions {
   target: RedisTarget;

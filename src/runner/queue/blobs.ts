@@ -9,7 +9,7 @@
  * item or suite do not fetch again.
  */
 import type { Redis } from 'ioredis';
-import { sha256 } from '../util/hash.js';
+import { sha256 } from '../../util/hash.js';
 import { blobKey } from './names.js';
 
 export interface Blob {
