@@ -225,7 +225,7 @@ Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported a
         if (!flags.json) {
           process.stdout.write(renderOutcome(outcome, counted.count_cached === true));
           const { lengthTables, renderLengthTable } = await import('../runner/length-table.js');
-          const { readSamples } = await import('../runner/store.js');
+          const { readSamples } = await import('../results/store.js');
           for (const t of lengthTables(readSamples(join(outcome.dir, 'samples.jsonl')), { countCached: counted.count_cached === true })) process.stdout.write('\n' + renderLengthTable(t, table));
           process.stdout.write(`results: ${outcome.dir}\n`);
         }

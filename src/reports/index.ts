@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { renderCharts } from './charts.js';
 import { loadCostStudy } from './cost.js';
-import { loadRuns } from './load.js';
+import { loadRuns } from '../results/load.js';
 import { buildReportModel } from './model.js';
 import { loadPublishedScores } from './published.js';
 import { ALL_FORMATS, REPORTERS, type ReportFormat, type ReporterContext } from './reporters/index.js';
@@ -74,7 +74,7 @@ export async function generateReport(opts: ReportOptions): Promise<ReportResult>
   return { files, model, charts, runs, timings_ms: { load: t1 - t0, model: t2 - t1, charts: t3 - t2, write: t4 - t3, total: t4 - t0 } };
 }
 
-export { loadRun, loadRuns, resolveRunPaths } from './load.js';
+export { loadRun, loadRuns, resolveRunPaths } from '../results/load.js';
 export { buildReportModel } from './model.js';
 export { renderCharts } from './charts.js';
 export { REPORTERS, parseFormats } from './reporters/index.js';

@@ -8,8 +8,8 @@
  */
 import type { AttemptRecord, SuiteSummary } from '../types.js';
 import { mean } from '../util/stats.js';
-import { measuredLatency, spentByRun, type CountOptions } from '../runner/summary.js';
-import { aggregateItems, countOptions, latencyStats } from './summarize.js';
+import { measuredLatency, spentByRun, type CountOptions } from '../results/summary.js';
+import { aggregateItems, countOptions, latencyStats } from '../results/summarize.js';
 import type {
   CostStudy, DrillDownSuite, ItemVerdict, LeaderboardCell, LeaderboardRow, LoadedRun,
   LongContextSeries, PublishedScores, ReportModel,

@@ -2,18 +2,10 @@
  * Shapes of the report layer: what a loaded run looks like, the leaderboard model the
  * reporters render, and the cost-study file (`cost.json`) the cost charts read.
  */
-import type { AttemptRecord, LatencyStats, RunManifest, RunSummary, SuiteSummary } from '../types.js';
+import type { AttemptRecord, LatencyStats, SuiteSummary } from '../types.js';
 
-/** A results directory read back: manifest, summary (recomputed when absent), samples. */
-export interface LoadedRun {
-  dir: string;
-  manifest: RunManifest;
-  summary: RunSummary;
-  /** Every attempt record; empty when the directory only holds a summary. */
-  samples: AttemptRecord[];
-  /** What was recomputed or tolerated while loading (shown in the report). */
-  notes: string[];
-}
+/** A results directory read back (defined with its reader, src/results/load.ts). */
+export type { LoadedRun } from '../results/load.js';
 
 /** One point of the cost study: median time of one attention step at a token position. */
 export interface CostPoint {

@@ -23,7 +23,7 @@ import type { AttemptRecord, ChatMessage, Completion, GenerationSettings, Item, 
 import { hashJson } from '../util/hash.js';
 import type { ScoringPool } from './pool.js';
 import { costOf, priceFor, type PriceTable } from './prices.js';
-import { attemptKey } from './store.js';
+import { attemptKey } from '../results/store.js';
 
 export interface ExecuteOptions {
   runId: string;

@@ -11,7 +11,7 @@
 import { parseNativeSpec, type NativeSpec } from '../providers/native.js';
 import type { AttemptRecord } from '../types.js';
 import { median } from '../util/stats.js';
-import { measuredLatency, type CountOptions } from './summary.js';
+import { measuredLatency, type CountOptions } from '../results/summary.js';
 
 export interface LengthCell {
   provider: string;

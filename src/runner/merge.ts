@@ -19,8 +19,8 @@ import type { AttemptRecord, RunManifest, RunSummary } from '../types.js';
 import { newRunId } from './manifest.js';
 import type { RunSettings } from './run.js';
 import { parseShard, type Shard } from './shard.js';
-import { attemptKey, ensureDir, FILES, readManifest, readSamples, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from './store.js';
-import { summarize, type SuiteMeta } from './summary.js';
+import { attemptKey, ensureDir, FILES, readManifest, readSamples, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
+import { summarize, type SuiteMeta } from '../results/summary.js';
 
 export interface MergedFrom {
   run_id: string;

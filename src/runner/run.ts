@@ -27,8 +27,8 @@ import { parseRedisUrl, type RedisTarget } from './queue/url.js';
 import { checkResume } from './resume.js';
 import { loadPrices } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
-import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from './store.js';
-import { summarize, type SuiteMeta } from './summary.js';
+import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
+import { summarize, type SuiteMeta } from '../results/summary.js';
 
 export interface ProviderEntry {
   spec: string;

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { DsabenchError } from '../errors.js';
 import type { Suite } from '../types.js';
-import { attemptKey } from './store.js';
+import { attemptKey } from '../results/store.js';
 
 export interface Shard {
   /** 1-based. */

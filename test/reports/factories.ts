@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { summarizeAll } from '../../src/reports/summarize.js';
+import { summarizeAll } from '../../src/results/summarize.js';
 import type { CostStudy } from '../../src/reports/types.js';
 import type { AttemptRecord, RunManifest, RunSummary } from '../../src/types.js';
 import { mulberry32 } from '../../src/util/stats.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DsabenchError } from '../../src/errors.js';
-import { loadRun, loadRuns, resolveRunPaths } from '../../src/reports/load.js';
-import { summarizeRecords } from '../../src/reports/summarize.js';
+import { loadRun, loadRuns, resolveRunPaths } from '../../src/results/load.js';
+import { summarizeRecords } from '../../src/results/summarize.js';
 import { makeRecords, writeRun } from './factories.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-load-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateReport, type ReportResult } from '../../src/reports/index.js';
 import { buildReportModel } from '../../src/reports/model.js';
-import { loadRuns } from '../../src/reports/load.js';
+import { loadRuns } from '../../src/results/load.js';
 import { CSV_COLUMNS } from '../../src/reports/reporters/csv.js';
 import { parseFormats } from '../../src/reports/reporters/index.js';
 import { DsabenchError } from '../../src/errors.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { keysOutsideShard, parseShard, shardOf } from '../../src/runner/shard.js';
-import { attemptKey } from '../../src/runner/store.js';
+import { attemptKey } from '../../src/results/store.js';
 import type { Item, Suite } from '../../src/types.js';
 
 function suite(name: string, ids: readonly string[]): Suite {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { attemptKey, readSamples, SampleWriter, writeResultsCsv } from '../../src/runner/store.js';
+import { attemptKey, readSamples, SampleWriter, writeResultsCsv } from '../../src/results/store.js';
 import type { AttemptRecord } from '../../src/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-store-'));

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { passAtKs, summarize, summarizeGroup } from '../../src/runner/summary.js';
+import { passAtKs, summarize, summarizeGroup } from '../../src/results/summary.js';
 import { validator } from '../../src/suites/schema.js';
 import type { AttemptRecord, RunManifest } from '../../src/types.js';
 

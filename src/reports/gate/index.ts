@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DsabenchError } from '../../errors.js';
-import { loadRun } from '../load.js';
+import { loadRun } from '../../results/load.js';
 import { compareRuns, type GateResult } from './compare.js';
 import { DEFAULT_GATE_CONFIG, loadGateConfig, type GateConfig } from './config.js';
 import { renderJunit } from './junit.js';

@@ -25,7 +25,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../attempts.js';
 import type { ProviderEntry } from '../run.js';
-import { attemptKey } from '../store.js';
+import { attemptKey } from '../../results/store.js';
 import type { AttemptRecord, GenerationSettings, Provider, Suite } from '../../types.js';
 import { BlobWriter, blobOf, type Blob } from './blobs.js';
 import { PREFIX, REGISTRY_KEY, jobIdOf, queueName } from './names.js';

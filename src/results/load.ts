@@ -13,7 +13,17 @@ import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary, SuiteSummary } from '../types.js';
 import { readJsonl } from '../util/jsonl.js';
 import { countOptions, groupBySuiteProvider, summarizeRecords } from './summarize.js';
-import type { LoadedRun } from './types.js';
+
+/** A results directory read back: manifest, summary (recomputed when absent), samples. */
+export interface LoadedRun {
+  dir: string;
+  manifest: RunManifest;
+  summary: RunSummary;
+  /** Every attempt record; empty when the directory only holds a summary. */
+  samples: AttemptRecord[];
+  /** What was recomputed or tolerated while loading (shown in the report). */
+  notes: string[];
+}
 
 const RUN_FILES = ['run.json', 'samples.jsonl', 'summary.json'] as const;
 

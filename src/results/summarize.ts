@@ -5,7 +5,7 @@
  * unbiased pass@k only where every item has n ≥ k attempts.
  */
 import type { AttemptRecord, LatencyStats, RunManifest, SuiteSummary } from '../types.js';
-import { latency, summarizeGroup, type CountOptions } from '../runner/summary.js';
+import { latency, summarizeGroup, type CountOptions } from './summary.js';
 
 /** Latency percentiles of a list (nulls dropped); the runner's definition. */
 export function latencyStats(values: ReadonlyArray<number | null | undefined>): LatencyStats {
