@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { resolveModelDir, WEIGHTS_FILE } from '../model/checkpoint.js';
 import { DEFAULT_NATIVE_MODEL } from '../providers/native.js';
-import { DEFAULT_MODEL_ENV, resolveDefaultJob } from '../runner/default-job.js';
-import type { ProviderEntry } from '../runner/run.js';
+import { DEFAULT_MODEL_ENV, resolveDefaultJob } from './default-job.js';
+import type { ProviderEntry } from '../runner/settings.js';
 
 export function defaultJobProviders(env: NodeJS.ProcessEnv = process.env): ProviderEntry[] {
   const job = resolveDefaultJob(env);

@@ -6,15 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../runner/defaults.js';
-import type { ProviderEntry, RunSettings, SuiteRunOptions } from '../runner/run.js';
+import type { CostStepConfig, ProviderEntry, ReportStepConfig, RunSettings, SuiteRunOptions } from '../runner/settings.js';
 import { absoluteSuiteSpec, builtinSuiteNames } from '../suites/load.js';
 import { redactRedisUrl } from '../runner/queue/url.js';
 import { formatShard, parseShard } from '../runner/shard.js';
 import { parseJsonFile, validateOrThrow } from '../suites/schema.js';
 import type { GenerationSettings } from '../types.js';
-import type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
 
-export type { CostStepConfig, ReportStepConfig } from '../runner/default-job.js';
+export type { CostStepConfig, ReportStepConfig } from '../runner/settings.js';
 
 /**
  * The suites `resolveSettings` falls back to when neither flags nor config name any: every

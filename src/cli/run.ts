@@ -2,7 +2,7 @@
  * `dsabench run`: suites × providers × repeats → results/<run-id>/.
  *
  * With no --suite, --provider, --config or --resume it runs the default job
- * (data/runs/default.json, src/runner/default-job.ts): the built-in suites on the built-in
+ * (data/runs/default.json, src/cli/default-job.ts): the built-in suites on the built-in
  * model, dense and sparse, then the cost study and the report into the run folder. A config
  * with `cost` / `report` steps runs them after the evaluation too.
  *
@@ -169,12 +169,12 @@ Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported a
         // Loaded here, not at the top: `dsabench <other command>` does not pay for the runner.
         const [{ resolveSettings }, { runEvaluation }] = await Promise.all([import('./run-settings.js'), import('../runner/run.js')]);
         const isDefaultJob = !flags.resume && !flags.suite && !flags.provider && !flags.config;
-        let job: import('../runner/default-job.js').DefaultJob | undefined;
+        let job: import('./default-job.js').DefaultJob | undefined;
         if (isDefaultJob) {
-          job = (await import('../runner/default-job.js')).resolveDefaultJob();
+          job = (await import('./default-job.js')).resolveDefaultJob();
           if (job.notice) process.stderr.write(job.notice + '\n');
           else if (!flags.quiet) {
-            const { describeSuites } = await import('../runner/default-job.js');
+            const { describeSuites } = await import('./default-job.js');
             process.stderr.write(`default job: ${job.file} on ${job.model} (dense and sparse), then the cost study and the report\n`);
             process.stderr.write('  suites, narrowed to keep the job to minutes on a CPU (copy the file and --config it to change them):\n');
             for (const l of describeSuites(job.config)) process.stderr.write(`    ${l}\n`);
@@ -238,7 +238,7 @@ Exit codes: 0 completed, 1 could not complete, interrupted, or had unsupported a
         // A resumed run does the steps its run.json stores.
         const steps = flags.resume ? (outcome.manifest.config as unknown as RunSettings).post : { ...(cost ? { cost } : {}), ...(report ? { report } : {}) };
         if (steps && (steps.cost || steps.report)) {
-          const { runPostSteps } = await import('../runner/default-job.js');
+          const { runPostSteps } = await import('./default-job.js');
           const post = await runPostSteps(outcome.dir, steps, (l) => {
             if (!flags.quiet) process.stderr.write(l + '\n');
           });

@@ -3,7 +3,7 @@
  * them in --help without loading the scorers, providers and worker pool.
  */
 import { availableParallelism } from 'node:os';
-import type { RunSettings } from './run.js';
+import type { RunSettings } from './settings.js';
 
 /** Scoring worker threads by default: one per core. */
 export function defaultWorkers(): number {

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary } from '../types.js';
 import { newRunId } from './manifest.js';
-import type { RunSettings } from './run.js';
+import type { RunSettings } from './settings.js';
 import { parseShard, type Shard } from './shard.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
 import { summarize, type SuiteMeta } from '../results/summary.js';

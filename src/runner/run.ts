@@ -10,12 +10,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { createProvider, type ProviderConfig } from '../providers/index.js';
-import { loadSuite, type SuiteOverride } from '../suites/load.js';
+import { createProvider } from '../providers/index.js';
+import { loadSuite } from '../suites/load.js';
 import { checkSuiteRequirements } from '../suites/requirements.js';
 import type { SandboxTools } from '../sandbox/detect.js';
-import type { PostSteps } from './default-job.js';
-import type { AttemptRecord, GenerationSettings, Provider, RunManifest, RunSummary, Suite } from '../types.js';
+import type { RunSettings, SuiteRunOptions } from './settings.js';
+import type { AttemptRecord, Provider, RunManifest, RunSummary, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
 import { packageVersion } from '../util/package.js';
 import { countAttempts, executeAttempts } from './attempts.js';
@@ -30,45 +30,8 @@ import { Progress, type ProgressOptions } from './progress.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
 import { summarize, type SuiteMeta } from '../results/summary.js';
 
-export interface ProviderEntry {
-  spec: string;
-  options?: ProviderConfig;
-}
-
-/** The resolved configuration of a run, stored as run.json `config`. */
-export interface RunSettings {
-  suites: string[];
-  providers: ProviderEntry[];
-  limit: number | null;
-  repeats: number;
-  concurrency: number;
-  workers: number;
-  seed: number;
-  /** SQLite response cache file (openai providers); null = no cache. */
-  cache: string | null;
-  /** Do not read cached responses (fresh calls, still written to the cache). */
-  no_cache: boolean;
-  unsafe_no_sandbox: boolean;
-  keep_workdirs: boolean;
-  /** Count cached attempts' latency, tokens and cost in the summary as if fresh (default false). */
-  count_cached?: boolean;
-  /** Unsupported attempts do not fail the run (default false: `dsabench run` exits 1). */
-  allow_unsupported?: boolean;
-  generation?: GenerationSettings;
-  /** Per-suite adjustments from the run config's suite entries, keyed by suite spec. */
-  suite_options?: Record<string, SuiteRunOptions>;
-  /** Steps after the evaluation (config `cost` / `report`; run by the CLI, see default-job.ts). */
-  post?: PostSteps;
-  /** Queued run: the Redis URL of the queue, without its password (src/runner/queue/). */
-  queue?: string;
-  /** This run is shard `i/n` of the attempts (runner/shard.ts); not hashed: shards of one run share config_hash. */
-  shard?: string;
-}
-
-/** One suite's adjustments for a run: generator options and generation merged over suite.json, first `limit` items. */
-export interface SuiteRunOptions extends SuiteOverride {
-  limit?: number;
-}
+// Shared with the queue, the merge and the CLI (settings.ts); re-exported for callers of a run.
+export type { ProviderEntry, RunSettings, SuiteRunOptions } from './settings.js';
 
 export { DEFAULT_SETTINGS } from './defaults.js';
 

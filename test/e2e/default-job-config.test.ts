@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readConfigFile, resolveSettings } from '../../src/cli/run-settings.js';
 import { DsabenchError } from '../../src/errors.js';
-import { defaultJobFile, describeSuites, replaceNativeModel, resolveDefaultJob, withModel } from '../../src/runner/default-job.js';
+import { defaultJobFile, describeSuites, replaceNativeModel, resolveDefaultJob, withModel } from '../../src/cli/default-job.js';
 import { loadSuites } from '../../src/runner/run.js';
 import { readModelConfig } from '../../src/model/config.js';
 import { packagePath } from '../../src/util/package.js';

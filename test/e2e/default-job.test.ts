@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readConfigFile } from '../../src/cli/run-settings.js';
-import { defaultJobFile } from '../../src/runner/default-job.js';
+import { defaultJobFile } from '../../src/cli/default-job.js';
 import { saveModel } from '../../src/model/checkpoint.js';
 import { QUICK_CONFIG } from '../../src/model/config.js';
 import { createNativeModel, modelLayout, numParams } from '../../src/model/native.js';

@@ -24,7 +24,7 @@ import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../attempts.js';
-import type { ProviderEntry } from '../run.js';
+import type { ProviderEntry } from '../settings.js';
 import { attemptKey } from '../../results/store.js';
 import type { AttemptRecord, GenerationSettings, Provider, Suite } from '../../types.js';
 import { BlobWriter, blobOf, type Blob } from './blobs.js';

@@ -10,7 +10,7 @@
  * - RunRegistration: a run announced in the registry, for workers to discover.
  * - JobResult: what a worker returns: the attempt's record, or why it refused the job.
  */
-import type { ProviderEntry } from '../run.js';
+import type { ProviderEntry } from '../settings.js';
 import type { AttemptRecord, ChatMessage, GenerationSettings, Item, SuiteConfig } from '../../types.js';
 
 export const PROTOCOL = 1;

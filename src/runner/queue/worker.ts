@@ -31,7 +31,7 @@ import { createProvider } from '../../providers/index.js';
 import { executeAttempts, WorkDirs } from '../attempts.js';
 import { ScoringPool } from '../pool.js';
 import { loadPrices } from '../prices.js';
-import type { ProviderEntry } from '../run.js';
+import type { ProviderEntry } from '../settings.js';
 import { checkSuiteRequirements } from '../../suites/requirements.js';
 import type { AttemptRecord, Provider, Suite } from '../../types.js';
 import { hashJson } from '../../util/hash.js';

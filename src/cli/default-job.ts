@@ -16,34 +16,12 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigFile } from '../cli/run-settings.js';
-import { readConfigFile } from '../cli/run-settings.js';
+import type { ConfigFile } from './run-settings.js';
+import { readConfigFile } from './run-settings.js';
 import { resolveModelDir, WEIGHTS_FILE } from '../model/checkpoint.js';
 import { DEFAULT_NATIVE_MODEL } from '../providers/native.js';
+import type { PostSteps } from '../runner/settings.js';
 import { packagePath } from '../util/package.js';
-
-/** The config's `cost` step: the cost study after the run (same settings as `dsabench cost`). */
-export interface CostStepConfig {
-  model?: string;
-  profile?: string;
-  positions?: string;
-  mode?: string;
-  quality?: boolean;
-  k?: string;
-  repeats?: number;
-  threads?: number;
-  hardware?: string;
-  workload?: boolean;
-}
-
-/** The config's `report` step: true = every format into <run dir>/report/. */
-export type ReportStepConfig = boolean | { formats?: Array<'html' | 'md' | 'csv' | 'json'>; title?: string };
-
-/** The steps after a run's evaluation (stored in run.json as config.post). */
-export interface PostSteps {
-  cost?: CostStepConfig;
-  report?: ReportStepConfig;
-}
 
 /** The shipped default job. */
 export function defaultJobFile(): string {
@@ -136,7 +114,7 @@ export async function runPostSteps(dir: string, steps: PostSteps, log: (line: st
     const c = steps.cost;
     const t0 = performance.now();
     log(`cost study${c.model ? ` of ${c.model}` : ''}${c.quality ? ' (with fidelity vs k)' : ''} → ${dir}`);
-    const { costAction } = await import('../cli/cost.js');
+    const { costAction } = await import('./cost.js');
     await costAction(
       {
         profile: c.profile ?? 'deepseek-v3.2',
