@@ -1,6 +1,6 @@
-// Engine operations: checks, work split over threads, scratch, top-k, FP8/Hadamard
-// simulation, split-K merge. Compiled with baseline flags; only the kernels behind
-// `Kernels` use wide SIMD.
+// Attention (dense and sparse over given positions): checks, work split over threads,
+// scratch, split-K merge. Compiled with baseline flags; only the kernels behind `Kernels`
+// use wide SIMD.
 //
 // Attention work decomposition: rows are (query t, head h) pairs that share one key/value
 // source (all heads in MQA mode, the H/Hkv heads of one kv head in MHA mode). A chunk is
@@ -9,7 +9,6 @@
 // threads (decode), the key list is split and the partial (Ot, m, l) are merged.
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,19 +17,18 @@
 #include <vector>
 
 #include "engine.h"
+#include "ops_util.h"
 #include "threads.h"
-#include "topk_keeper.h"
 
 namespace dsa {
+
+using ops::fail;
+using ops::NEG_INF;
+using ops::roundUp;
 
 namespace {
 
 constexpr int64_t RMAX = 128;
-constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
-
-int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-[[noreturn]] void fail(const char* code, const std::string& msg) { throw EngineError(code, msg); }
 
 struct Chunk {
   int64_t g, tb, te, hb, he, n;
@@ -329,290 +327,6 @@ void attention(const Kernels& kr, const AttnArgs& a) {
       finalize(ch, roundUp((ch.te - ch.tb) * (ch.he - ch.hb), W), acc.Ot.p, acc.m.p, acc.l.p);
     }
   }
-}
-
-// ---- FP8-E4M3 and Hadamard simulation --------------------------------------------------
-// Both are computed with exactly rounded fp32 steps (no contraction: this file is built
-// without FMA flags) so the TypeScript reference reproduces them bit for bit.
-
-static float e4m3Round(float y) {
-  if (!(y == y)) return y;
-  const float a = std::fabs(y);
-  if (a >= 448.f) return std::copysign(448.f, y);
-  if (a == 0.f) return y;
-  int e;
-  std::frexp(a, &e);       // a = f·2^e, f ∈ [0.5, 1) → floor(log2 a) = e-1
-  int E = e - 1;
-  if (E < -6) E = -6;      // subnormals share the quantum 2^-9
-  const float q = std::ldexp(1.f, E - 3);
-  float r = std::nearbyint(a / q) * q;  // ties to even (default rounding mode)
-  if (r > 448.f) r = 448.f;
-  return std::copysign(r, y);
-}
-
-void fp8Rows(float* x, int64_t rows, int dim) {
-  for (int64_t i = 0; i < rows; i++) {
-    float* row = x + i * dim;
-    for (int b = 0; b < dim; b += 128) {
-      const int e = std::min(dim, b + 128);
-      float amax = 0.f;
-      for (int j = b; j < e; j++) amax = std::max(amax, std::fabs(row[j]));
-      amax = std::max(amax, 1e-4f);
-      const float s = amax / 448.f;
-      int ex;
-      const float f = std::frexp(s, &ex);
-      const float scale = f == 0.5f ? s : std::ldexp(1.f, ex);  // next power of two ≥ s
-      for (int j = b; j < e; j++) row[j] = e4m3Round(row[j] / scale) * scale;
-    }
-  }
-}
-
-void hadamardRows(float* x, int64_t rows, int dim) {
-  const float s = (float)(1.0 / std::sqrt((double)dim));
-  for (int64_t i = 0; i < rows; i++) {
-    float* v = x + i * dim;
-    for (int len = 1; len < dim; len <<= 1)
-      for (int b = 0; b < dim; b += 2 * len)
-        for (int j = b; j < b + len; j++) {
-          const float p = v[j], q = v[j + len];
-          v[j] = p + q;
-          v[j + len] = p - q;
-        }
-    for (int j = 0; j < dim; j++) v[j] = v[j] * s;
-  }
-}
-
-namespace {
-struct XformCtx {
-  bool fp8, hadamard;
-};
-void keyTransform(float* rows, int64_t n, int dim, const void* ctx) {
-  const XformCtx* x = static_cast<const XformCtx*>(ctx);
-  if (x->hadamard) hadamardRows(rows, n, dim);
-  if (x->fp8) fp8Rows(rows, n, dim);
-}
-
-struct IndexerScratch {
-  FloatBuf Qt, w, qtmp, kbuf, zero, sbuf;
-  std::vector<const float*> kptr;
-  bool ready = false;
-  void init(const Kernels& kr, int64_t HIpad, int64_t HI, int64_t DI, int64_t sbufLen) {
-    if (ready) return;
-    const int64_t BK = kr.blockKeys;
-    Qt.alloc(DI * HIpad); w.alloc(HIpad); qtmp.alloc(HI * DI); kbuf.alloc(BK * DI);
-    zero.alloc(DI + 16); kptr.assign(BK + 16, nullptr);
-    if (sbufLen > 0) sbuf.alloc(sbufLen);
-    ready = true;
-  }
-};
-
-// Packs the (transformed) indexer query of token t as Qt[d][h] and its weights.
-void packIndexerQuery(const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc) {
-  std::memcpy(sc.qtmp.p, a.q + t * a.HI * a.DI, sizeof(float) * (size_t)(a.HI * a.DI));
-  if (a.hadamard) hadamardRows(sc.qtmp.p, a.HI, (int)a.DI);
-  if (a.fp8) fp8Rows(sc.qtmp.p, a.HI, (int)a.DI);
-  for (int64_t d = 0; d < a.DI; d++)
-    for (int64_t h = 0; h < HIpad; h++) sc.Qt.p[d * HIpad + h] = h < a.HI ? sc.qtmp.p[h * a.DI + d] : 0.f;
-  for (int64_t h = 0; h < HIpad; h++) sc.w.p[h] = h < a.HI ? a.w[t * a.HI + h] : 0.f;
-}
-
-IndexerChunk makeIndexerChunk(const IndexerArgs& a, int64_t HIpad, IndexerScratch& sc, const XformCtx* x) {
-  IndexerChunk c;
-  c.H = (int)a.HI; c.Hpad = (int)HIpad; c.D = (int)a.DI;
-  c.Qt = sc.Qt.p; c.w = sc.w.p;
-  c.K = {a.k, a.kd, a.DI, 0};
-  c.transform = (a.fp8 || a.hadamard) ? keyTransform : nullptr;
-  c.transformCtx = x;
-  c.kbuf = sc.kbuf.p; c.kptr = sc.kptr.data(); c.zero = sc.zero.p;
-  return c;
-}
-
-// Indexer work split: per query when there are enough queries, else ~4 key ranges per
-// thread (dynamic), at least 4096 keys each.
-int64_t keySplits(int64_t T, int64_t L, int threads) {
-  if (threads <= 1 || T >= 2 * threads) return 1;
-  const int64_t want = (4 * (int64_t)threads + T - 1) / T;
-  return std::max<int64_t>(1, std::min<int64_t>(want, L / 4096));
-}
-
-// Whether the fused op selects through blocked GEMMs (selectTopK, select.cc) rather than the
-// per-query kernel: the kernel vectorises over indexer heads, padded to the vector width, so
-// with few heads (the built-in model has 2 against 16 lanes) most of its lanes are padding.
-// The GEMM path vectorises over keys and serves a block of queries per pass over the keys.
-bool blockedSelection(const Kernels& kr, const IndexerArgs& ix) {
-  return ix.kd == DType::F32 && !ix.fp8 && !ix.hadamard && ix.HI * 2 <= kr.width;
-}
-
-}  // namespace
-
-void checkIndexer(const IndexerArgs& a) {
-  if (!a.q || !a.k || !a.w) fail("E_SHAPE", "index_q, index_k and index_w are required");
-  if (a.T < 1 || a.HI < 1 || a.DI < 1 || a.L < 1) fail("E_SHAPE", "T, heads, dim and L must be ≥ 1");
-  if (a.qStart < 0 || a.qStart + a.T > a.L)
-    fail("E_SHAPE", "queries sit at qStart..qStart+T-1, which must lie inside the cache [0, L)");
-  if (a.hadamard && (a.DI & (a.DI - 1)) != 0) fail("E_OPTION", "hadamard needs a power-of-two index dim");
-  if (a.threads < 1 || a.threads > 1024) fail("E_OPTION", "threads must be in 1..1024");
-  if (a.DI > (1 << 20) || a.HI > (1 << 20)) fail("E_SHAPE", "dimension too large");
-}
-
-void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
-  checkIndexer(a);
-  const int64_t HIpad = roundUp(a.HI, kr.width);
-  const int64_t nsplit = keySplits(a.T, a.L, a.threads);
-  const XformCtx x{a.fp8, a.hadamard};
-  std::vector<IndexerScratch> scratch((size_t)a.threads);
-  parallelFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
-    const int64_t t = it / nsplit, si = it % nsplit;
-    IndexerScratch& sc = scratch[(size_t)tid];
-    sc.init(kr, HIpad, a.HI, a.DI, 0);
-    packIndexerQuery(a, t, HIpad, sc);
-    const int64_t valid = std::min(a.L, a.qStart + t + 1);
-    const int64_t per = (valid + nsplit - 1) / nsplit;
-    const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
-    float* row = scores + t * a.L;
-    if (si == 0)
-      for (int64_t s = valid; s < a.L; s++) row[s] = NEG_INF;
-    IndexerChunk c = makeIndexerChunk(a, HIpad, sc, &x);
-    c.s0 = ks; c.n = ke - ks; c.out = row + ks;
-    if (c.n > 0) kr.indexerChunk(c);
-  });
-}
-
-void topk(const float* scores, int64_t T, int64_t L, int64_t k, int threads, int32_t* out) {
-  if (T < 1 || L < 1) fail("E_SHAPE", "scores must be [T ≥ 1, L ≥ 1]");
-  if (k < 1) fail("E_OPTION", "k must be ≥ 1");
-  if (threads < 1 || threads > 1024) fail("E_OPTION", "threads must be in 1..1024");
-  parallelFor(threads, T, [&](int64_t t, int) {
-    TopK keep(std::min(k, L));
-    const float* row = scores + t * L;
-    for (int64_t s = 0; s < L; s++) keep.push(row[s], (int32_t)s);
-    writeSorted(keep.h, k, out + t * k);
-  });
-}
-
-void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t k, bool skipShort,
-         int32_t* indicesOut, bool* skipped, double* phaseMs) {
-  // Phase clock: the selection's share of a fused call can only be read inside the call
-  // (timing the indexer and a top-k pass separately measures other code).
-  using clk = std::chrono::steady_clock;
-  const auto tStart = clk::now();
-  auto tSelected = tStart;
-  auto phases = [&]() {
-    if (!phaseMs) return;
-    phaseMs[0] = std::chrono::duration<double, std::milli>(tSelected - tStart).count();
-    phaseMs[1] = std::chrono::duration<double, std::milli>(clk::now() - tSelected).count();
-  };
-  if (attn.indices) fail("E_OPTION", "fused DSA selects its own indices");
-  if (k < 1) fail("E_OPTION", "topk must be ≥ 1");
-  checkAttn(attn);
-  checkIndexer(ix);
-  if (ix.T != attn.T || ix.L != attn.L || ix.qStart != attn.qStart)
-    fail("E_SHAPE", "indexer and attention must agree on T, L and qStart");
-  if (attn.L > std::numeric_limits<int32_t>::max()) fail("E_SHAPE", "L too large for int32 indices");
-
-  *skipped = skipShort && attn.qStart + attn.T <= k;
-  if (*skipped) {
-    AttnArgs d = attn;
-    d.causal = true;
-    attention(kr, d);
-    phases();
-    if (indicesOut)
-      for (int64_t t = 0; t < attn.T; t++)
-        for (int64_t j = 0; j < k; j++) indicesOut[t * k + j] = j <= attn.qStart + t ? (int32_t)j : -1;
-    return;
-  }
-
-  // Selection: indexer scores are produced in blocks of SB keys and streamed into a
-  // k-heap, so no [T, L] score matrix is held (scratch O(k + SB) per work item).
-  const int64_t SB = 4096;
-  const int threads = attn.threads;
-  const int64_t HIpad = roundUp(ix.HI, kr.width);
-  const int64_t nsplit = keySplits(ix.T, ix.L, threads);
-  const XformCtx x{ix.fp8, ix.hadamard};
-  std::vector<int32_t> sel((size_t)(attn.T * k));
-  if (blockedSelection(kr, ix)) {
-    selectTopK(ix, k, threads, sel.data(), indicesOut != nullptr);  // attention needs no order
-    tSelected = clk::now();
-    AttnArgs sp = attn;
-    sp.indices = sel.data();
-    sp.topk = k;
-    if (blockedSparseAttention(sp)) sparseAttentionBlocked(kr, sp, sel.data(), k);
-    else attention(kr, sp);
-    phases();
-    if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
-    return;
-  }
-  std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(attn.T * nsplit) : 0);
-  std::vector<IndexerScratch> scratch((size_t)threads);
-  parallelFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
-    const int64_t t = it / nsplit, si = it % nsplit;
-    IndexerScratch& sc = scratch[(size_t)tid];
-    sc.init(kr, HIpad, ix.HI, ix.DI, SB);
-    packIndexerQuery(ix, t, HIpad, sc);
-    const int64_t valid = std::min(ix.L, ix.qStart + t + 1);
-    const int64_t per = (valid + nsplit - 1) / nsplit;
-    const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
-    TopK keep(std::max<int64_t>(1, std::min<int64_t>(k, ke - ks)));  // never more than the range holds
-    IndexerChunk c = makeIndexerChunk(ix, HIpad, sc, &x);
-    for (int64_t b = ks; b < ke; b += SB) {
-      c.s0 = b; c.n = std::min(SB, ke - b); c.out = sc.sbuf.p;
-      kr.indexerChunk(c);
-      for (int64_t j = 0; j < c.n; j++) keep.push(sc.sbuf.p[j], (int32_t)(b + j));
-    }
-    if (nsplit == 1) writeSorted(keep.h, k, sel.data() + t * k);
-    else kept[(size_t)it] = std::move(keep.h);
-  });
-  if (nsplit > 1) mergeRanges(kept, attn.T, nsplit, k, sel.data());
-  tSelected = clk::now();
-  AttnArgs sp = attn;
-  sp.indices = sel.data();
-  sp.topk = k;
-  attention(kr, sp);
-  phases();
-  if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
-}
-
-double fmaPeak(const Kernels& kr, int threads, double seconds) {
-  if (threads < 1 || threads > 1024) fail("E_OPTION", "threads must be in 1..1024");
-  using clk = std::chrono::steady_clock;
-  float sink = 0.f;
-  // Iterations per second of one copy on one thread, calibrated (≥ 20 ms) on the first call
-  // for this kernel set on this thread and on every call of ≥ 100 ms, so that short bursts
-  // (the benchmark measures one right before each timed call) are not mostly calibration.
-  thread_local const Kernels* calKernels = nullptr;
-  thread_local double calRate = 0.0;
-  if (calKernels != &kr || seconds >= 0.1) {
-    int64_t n = 1 << 16;
-    for (;;) {
-      const auto t0 = clk::now();
-      kr.fmaPeak(n, &sink);
-      const double dt = std::chrono::duration<double>(clk::now() - t0).count();
-      if (dt > 0.02 || n > (int64_t(1) << 40)) {
-        calRate = (double)n / std::max(dt, 1e-6);
-        calKernels = &kr;
-        break;
-      }
-      n *= 4;
-    }
-  }
-  // Then `threads` copies at once, best of 3.
-  const int64_t iters = (int64_t)(calRate * seconds / 3.0) + 1;
-  double best = 0.0;
-  std::vector<float> sinks((size_t)threads, 0.f);
-  for (int rep = 0; rep < 3; rep++) {
-    // Each copy is timed on its own thread (thread start-up, tens of µs, is not the cores'
-    // capacity and would bias short bursts low); the rates of the concurrent copies add up.
-    std::vector<double> rate((size_t)threads, 0.0);
-    parallelFor(threads, threads, [&](int64_t i, int) {
-      const auto t0 = clk::now();
-      const double flops = kr.fmaPeak(iters, &sinks[(size_t)i]);
-      rate[(size_t)i] = flops / std::max(std::chrono::duration<double>(clk::now() - t0).count(), 1e-9);
-    });
-    double f = 0.0;
-    for (double v : rate) f += v;
-    best = std::max(best, f / 1e9);
-  }
-  return best;
 }
 
 }  // namespace dsa
