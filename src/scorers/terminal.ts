@@ -14,8 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Score, ScoreFn } from '../types.js';
-import { parseTerminalTarget } from '../suites/terminal/tasks.js';
-import { openTaskEnv } from '../suites/terminal/backend.js';
+import { parseTerminalTarget } from '../sandbox/terminal/target.js';
+import { openTaskEnv } from '../sandbox/terminal/backend.js';
 
 export const terminalScorer: ScoreFn = async (_output, item, _options, ctx): Promise<Score> => {
   const t = parseTerminalTarget(item.target, item.id);

@@ -17,9 +17,9 @@
  * output_bytes (16384, head and tail kept), agent_timeout_sec (the task's, else 360).
  */
 import type { ChatMessage, Completion, SolveArgs, SolveResult, Solver, ToolCall, ToolSpec, Usage } from '../types.js';
-import { parseTerminalTarget } from '../suites/terminal/tasks.js';
-import { describe, tailText } from '../suites/terminal/env.js';
-import { openTaskEnv, type TaskEnv } from '../suites/terminal/backend.js';
+import { parseTerminalTarget } from '../sandbox/terminal/target.js';
+import { describe, tailText } from '../sandbox/terminal/env.js';
+import { openTaskEnv, type TaskEnv } from '../sandbox/terminal/backend.js';
 
 export const BASH_TOOL: ToolSpec = {
   type: 'function',

@@ -14,11 +14,11 @@
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { runSandboxed, type SandboxLimits, type SandboxResult } from '../../sandbox/index.js';
-import { defaultEnv } from '../../sandbox/command.js';
-import type { ContainerRef } from '../../sandbox/container/container.js';
+import { runSandboxed, type SandboxLimits, type SandboxResult } from '../index.js';
+import { defaultEnv } from '../command.js';
+import type { ContainerRef } from '../container/container.js';
 import { DsabenchError } from '../../errors.js';
-import type { FileEntry, TerminalTarget } from './tasks.js';
+import type { FileEntry, TerminalTarget } from './target.js';
 import { parsePytestSummary } from './pytest-summary.js';
 import { TOOLS_DIR, testTools, toolsEnv } from './tools.js';
 

@@ -8,12 +8,12 @@
  *              engine, base image missing, build failed): the reason is kept in state.json
  *   unsupported  neither: the reason is recorded and the attempt is counted apart
  */
-import type { SandboxResult, SandboxShell } from '../../sandbox/index.js';
-import { SandboxShell as Shell } from '../../sandbox/index.js';
-import { detectContainerEngine } from '../../sandbox/container/engine.js';
+import type { SandboxResult, SandboxShell } from '../index.js';
+import { SandboxShell as Shell } from '../index.js';
+import { detectContainerEngine } from '../container/engine.js';
 import { APP, prepareEnvironment, readState, runSolution, taskLimits, verify, writeState, type SandboxFlags, type VerifyResult } from './env.js';
 import { containerShell, removeTaskContainer, runSolutionIn, startTaskContainer, verifyIn } from './container-env.js';
-import type { TerminalTarget } from './tasks.js';
+import type { TerminalTarget } from './target.js';
 import { join } from 'node:path';
 
 export interface TaskEnv {

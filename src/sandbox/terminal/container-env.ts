@@ -17,13 +17,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SandboxShell, type SandboxResult } from '../../sandbox/index.js';
-import { detectContainerEngine } from '../../sandbox/container/engine.js';
-import { ensureImage, existingImage, materialize } from '../../sandbox/container/image.js';
-import { copyInto, execIn, launchExec, readContainerFile, removeContainer, startContainer, type ContainerRef } from '../../sandbox/container/container.js';
-import { resolveLimits } from '../../sandbox/launch.js';
+import { SandboxShell, type SandboxResult } from '../index.js';
+import { detectContainerEngine } from '../container/engine.js';
+import { ensureImage, existingImage, materialize } from '../container/image.js';
+import { copyInto, execIn, launchExec, readContainerFile, removeContainer, startContainer, type ContainerRef } from '../container/container.js';
+import { resolveLimits } from '../launch.js';
 import { judge, parseReward, solutionFiles, taskLimits, type VerifyResult } from './env.js';
-import type { ContainerSpec, TerminalTarget } from './tasks.js';
+import type { ContainerSpec, TerminalTarget } from './target.js';
 import { TOOLS_DIR, stageTools, toolsEnv } from './tools.js';
 
 /** Slack on top of the agent's and the tests' time before a forgotten container ends itself. */

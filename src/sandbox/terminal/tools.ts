@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { which } from '../../sandbox/detect.js';
+import { which } from '../detect.js';
 
 export const TOOLS_DIR = '/opt/dsabench-tools';
 
