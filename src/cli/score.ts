@@ -59,11 +59,11 @@ Examples:
   $ dsabench score --scorer exact_match --in preds.jsonl --options '{"ignore_case": true}'
   $ echo '{"id":"1","output":"42","target":"42"}' > p.jsonl && dsabench score --scorer exact_match --in p.jsonl`)
       .action(async (opts: { scorer: string; in: string; options?: string; workers?: number }) => {
-        const [{ getScorer }, { ScoringPool }] = await Promise.all([import('../scorers/index.js'), import('../runner/pool.js')]);
+        const [{ getScorer, validateScorerOptions }, { ScoringPool }] = await Promise.all([import('../scorers/index.js'), import('../runner/pool.js')]);
         getScorer(opts.scorer); // unknown scorer → exit 2 before reading anything
         const options = parseOptions(opts.options);
-        // A typo in an option is an error, not a silently ignored key (the suite schema's list).
-        (await import('../suites/schema.js')).validateScorerOptions(opts.scorer, options, 'E_USAGE', { field: '--options' });
+        // A typo in an option is an error, not a silently ignored key (the scorer entry's list).
+        validateScorerOptions(opts.scorer, options, 'E_USAGE', { field: '--options' });
         const preds = readPredictions(opts.in);
         // Small inputs score on the main thread; larger ones in the pool.
         const workers = opts.workers ?? (preds.length >= 256 ? defaultWorkers() : 0);

@@ -8,19 +8,15 @@
  *   error    nothing to run (no code, syntax error) or the sandbox could not start
  *
  * details: {verdict, reason, format, language, exit_code, wall_ms, tests_passed,
- * tests_total, stderr_tail, isolation}. Options: timeout_s (10; for EvalPlus tasks the
- * whole program's safety net, default 4 × (evalplus_task_timeout_s + 2) + 10), memory_mb
- * (2048 per process; 4096 for EvalPlus tasks, as EvalPlus allows), total_memory_mb (2 × memory_mb, all processes of the attempt
- * together), challenge (MBPP challenge tests), evalplus: 'base' | 'plus' (default plus =
- * base+plus), and EvalPlus's per-input time limit max(evalplus_min_time_s,
- * evalplus_time_factor × the canonical solution's time) with evalplus_task_timeout_s per
- * group (defaults 4, 4, 60 as in EvalPlus).
+ * tests_total, stderr_tail, isolation}. Options: the entry's `options` below (timeout_s,
+ * memory_mb, total_memory_mb, challenge, evalplus and EvalPlus's per-input limits).
  * pass@k over repeats is the runner's summary (unbiased estimator in util/stats).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Item, Score, ScoreContext, ScoreFn } from '../types.js';
+import { defineScorer, scoreFn, type OptionSchema } from './scorer.js';
 import { runSandboxed, type SandboxResult } from '../sandbox/index.js';
 import { extractCode, type CodeLanguage } from './code-extract.js';
 import {
@@ -109,25 +105,76 @@ function tail(s: string, n = 2000): string {
   return s.length > n ? s.slice(s.length - n) : s;
 }
 
+/** The code scorer's options, parsed: undefined = the default that depends on the task. */
+export interface CodeOptions {
+  /** Wall clock of one program run (an item's target.timeout_s wins; default 10, EvalPlus: its limits' safety net). */
+  timeoutS?: number;
+  /** Per process (default 2048; EvalPlus tasks 4096) and all processes together (default 2 × memoryMb). */
+  memoryMb?: number;
+  totalMemoryMb?: number;
+  challenge: boolean;
+  /** EvalPlus: plus inputs too (option evalplus "plus", the default), and the per-input limits. */
+  includePlus: boolean;
+  evalplus: { minTimeS: number; factor: number; taskCapS: number };
+}
+
+const positive = (description: string, dflt?: number): OptionSchema => ({ type: 'number', exclusiveMinimum: 0, ...(dflt !== undefined ? { default: dflt } : {}), description });
+const numberOr = <T>(v: unknown, dflt: T): number | T => (typeof v === 'number' ? v : dflt);
+
+export const codeEntry = defineScorer({
+  name: 'code',
+  options: {
+    timeout_s: positive('Wall-clock limit per program run, seconds (an item\'s target.timeout_s wins).', 10),
+    memory_mb: positive('Memory limit per process, MiB (EvalPlus tasks: 4096, as EvalPlus allows).', 2048),
+    total_memory_mb: positive('Memory limit of all processes of an attempt together, MiB (default 2 x memory_mb).'),
+    challenge: { type: 'boolean', default: false, description: 'MBPP: also run the challenge tests.' },
+    evalplus: { enum: ['base', 'plus'], default: 'plus', description: 'EvalPlus: base tests only, or base + plus.' },
+    evalplus_min_time_s: positive('EvalPlus: the least time limit of one input, seconds (its min_time_limit).', EVALPLUS_DEFAULTS.minTimeS),
+    evalplus_time_factor: positive('EvalPlus: an input\'s time limit is this many times the canonical solution\'s time on it (its gt_time_limit_factor).', EVALPLUS_DEFAULTS.factor),
+    evalplus_task_timeout_s: positive('EvalPlus: the most time of all base (or all plus) inputs together, seconds (its EVALPLUS_TIMEOUT_PER_TASK).', EVALPLUS_DEFAULTS.taskCapS),
+  },
+  parse: (o): CodeOptions => ({
+    timeoutS: numberOr(o['timeout_s'], undefined),
+    memoryMb: numberOr(o['memory_mb'], undefined),
+    totalMemoryMb: numberOr(o['total_memory_mb'], undefined),
+    challenge: o['challenge'] === true,
+    includePlus: o['evalplus'] !== 'base',
+    evalplus: {
+      minTimeS: numberOr(o['evalplus_min_time_s'], EVALPLUS_DEFAULTS.minTimeS),
+      factor: numberOr(o['evalplus_time_factor'], EVALPLUS_DEFAULTS.factor),
+      taskCapS: numberOr(o['evalplus_task_timeout_s'], EVALPLUS_DEFAULTS.taskCapS),
+    },
+  }),
+  score: (output, item, options, ctx) => scoreCodeWith(output, item, options, ctx),
+});
+
+/** The entry as a function of raw options. */
+export const codeScorer: ScoreFn = scoreFn(codeEntry);
+
+/** codeScorer, always asynchronous. */
 export async function scoreCode(output: string, item: Item, options: Record<string, unknown>, ctx: ScoreContext): Promise<Score> {
+  return codeScorer(output, item, options, ctx);
+}
+
+async function scoreCodeWith(output: string, item: Item, options: CodeOptions, ctx: ScoreContext): Promise<Score> {
   const t = parseCodeTarget(item.target, item.id);
   const code = extractCode(output, t.language, t.entry_point ?? t.func_name);
   if (code.trim() === '') return score('error', 'no code found in the reply', t, { tests_passed: 0, tests_total: null });
   // EvalPlus lets a candidate use 4 GiB (EVALPLUS_MAX_MEMORY_BYTES), and here the canonical
   // outputs share the process (Mbpp/255's plus input 85 makes 1.1 GB of tuples on each side).
-  const memoryMb = Number(options['memory_mb'] ?? (t.format === 'evalplus' ? 4096 : 2048));
-  const totalMemoryMb = Number(options['total_memory_mb'] ?? memoryMb * 2);
-  const evalplus = t.format === 'evalplus' ? evalplusLimits(options) : undefined;
-  const timeoutS = Number(t.timeout_s ?? options['timeout_s'] ?? evalplus?.wallS ?? 10);
+  const memoryMb = options.memoryMb ?? (t.format === 'evalplus' ? 4096 : 2048);
+  const totalMemoryMb = options.totalMemoryMb ?? memoryMb * 2;
+  const evalplus = t.format === 'evalplus' ? evalplusLimits(options.evalplus) : undefined;
+  const timeoutS = Number(t.timeout_s ?? options.timeoutS ?? evalplus?.wallS ?? 10);
   const ownDir = ctx.workDir === undefined;
   const dir = ctx.workDir ?? mkdtempSync(join(tmpdir(), 'dsabench-code-'));
   const s: RunSettings = { timeoutMs: Math.max(100, timeoutS * 1000), memoryBytes: memoryMb * 1024 * 1024, totalMemoryBytes: totalMemoryMb * 1024 * 1024, ctx, dir };
   try {
     if (t.format === 'stdio') return await scoreStdio(t, code, s);
-    if (t.format === 'evalplus') return await scoreEvalplus(t, code, options['evalplus'] !== 'base', evalplus!, s);
+    if (t.format === 'evalplus') return await scoreEvalplus(t, code, options.includePlus, evalplus!, s);
     let program: string;
     if (t.format === 'humaneval') program = humanevalProgram(t, code);
-    else if (t.format === 'mbpp') program = mbppProgram(t, code, options['challenge'] === true);
+    else if (t.format === 'mbpp') program = mbppProgram(t, code, options.challenge);
     else program = functionalProgram(t, code);
     const r = await runProgram(t.language, program, undefined, s);
     const { verdict, reason } = classifyRun(r, t.language);
@@ -148,12 +195,9 @@ interface EvalplusLimits {
   wallS: number;
 }
 
-function evalplusLimits(options: Record<string, unknown>): EvalplusLimits {
-  const minTimeS = Number(options['evalplus_min_time_s'] ?? EVALPLUS_DEFAULTS.minTimeS);
-  const factor = Number(options['evalplus_time_factor'] ?? EVALPLUS_DEFAULTS.factor);
-  const taskCapS = Number(options['evalplus_task_timeout_s'] ?? EVALPLUS_DEFAULTS.taskCapS);
+function evalplusLimits(o: CodeOptions['evalplus']): EvalplusLimits {
   // Each group may take its cap (+2 s) and the canonical solution about as long again.
-  return { minTimeS, factor, taskCapS, wallS: 4 * (taskCapS + 2) + 10 };
+  return { ...o, wallS: 4 * (o.taskCapS + 2) + 10 };
 }
 
 function evalplusDataset(v: unknown): EvalplusDataset {
@@ -200,4 +244,3 @@ async function scoreStdio(t: CodeTarget, code: string, s: RunSettings): Promise<
   return score('passed', '', t, { tests_passed: tests.length, tests_total: tests.length, wall_ms: wall });
 }
 
-export const codeScorer: ScoreFn = (output, item, options, ctx) => scoreCode(output, item, options, ctx);

@@ -8,6 +8,7 @@
  */
 import { DsabenchError } from '../errors.js';
 import type { ScoreFn } from '../types.js';
+import { defineScorer, scoreFn } from './scorer.js';
 
 export type Choice = 'A' | 'B' | 'C' | 'D';
 
@@ -29,19 +30,29 @@ export function extractChoiceFlexible(response: string): Choice | null {
   return paren ? (paren[1] as Choice) : null;
 }
 
-export const longbenchMc: ScoreFn = (output, item, options) => {
-  const gold = typeof item.target === 'string' ? item.target.trim().toUpperCase() : '';
-  if (!/^[A-D]$/.test(gold)) {
-    throw new DsabenchError('E_ITEMS_INVALID', `item ${item.id}: longbench_mc target must be one of "A", "B", "C", "D", got ${JSON.stringify(item.target)}`, { field: 'target' });
-  }
-  const mode = options['mode'] ?? 'flexible';
-  if (mode !== 'flexible' && mode !== 'strict') {
-    throw new DsabenchError('E_OPTION', `longbench_mc: mode must be "flexible" or "strict", got ${JSON.stringify(mode)}`, { field: 'scorer.options.mode' });
-  }
-  const s = extractChoiceStrict(output);
-  const f = extractChoiceFlexible(output);
-  const strict = s === gold;
-  const flexible = f === gold;
-  const pass = mode === 'strict' ? strict : flexible;
-  return { value: pass ? 1 : 0, pass, details: { metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 }, extracted: { strict: s, flexible: f }, gold } };
-};
+export interface LongbenchMcOptions {
+  mode: 'flexible' | 'strict';
+}
+
+export const longbenchMcEntry = defineScorer({
+  name: 'longbench_mc',
+  options: {
+    mode: { enum: ['flexible', 'strict'], default: 'flexible', description: 'Which extraction decides value/pass (details.metrics has both).' },
+  },
+  parse: (o): LongbenchMcOptions => ({ mode: o['mode'] === 'strict' ? 'strict' : 'flexible' }),
+  score(output, item, { mode }) {
+    const gold = typeof item.target === 'string' ? item.target.trim().toUpperCase() : '';
+    if (!/^[A-D]$/.test(gold)) {
+      throw new DsabenchError('E_ITEMS_INVALID', `item ${item.id}: longbench_mc target must be one of "A", "B", "C", "D", got ${JSON.stringify(item.target)}`, { field: 'target' });
+    }
+    const s = extractChoiceStrict(output);
+    const f = extractChoiceFlexible(output);
+    const strict = s === gold;
+    const flexible = f === gold;
+    const pass = mode === 'strict' ? strict : flexible;
+    return { value: pass ? 1 : 0, pass, details: { metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 }, extracted: { strict: s, flexible: f }, gold } };
+  },
+});
+
+/** The entry as a function of raw options. */
+export const longbenchMc: ScoreFn = scoreFn(longbenchMcEntry);

@@ -9,6 +9,7 @@
  */
 import { DsabenchError } from '../errors.js';
 import type { Item, Score, ScoreFn } from '../types.js';
+import { defineScorer, scoreFn } from './scorer.js';
 
 export function references(item: Item): string[] {
   const t = item.target;
@@ -24,17 +25,28 @@ function found(output: string, refs: string[]): boolean[] {
   return refs.map((r) => out.includes(r.toLowerCase()));
 }
 
-export const stringMatchAll: ScoreFn = (output, item): Score => {
-  const refs = references(item);
-  const hits = found(output, refs);
-  const n = hits.filter(Boolean).length;
-  const value = n / refs.length;
-  return { value, pass: n === refs.length, details: { found: n, total: refs.length, missing: refs.filter((_, i) => !hits[i]) } };
-};
+/** No options: any key in `scorer.options` is refused when the suite loads. */
+export const stringMatchAllEntry = defineScorer({
+  name: 'string_match_all',
+  score(output, item): Score {
+    const refs = references(item);
+    const hits = found(output, refs);
+    const n = hits.filter(Boolean).length;
+    const value = n / refs.length;
+    return { value, pass: n === refs.length, details: { found: n, total: refs.length, missing: refs.filter((_, i) => !hits[i]) } };
+  },
+});
 
-export const stringMatchPart: ScoreFn = (output, item): Score => {
-  const refs = references(item);
-  const hits = found(output, refs);
-  const n = hits.filter(Boolean).length;
-  return { value: n > 0 ? 1 : 0, pass: n > 0, details: { found: n, total: refs.length } };
-};
+export const stringMatchPartEntry = defineScorer({
+  name: 'string_match_part',
+  score(output, item): Score {
+    const refs = references(item);
+    const hits = found(output, refs);
+    const n = hits.filter(Boolean).length;
+    return { value: n > 0 ? 1 : 0, pass: n > 0, details: { found: n, total: refs.length } };
+  },
+});
+
+/** The entries as functions of raw options. */
+export const stringMatchAll: ScoreFn = scoreFn(stringMatchAllEntry);
+export const stringMatchPart: ScoreFn = scoreFn(stringMatchPartEntry);

@@ -13,11 +13,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Score, ScoreFn } from '../types.js';
+import type { Item, Score, ScoreContext, ScoreFn } from '../types.js';
+import { defineScorer, scoreFn } from './scorer.js';
 import { parseTerminalTarget } from '../sandbox/terminal/target.js';
 import { openTaskEnv } from '../sandbox/terminal/backend.js';
 
-export const terminalScorer: ScoreFn = async (_output, item, _options, ctx): Promise<Score> => {
+/** No options: the task folder says how its tests run. */
+export const terminalEntry = defineScorer({ name: 'terminal', score: (_output, item, _options, ctx) => scoreTerminal(item, ctx) });
+
+/** The entry as a function of raw options. */
+export const terminalScorer: ScoreFn = scoreFn(terminalEntry);
+
+async function scoreTerminal(item: Item, ctx: ScoreContext): Promise<Score> {
   const t = parseTerminalTarget(item.target, item.id);
   if (t.unsupported) {
     return { value: 0, pass: false, details: { verdict: 'unsupported', reason: t.unsupported } };
@@ -48,4 +55,4 @@ export const terminalScorer: ScoreFn = async (_output, item, _options, ctx): Pro
   } finally {
     if (own) rmSync(workDir, { recursive: true, force: true });
   }
-};
+}

@@ -17,7 +17,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { scorerNames } from '../scorers/index.js';
+import { getScorerEntry, scorerNames } from '../scorers/index.js';
 import { SOLVERS, solverNames } from '../solvers/index.js';
 import { templateVariables } from '../solvers/template.js';
 import type { GenerationSettings, Item, Suite, SuiteConfig } from '../types.js';
@@ -140,7 +140,7 @@ export async function loadSuite(spec: string, opts: LoadSuiteOptions = {}): Prom
   );
 }
 
-/** Read and validate suite.json (schema, scorer name, solver name). */
+/** Read and validate suite.json (schema, scorer name and options, solver name). */
 export function readSuiteConfig(file: string): SuiteConfig {
   let text: string;
   try {
@@ -153,16 +153,29 @@ export function readSuiteConfig(file: string): SuiteConfig {
   try {
     config = validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file });
   } catch (err) {
-    // The schema names the field; the line lets an editor jump to it. Scorer options are
-    // checked here, at load, so a typo stops the run before its first attempt instead of
-    // scoring every attempt 0 with the same error.
+    // The schema names the field; the line lets an editor jump to it.
     if (!(err instanceof DsabenchError) || err.field === undefined) throw err;
-    const scorer = (raw as { scorer?: { name?: unknown } }).scorer?.name;
-    const what = err.field.startsWith('/scorer/options/') && typeof scorer === 'string' ? `scorer "${scorer}" option: ` : '';
-    throw new DsabenchError(err.code, what + err.message, { file, line: lineOfPointer(text, err.field), field: err.field });
+    throw new DsabenchError(err.code, err.message, { file, line: lineOfPointer(text, err.field), field: err.field });
   }
   checkNames(config, file);
+  checkScorerOptions(config, file, text);
   return config;
+}
+
+/**
+ * Parse the scorer's options with its table entry, here at load, so a typo stops the run
+ * before its first attempt instead of scoring every attempt 0 with the same error. The
+ * error names the file, the line (when the text is at hand), the scorer and the option.
+ */
+function checkScorerOptions(config: SuiteConfig, file: string, text?: string): void {
+  try {
+    getScorerEntry(config.scorer.name).parseOptions(config.scorer.options ?? {});
+  } catch (err) {
+    if (!(err instanceof DsabenchError) || err.code !== 'E_OPTION') throw err;
+    const field = `/scorer/options${err.field === undefined || err.field === '/' ? '' : err.field}`;
+    const line = text === undefined ? undefined : lineOfPointer(text, field);
+    throw new DsabenchError('E_SUITE_INVALID', err.message, { file, ...(line !== undefined ? { line } : {}), field });
+  }
 }
 
 /**
@@ -246,6 +259,7 @@ async function loadFromLoader(spec: string, loaderName: string, file: string, lo
   const raw = { name: loaderSuiteName(loaderName, file, loaderOptions), ...loaded.config };
   const config = applySuiteOverride(validateOrThrow<SuiteConfig>('suite', raw, 'E_SUITE_INVALID', { file, what: `loader ${loaderName} config` }), opts.override);
   checkNames(config, file);
+  checkScorerOptions(config, file);
   const items = checkItems(loaded.items, config, file);
   if (loaded.skipped && loaded.skipped.length > 0) {
     warnSkipped(config.name, file, loaded.skipped, opts);

@@ -7,7 +7,7 @@ import { countAttempts, executeAttempts } from '../../src/runner/attempts.js';
 import { ScoringPool } from '../../src/runner/pool.js';
 import { attemptKey } from '../../src/results/store.js';
 import { summarizeGroup } from '../../src/results/summary.js';
-import { SCORERS } from '../../src/scorers/index.js';
+import { SCORERS } from '../helpers/scorer-table.js';
 import { SOLVERS } from '../../src/solvers/index.js';
 import type { AttemptRecord, Completion, CompletionRequest, Provider, ScoreFn, Suite } from '../../src/types.js';
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { ScoringPool } from '../../src/runner/pool.js';
-import { SCORERS } from '../../src/scorers/index.js';
+import { SCORERS } from '../helpers/scorer-table.js';
 import { poolExecArgv } from '../../src/util/worker-flags.js';
 import type { Item, ScoreFn } from '../../src/types.js';
 

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DsabenchError } from '../../src/errors.js';
 import { DEFAULT_SETTINGS, runEvaluation, type RunSettings } from '../../src/runner/run.js';
-import { scorerNames } from '../../src/scorers/index.js';
+import { scorerNames, scorerOptionsSchema, validateScorerOptions } from '../../src/scorers/index.js';
 import { builtinSuiteNames, loadSuite } from '../../src/suites/load.js';
 import { checkSuiteRequirements, sandboxNeed } from '../../src/suites/requirements.js';
-import { lineOfPointer, scorerOptionsSchema, validateScorerOptions } from '../../src/suites/schema.js';
+import { lineOfPointer } from '../../src/suites/schema.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dsabench-scorer-options-'));
 after(() => rmSync(root, { recursive: true, force: true }));

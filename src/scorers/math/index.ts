@@ -9,6 +9,7 @@
  */
 import { DsabenchError } from '../../errors.js';
 import type { Item, ScoreFn } from '../../types.js';
+import { defineScorer, scoreFn } from '../scorer.js';
 import { isEquivalent } from './equiv.js';
 import { extractFlexible, extractStrict, lastBoxed } from './extract.js';
 
@@ -26,25 +27,35 @@ export function goldAnswer(item: Item): string {
   return lastBoxed(t) ?? t;
 }
 
-export const mathScorer: ScoreFn = async (output, item, options) => {
-  const mode = options['mode'] ?? 'flexible';
-  if (mode !== 'flexible' && mode !== 'strict') {
-    throw new DsabenchError('E_OPTION', `math scorer: mode must be "flexible" or "strict", got ${JSON.stringify(mode)}`, { field: 'scorer.options.mode' });
-  }
-  const gold = goldAnswer(item);
-  const strictAnswer = extractStrict(output);
-  const flex = extractFlexible(output);
-  const strict = strictAnswer !== null && (await isEquivalent(strictAnswer, gold)).equivalent;
-  const flexible = strict || (flex !== null && (await isEquivalent(flex.answer, gold)).equivalent);
-  const pass = mode === 'strict' ? strict : flexible;
-  return {
-    value: pass ? 1 : 0,
-    pass,
-    details: {
-      metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 },
-      extracted: { strict: strictAnswer, flexible: flex?.answer ?? null, method: flex?.method ?? null },
-      gold,
-      mode,
-    },
-  };
-};
+export interface MathOptions {
+  mode: 'flexible' | 'strict';
+}
+
+export const mathEntry = defineScorer({
+  name: 'math',
+  options: {
+    mode: { enum: ['flexible', 'strict'], default: 'flexible', description: 'Which extraction decides value/pass (details.metrics has both).' },
+  },
+  parse: (o): MathOptions => ({ mode: o['mode'] === 'strict' ? 'strict' : 'flexible' }),
+  async score(output, item, { mode }) {
+    const gold = goldAnswer(item);
+    const strictAnswer = extractStrict(output);
+    const flex = extractFlexible(output);
+    const strict = strictAnswer !== null && (await isEquivalent(strictAnswer, gold)).equivalent;
+    const flexible = strict || (flex !== null && (await isEquivalent(flex.answer, gold)).equivalent);
+    const pass = mode === 'strict' ? strict : flexible;
+    return {
+      value: pass ? 1 : 0,
+      pass,
+      details: {
+        metrics: { strict: strict ? 1 : 0, flexible: flexible ? 1 : 0 },
+        extracted: { strict: strictAnswer, flexible: flex?.answer ?? null, method: flex?.method ?? null },
+        gold,
+        mode,
+      },
+    };
+  },
+});
+
+/** The entry as a function of raw options. */
+export const mathScorer: ScoreFn = scoreFn(mathEntry);
