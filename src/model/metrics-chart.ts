@@ -2,11 +2,24 @@
  * Training charts from metrics.jsonl lines: LM loss vs step (one colour per stage, raw and
  * smoothed, so the stage boundaries show) and the indexer's KL during warm-up and sparse
  * training. Builders return chart.js configurations (null when there is nothing to draw);
- * src/reports/charts.ts renders them like every other chart of the project.
+ * src/util/chart-render.ts renders them like every other chart of the project.
  */
 import type { ChartConfiguration } from 'chart.js';
-import { colour } from '../reports/charts.js';
-import type { MetricsLine } from './train.js';
+import { colour } from '../util/chart-render.js';
+import type { TrainStage } from './native.js';
+
+/**
+ * The fields of a metrics.jsonl step line (train.ts `MetricsLine`) the charts read; declared
+ * here so that train.ts, which loads this module lazily, is not imported back.
+ */
+export interface MetricsStep {
+  step: number;
+  stage: TrainStage;
+  lm_loss: number;
+  kl_loss: number;
+  /** A dense step of a sparse stage: no indexer KL. */
+  dense?: true;
+}
 
 const STAGE_COLOUR: Record<string, number> = { pretrain: 0, warmup: 1, sparse: 2 };
 
@@ -20,8 +33,8 @@ function smooth(ys: readonly number[], h: number): number[] {
   });
 }
 
-function byStage(lines: readonly MetricsLine[]): Array<{ stage: string; lines: MetricsLine[] }> {
-  const out: Array<{ stage: string; lines: MetricsLine[] }> = [];
+function byStage(lines: readonly MetricsStep[]): Array<{ stage: string; lines: MetricsStep[] }> {
+  const out: Array<{ stage: string; lines: MetricsStep[] }> = [];
   for (const l of lines) {
     const last = out[out.length - 1];
     if (last && last.stage === l.stage) last.lines.push(l);
@@ -31,8 +44,8 @@ function byStage(lines: readonly MetricsLine[]): Array<{ stage: string; lines: M
 }
 
 function seriesChart(
-  lines: readonly MetricsLine[],
-  value: (l: MetricsLine) => number,
+  lines: readonly MetricsStep[],
+  value: (l: MetricsStep) => number,
   titleText: string,
   subtitle: string,
   yTitle: string,
@@ -79,14 +92,14 @@ function seriesChart(
 }
 
 /** LM loss (nats per scored byte, weighted) over all stages. */
-export function lossChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
+export function lossChart(lines: readonly MetricsStep[]): ChartConfiguration | null {
   if (lines.length === 0) return null;
   const stages = byStage(lines).map((g) => `${g.stage} ${g.lines[0]!.step}–${g.lines[g.lines.length - 1]!.step}`).join(' · ');
   return seriesChart(lines, (l) => l.lm_loss, 'Training LM loss', `weighted cross-entropy per target; ${stages}`, 'LM loss (nats)');
 }
 
 /** Indexer KL(main attention ‖ indexer) during the warm-up and sparse stages. */
-export function klChart(lines: readonly MetricsLine[]): ChartConfiguration | null {
+export function klChart(lines: readonly MetricsStep[]): ChartConfiguration | null {
   // dense steps of a sparse stage (dense_fraction) train no indexer: left out
   const kl = lines.filter((l) => l.stage === 'warmup' || (l.stage === 'sparse' && !l.dense));
   if (kl.length === 0) return null;

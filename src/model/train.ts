@@ -638,7 +638,7 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
 /** Renders loss.png and kl.png from out/metrics.jsonl; returns the files written. */
 export async function renderTrainingCharts(out: string): Promise<string[]> {
   const { lossChart, klChart } = await import('./metrics-chart.js');
-  const { renderChart } = await import('../reports/charts.js');
+  const { renderChart } = await import('../util/chart-render.js');
   const { steps } = readMetrics(join(out, 'metrics.jsonl'));
   const files: string[] = [];
   for (const [name, cfg] of [['loss.png', lossChart(steps)], ['kl.png', klChart(steps)]] as const) {

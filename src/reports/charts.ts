@@ -1,27 +1,18 @@
 /**
- * PNG charts (chart.js through chartjs-node-canvas, 1200×700, white background, 16 px
- * DejaVu Sans). Each builder returns a chart.js configuration, or null when the data it
- * needs is absent; `renderCharts` renders every applicable one synchronously
- * (renderToBufferSync: the async path of chartjs-node-canvas does not work with the
- * @napi-rs/canvas backend installed here).
+ * PNG charts of the report. Each builder returns a chart.js configuration, or null when the
+ * data it needs is absent; `renderCharts` renders every applicable one synchronously with the
+ * project's one renderer (src/util/chart-render.ts: chart.js through chartjs-node-canvas,
+ * 1200×700, white background, 16 px DejaVu Sans).
  *
  * Error bars and the heat-map cells are drawn by small inline plugins: chart.js has
  * neither built in, and the plugin packages for them pull in more than they give.
  */
-import { existsSync } from 'node:fs';
 import type { Chart, ChartConfiguration, Plugin, Scale } from 'chart.js';
-import { GlobalFonts } from 'canvas';
-import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import { colour, FONT, renderChart } from '../util/chart-render.js';
 import type { ChartImage, CostStudy, LongContextSeries, ReportModel } from './types.js';
 
-export const CHART_WIDTH = 1200;
-export const CHART_HEIGHT = 700;
-const FONT = 'DejaVu Sans';
-const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-
-/** Tableau-10: distinguishable, colour-blind friendlier than chart.js defaults. */
-const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-export const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
+// The renderer is shared with the training charts (src/model/train.ts).
+export { renderChart } from '../util/chart-render.js';
 
 /** 4096 → "4K", 131072 → "128K", 1500 → "1.5k". */
 export function fmtTokens(n: number): string {
@@ -392,42 +383,6 @@ export function needleHeatmap(series: LongContextSeries, rowLabel: string): Cfg 
 }
 
 // ---------------------------------------------------------------- rendering
-
-let renderer: ChartJSNodeCanvas | null = null;
-function getRenderer(): ChartJSNodeCanvas {
-  if (renderer) return renderer;
-  renderer = new ChartJSNodeCanvas({
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    backgroundColour: 'white',
-    chartCallback: (ChartJS) => {
-      ChartJS.defaults.font.family = `"${FONT}", sans-serif`;
-      ChartJS.defaults.font.size = 16;
-      ChartJS.defaults.color = '#222';
-      ChartJS.defaults.animation = false;
-      ChartJS.defaults.responsive = false;
-      ChartJS.defaults.devicePixelRatio = 1;
-    },
-  });
-  // The system font is normally found by @napi-rs/canvas; register it explicitly when present
-  // so text renders on hosts whose fontconfig lists nothing.
-  if (existsSync(FONT_FILE)) {
-    try {
-      GlobalFonts.registerFromPath(FONT_FILE, FONT);
-    } catch {
-      // registration is best effort: the system font list usually has it already
-    }
-  }
-  if (GlobalFonts.families.length === 0) {
-    // Without any font every title, label and legend would be blank: say so once, loudly.
-    process.stderr.write('dsabench: warning: no system font found; chart text will not render (install fonts-dejavu-core)\n');
-  }
-  return renderer;
-}
-
-export function renderChart(cfg: Cfg): Buffer {
-  return getRenderer().renderToBufferSync(cfg as never, 'image/png');
-}
 
 /** Every chart that applies to the model, rendered. File names are stable. */
 export function renderCharts(model: ReportModel): ChartImage[] {
