@@ -20,8 +20,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSy
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { SandboxBind, SandboxLimits } from './types.js';
-import type { SandboxTools } from './detect.js';
+import type { SandboxBind, SandboxLimits, SandboxTools } from './types.js';
 
 /** uid/gid the command sees inside on non-root hosts (a user namespace maps it to ours). */
 export const INSIDE_UID = 1000;

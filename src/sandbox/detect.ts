@@ -8,20 +8,11 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { DsabenchError } from '../errors.js';
+import type { SandboxTools } from './types.js';
 import { mountSyscall } from './unshare.js';
 
-export interface SandboxTools {
-  /** Which isolation builds the sandbox: bubblewrap, or the unshare + chroot fallback. */
-  kind: 'bwrap' | 'unshare';
-  bwrap: string | null;
-  unshare: string | null;
-  prlimit: string;
-  /** Present and usable when we run as root: drops to a per-sandbox uid. */
-  setpriv: string | null;
-  isRoot: boolean;
-  /** unshare path: perl mounts everything in one process (fast); absent or null: the sh script. */
-  perl?: string | null;
-}
+// Declared in types.ts (command.ts builds argv from it without importing the probe).
+export type { SandboxTools } from './types.js';
 
 export const INSTALL_HINT =
   'install bubblewrap (Debian/Ubuntu: `apt-get install -y bubblewrap`; Fedora: `dnf install bubblewrap`) ' +

@@ -92,3 +92,17 @@ export interface SandboxResult {
   /** The sandbox itself failed to start (not the command). */
   spawnError?: string;
 }
+
+/** The isolation tools found on this machine (detect.ts probes them once per process). */
+export interface SandboxTools {
+  /** Which isolation builds the sandbox: bubblewrap, or the unshare + chroot fallback. */
+  kind: 'bwrap' | 'unshare';
+  bwrap: string | null;
+  unshare: string | null;
+  prlimit: string;
+  /** Present and usable when we run as root: drops to a per-sandbox uid. */
+  setpriv: string | null;
+  isRoot: boolean;
+  /** unshare path: perl mounts everything in one process (fast); absent or null: the sh script. */
+  perl?: string | null;
+}
