@@ -12,7 +12,6 @@
  */
 import * as engine from '../engine/index.js';
 import { mulberry32 } from '../util/stats.js';
-import type { LoadedEngine } from './engine-timer.js';
 import { attentionShape, type ModelProfile } from './profiles.js';
 import type { QualityOps } from './quality.js';
 import type { SyntheticInputs } from './synthetic.js';
@@ -37,6 +36,14 @@ interface Buffers {
   qI: Float32Array;
   kI: Float32Array;
   w: Float32Array;
+}
+
+/** What the cost study gets from the engine (engine-timer.ts loads this module lazily). */
+export interface LoadedEngine {
+  timer?: AttentionTimer;
+  ops?: QualityOps;
+  /** Why the engine is unavailable (when timer is undefined). */
+  reason?: string;
 }
 
 export class EngineTimer implements AttentionTimer {

@@ -2,15 +2,10 @@
  * The native engine behind the cost study: an AttentionTimer (per-position timings) and
  * QualityOps (fidelity vs k). Loaded lazily so the analytic parts work without a build.
  */
-import type { QualityOps } from './quality.js';
-import type { AttentionTimer } from './timer.js';
+// Type-only: the adapter (and the native engine behind it) is loaded on first use below.
+import type { LoadedEngine } from './engine-adapter.js';
 
-export interface LoadedEngine {
-  timer?: AttentionTimer;
-  ops?: QualityOps;
-  /** Why the engine is unavailable (when timer is undefined). */
-  reason?: string;
-}
+export type { LoadedEngine } from './engine-adapter.js';
 
 export async function loadEngine(threads = 1): Promise<LoadedEngine> {
   try {
