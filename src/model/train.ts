@@ -17,11 +17,11 @@
  * redoing or skipping a step (bitwise identical when the native code is deterministic).
  */
 import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { parseModelConfig, readModelConfig, type ModelConfig } from './config.js';
 import { createNativeModel, modelLayout, numParams, type NativeModel, type TensorSpec, type TrainStage } from './native.js';
-import { BatchStream, exampleStream, mixSeed, MIXTURE_TASKS, packBatch, type Example, type MixtureTask } from './data.js';
+import { BatchStream, exampleStream, mixSeed, packBatch, type Example, type MixtureTask } from './data.js';
+import type { TrainConfig } from './train-config.js';
 import { learningRate } from './schedule.js';
 import {
   CONFIG_FILE, loadModel, loadTrainState, saveModel, saveTrainState, STATE_FILE, WEIGHTS_FILE, writeFileAtomic,
@@ -29,50 +29,7 @@ import {
 import { decodeTokens, EOS } from './tokens.js';
 import { canonicalJson } from '../util/hash.js';
 
-export interface StageConfig {
-  stage: TrainStage;
-  steps: number;
-  lr: number;
-  min_lr: number;
-  warmup_steps: number;
-  weight_decay: number;
-  clip: number;
-  lengths: number[];
-  mixture: Partial<Record<MixtureTask, number>>;
-  /** Sparse stage: k of the top-k selection (default config.index_topk). */
-  topk?: number;
-  /** Rows per batch (default: the top-level batch). */
-  batch?: number;
-  /** Sparse stage: the fraction of steps (evenly interleaved) trained with dense attention
-   *  (LM loss, main parameters only) instead of top-k. Sparse steps alone leave the scores of
-   *  keys that are never selected untrained, and dense attention then drifts away; a share
-   *  of dense steps keeps one model good in both modes. Default 0 (the paper's recipe). */
-  dense_fraction?: number;
-  /** Sparse stage: row lengths of its dense steps (default: `lengths`). Dense attention keeps
-   *  [L, L] matrices in training, so a stage whose sparse steps run at 16K can take its dense
-   *  steps at a few K. */
-  dense_lengths?: number[];
-}
-
-export interface TrainConfig {
-  model: ModelConfig;
-  seed: number;
-  threads: number;
-  batch: number;
-  stages: StageConfig[];
-  checkpoint_every: number;
-  /** Held-out accuracy (greedy decoding) every N steps and at each stage's end; 0 = off. */
-  eval_every: number;
-  eval_examples: number;
-  log_every: number;
-  prompt_weight: number;
-  answer_weight: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** A model spec to start from instead of fresh initialisation (its config must match). */
-  init?: string;
-}
+export { parseTrainConfig, readTrainConfig, type StageConfig, type TrainConfig } from './train-config.js';
 
 /**
  * Continued training from another checkpoint (DSA's recipe starts from a dense model): every
@@ -105,156 +62,6 @@ export const STAGE_GROUP: Record<TrainStage, 'main' | 'indexer' | 'all'> = { pre
 /** Whether step `i` (0-based, within a sparse stage) is one of the evenly spread dense steps. */
 export function isDenseStep(denseFraction: number, i: number): boolean {
   return denseFraction > 0 && Math.floor((i + 1) * denseFraction) > Math.floor(i * denseFraction);
-}
-
-// ---------------------------------------------------------------- config parsing
-
-const TOP_FIELDS = [
-  'model', 'seed', 'threads', 'batch', 'stages', 'checkpoint_every', 'eval_every', 'eval_examples', 'log_every',
-  'prompt_weight', 'answer_weight', 'beta1', 'beta2', 'eps', 'init', '$comment',
-] as const;
-const STAGE_FIELDS = [
-  'stage', 'steps', 'lr', 'min_lr', 'warmup_steps', 'weight_decay', 'clip', 'lengths', 'mixture', 'topk', 'batch', 'dense_fraction',
-  'dense_lengths', '$comment',
-] as const;
-
-function cfgErr(file: string | undefined, field: string, msg: string): DsabenchError {
-  return new DsabenchError('E_CONFIG_INVALID', `${file ? `${file}: ` : ''}field "${field}": ${msg}`, { file, field });
-}
-
-function obj(v: unknown, file: string | undefined, field: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw cfgErr(file, field, `expected an object, got ${JSON.stringify(v)}`);
-  return v as Record<string, unknown>;
-}
-
-function known(o: Record<string, unknown>, fields: readonly string[], file: string | undefined, prefix: string): void {
-  for (const k of Object.keys(o))
-    if (!fields.includes(k)) throw cfgErr(file, prefix + k, `unknown option; expected one of ${fields.filter((f) => f !== '$comment').join(', ')}`);
-}
-
-function int(o: Record<string, unknown>, k: string, file: string | undefined, prefix: string, min: number, dflt?: number): number {
-  const v = o[k] ?? dflt;
-  if (v === undefined) throw cfgErr(file, prefix + k, 'is required');
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw cfgErr(file, prefix + k, `expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function num(o: Record<string, unknown>, k: string, file: string | undefined, prefix: string, lo: number, hi: number, dflt?: number): number {
-  const v = o[k] ?? dflt;
-  if (v === undefined) throw cfgErr(file, prefix + k, 'is required');
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw cfgErr(file, prefix + k, `expected a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
-  return v;
-}
-
-/** Checks a parsed train.json; `file` locates errors and relative `model` paths. */
-export function parseTrainConfig(raw: unknown, file?: string): TrainConfig {
-  const o = obj(raw, file, '(root)');
-  known(o, TOP_FIELDS, file, '');
-  let model: ModelConfig;
-  const m = o['model'];
-  if (typeof m === 'string') {
-    const p = isAbsolute(m) || !file ? resolve(m) : resolve(dirname(file), m);
-    model = readModelConfig(p);
-  } else if (m === undefined) {
-    throw cfgErr(file, 'model', 'is required (a path to a config.json, relative to this file, or an inline config object)');
-  } else {
-    model = parseModelConfig(obj(m, file, 'model'), file);
-  }
-  const batch = int(o, 'batch', file, '', 1);
-  const rawStages = o['stages'];
-  if (!Array.isArray(rawStages) || rawStages.length === 0) throw cfgErr(file, 'stages', 'expected a non-empty list of stages');
-  const order: TrainStage[] = ['pretrain', 'warmup', 'sparse'];
-  let last = -1;
-  const stages = rawStages.map((rs, i): StageConfig => {
-    const p = `stages[${i}].`;
-    const s = obj(rs, file, `stages[${i}]`);
-    known(s, STAGE_FIELDS, file, p);
-    const stage = s['stage'];
-    if (typeof stage !== 'string' || !(order as string[]).includes(stage))
-      throw cfgErr(file, p + 'stage', `expected one of ${order.join(', ')}, got ${JSON.stringify(stage)}`);
-    const idx = order.indexOf(stage as TrainStage);
-    if (idx < last) throw cfgErr(file, p + 'stage', `stages must come in the order ${order.join(' → ')} (${stage} after ${order[last]})`);
-    last = idx;
-    const steps = int(s, 'steps', file, p, 1);
-    const lr = num(s, 'lr', file, p, 0, 1);
-    const lengthList = (field: string): number[] => {
-      const lengths = s[field];
-      if (!Array.isArray(lengths) || lengths.length === 0) throw cfgErr(file, p + field, 'expected a non-empty list of row lengths (tokens)');
-      lengths.forEach((l, j) => {
-        if (typeof l !== 'number' || !Number.isInteger(l) || l < 16 || l > model.max_position_embeddings)
-          throw cfgErr(file, `${p}${field}[${j}]`, `expected an integer in [16, max_position_embeddings=${model.max_position_embeddings}], got ${JSON.stringify(l)}`);
-      });
-      return lengths as number[];
-    };
-    const lengths = lengthList('lengths');
-    const mix = obj(s['mixture'], file, p + 'mixture');
-    for (const [k, w] of Object.entries(mix)) {
-      if (!(MIXTURE_TASKS as readonly string[]).includes(k)) throw cfgErr(file, `${p}mixture.${k}`, `unknown mixture component; expected one of ${MIXTURE_TASKS.join(', ')}`);
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) throw cfgErr(file, `${p}mixture.${k}`, `expected a weight ≥ 0, got ${JSON.stringify(w)}`);
-    }
-    if (!Object.values(mix).some((w) => (w as number) > 0)) throw cfgErr(file, p + 'mixture', 'needs at least one component with a weight > 0');
-    const out: StageConfig = {
-      stage: stage as TrainStage,
-      steps,
-      lr,
-      min_lr: num(s, 'min_lr', file, p, 0, lr, lr / 10),
-      warmup_steps: int(s, 'warmup_steps', file, p, 0, 0),
-      weight_decay: num(s, 'weight_decay', file, p, 0, 10, 0.1),
-      clip: num(s, 'clip', file, p, 0, 1e6, 1),
-      lengths,
-      mixture: mix as Partial<Record<MixtureTask, number>>,
-    };
-    if (out.warmup_steps > steps) throw cfgErr(file, p + 'warmup_steps', `must be at most steps (${steps}), got ${out.warmup_steps}`);
-    if (s['topk'] !== undefined) {
-      if (stage !== 'sparse') throw cfgErr(file, p + 'topk', 'only the sparse stage selects top-k keys');
-      out.topk = int(s, 'topk', file, p, 1);
-    }
-    if (s['batch'] !== undefined) out.batch = int(s, 'batch', file, p, 1);
-    if (s['dense_fraction'] !== undefined) {
-      if (stage !== 'sparse') throw cfgErr(file, p + 'dense_fraction', 'only the sparse stage interleaves dense steps');
-      out.dense_fraction = num(s, 'dense_fraction', file, p, 0, 1);
-    }
-    if (s['dense_lengths'] !== undefined) {
-      if (!(out.dense_fraction! > 0)) throw cfgErr(file, p + 'dense_lengths', 'only a sparse stage with dense_fraction > 0 has dense steps');
-      out.dense_lengths = lengthList('dense_lengths');
-    }
-    return out;
-  });
-  const init = o['init'];
-  if (init !== undefined && typeof init !== 'string') throw cfgErr(file, 'init', `expected a model spec (name or directory), got ${JSON.stringify(init)}`);
-  return {
-    model,
-    seed: int(o, 'seed', file, '', 0, 1),
-    threads: int(o, 'threads', file, '', 1, 1),
-    batch,
-    stages,
-    checkpoint_every: int(o, 'checkpoint_every', file, '', 1, 200),
-    eval_every: int(o, 'eval_every', file, '', 0, 0),
-    eval_examples: int(o, 'eval_examples', file, '', 1, 16),
-    log_every: int(o, 'log_every', file, '', 1, 10),
-    prompt_weight: num(o, 'prompt_weight', file, '', 0, 100, 0.1),
-    answer_weight: num(o, 'answer_weight', file, '', 0, 100, 1),
-    beta1: num(o, 'beta1', file, '', 0, 0.999999, 0.9),
-    beta2: num(o, 'beta2', file, '', 0, 0.999999, 0.95),
-    eps: num(o, 'eps', file, '', 1e-30, 1, 1e-8),
-    ...(init === undefined ? {} : { init: isAbsolute(init) || !file || !/[\\/]/.test(init) ? init : resolve(dirname(file), init) }),
-  };
-}
-
-export function readTrainConfig(file: string): TrainConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read training config ${file}: ${(e as Error).message}`, { file });
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new DsabenchError('E_CONFIG_INVALID', `${file}: not valid JSON (${(e as Error).message})`, { file });
-  }
-  return parseTrainConfig(raw, file);
 }
 
 // ---------------------------------------------------------------- state and metrics
