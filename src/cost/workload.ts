@@ -11,7 +11,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { readJsonl } from '../util/jsonl.js';
+import { readSampleLines } from '../results/store.js';
 import type { AttentionKind, Mode } from './analytic.js';
 import { layerCost, nonAttentionFlops } from './analytic.js';
 import type { CostPoint } from './curves.js';
@@ -53,7 +53,7 @@ export function readRunAttempts(dir: string): RunAttempts {
   if (!existsSync(file)) {
     throw new DsabenchError('E_FILE_NOT_FOUND', 'run directory has no samples.jsonl', { file });
   }
-  const lines = readJsonl(file, { tolerateTruncatedTail: true, allowEmpty: true });
+  const lines = readSampleLines(file);
   const attempts: AttemptTokens[] = [];
   let skipped = 0;
   let runId: string | undefined;

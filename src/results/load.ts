@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary, SuiteSummary } from '../types.js';
-import { readJsonl } from '../util/jsonl.js';
+import { readManifest, readSampleLines } from './store.js';
 import { countOptions, groupBySuiteProvider, summarizeRecords } from './summarize.js';
 
 /** A results directory read back: manifest, summary (recomputed when absent), samples. */
@@ -64,11 +64,10 @@ export function checkRecord(v: unknown): { field: string; expected: string } | n
   return null;
 }
 
-/** Reads samples.jsonl, validating each line; fills defaults for optional fields. */
+/** Reads samples.jsonl (store.ts parses it), validating each line; fills defaults for optional fields. */
 export function readSamples(file: string): AttemptRecord[] {
-  const lines = readJsonl(file, { tolerateTruncatedTail: true, allowEmpty: true });
   const out: AttemptRecord[] = [];
-  for (const { line, value } of lines) {
+  for (const { line, value } of readSampleLines(file)) {
     const bad = checkRecord(value);
     if (bad) throw new DsabenchError('E_INPUT_INVALID', `attempt record: expected ${bad.expected}`, { file, line, field: bad.field });
     const r = value as AttemptRecord;
@@ -154,7 +153,7 @@ export function loadRun(path: string): LoadedRun {
   // Manifest: run.json, else the summary's copy, else synthesised from the samples.
   let manifest: RunManifest;
   if (!isFile && existsSync(manifestFile)) {
-    const v = readJsonFile(manifestFile);
+    const v: unknown = readManifest(dir);
     const bad = checkManifest(v);
     if (bad) throw new DsabenchError('E_INPUT_INVALID', 'run manifest: expected { run_id: string, … }', { file: manifestFile, field: bad });
     manifest = v as unknown as RunManifest;

@@ -6,6 +6,9 @@
  *                  that resume would keep)
  *   summary.json   RunSummary (schemas/summary.schema.json)
  *   results.csv    one row per attempt (csv-stringify)
+ *
+ * The one writer of each of these files and the one reader of run.json and samples.jsonl
+ * (load.ts reads summary.json, tolerantly, for the reports).
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,18 +49,25 @@ export function readManifest(dir: string): RunManifest {
   }
 }
 
+/** One line of samples.jsonl: its JSON value (unchecked) and 1-based line number. */
+export interface SampleLine {
+  line: number;
+  value: unknown;
+}
+
 /**
- * Read samples.jsonl, dropping a truncated last line (an attempt cut by a kill mid-write)
- * and, with `repair`, cutting it off the file so appends start on a fresh line. Later
- * duplicates of a key (should not happen) are ignored: the first record wins.
+ * The one parser of samples.jsonl (the runner, the merge, the reports and the cost study all
+ * read through it). Blank lines are skipped; a line that is not JSON throws with the file and
+ * line, except a truncated last line (an attempt cut by a kill mid-write: no newline after it),
+ * which is dropped and, with `repair`, cut off the file so appends start on a fresh line. A
+ * missing file has no lines.
  */
-export function readSamples(file: string, opts: { repair?: boolean } = {}): AttemptRecord[] {
+export function readSampleLines(file: string, opts: { repair?: boolean } = {}): SampleLine[] {
   if (!existsSync(file)) return [];
   const buf = readFileSync(file);
   let end = buf.length;
   const text = buf.toString('utf8');
-  const records: AttemptRecord[] = [];
-  const seen = new Set<string>();
+  const lines: SampleLine[] = [];
   let start = 0;
   let lineNo = 0;
   while (start < text.length) {
@@ -66,19 +76,11 @@ export function readSamples(file: string, opts: { repair?: boolean } = {}): Atte
     const last = nl < 0;
     const raw = text.slice(start, last ? text.length : nl);
     if (raw.trim() !== '') {
-      let rec: AttemptRecord | undefined;
       try {
-        rec = JSON.parse(raw) as AttemptRecord;
+        lines.push({ line: lineNo, value: JSON.parse(raw) as unknown });
       } catch (err) {
         if (!last) throw new DsabenchError('E_INPUT_INVALID', `samples line is not valid JSON (${(err as Error).message})`, { file, line: lineNo });
         end = Buffer.byteLength(text.slice(0, start));
-      }
-      if (rec) {
-        const k = attemptKey(rec);
-        if (!seen.has(k)) {
-          seen.add(k);
-          records.push(rec);
-        }
       }
     }
     if (last) break;
@@ -95,6 +97,25 @@ export function readSamples(file: string, opts: { repair?: boolean } = {}): Atte
     } else if (buf.length > 0 && buf[buf.length - 1] !== 0x0a) {
       // A whole last record without its newline: finish the line.
       writeFileSync(file, '\n', { flag: 'a' });
+    }
+  }
+  return lines;
+}
+
+/**
+ * The run's attempt records (readSampleLines, then): later duplicates of a key (should not
+ * happen) are ignored, the first record wins.
+ */
+export function readSamples(file: string, opts: { repair?: boolean } = {}): AttemptRecord[] {
+  const records: AttemptRecord[] = [];
+  const seen = new Set<string>();
+  for (const { value } of readSampleLines(file, opts)) {
+    if (!value) continue; // a `null` line holds no record
+    const rec = value as AttemptRecord;
+    const k = attemptKey(rec);
+    if (!seen.has(k)) {
+      seen.add(k);
+      records.push(rec);
     }
   }
   return records;
