@@ -7,11 +7,11 @@
  * or synthesised; a truncated last JSONL line (a run killed mid-write) is dropped.
  * What cannot be recovered throws a DsabenchError that names the file (and line/field).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary, SuiteSummary } from '../types.js';
-import { readManifest, readSampleLines } from './store.js';
+import { readManifest, readSampleLines, readSummaryFile } from './store.js';
 import { countOptions, groupBySuiteProvider, summarizeRecords } from './summarize.js';
 
 /** A results directory read back: manifest, summary (recomputed when absent), samples. */
@@ -29,20 +29,6 @@ const RUN_FILES = ['run.json', 'samples.jsonl', 'summary.json'] as const;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read file: ${(e as Error).message}`, { file });
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new DsabenchError('E_INPUT_INVALID', `not valid JSON (${(e as Error).message})`, { file });
-  }
 }
 
 /** True when `dir` looks like a run directory (holds any of the run files). */
@@ -143,7 +129,7 @@ export function loadRun(path: string): LoadedRun {
 
   let summaryRaw: Record<string, unknown> | null = null;
   if (existsSync(summaryFile)) {
-    const v = readJsonFile(summaryFile);
+    const v = readSummaryFile(summaryFile);
     if (!isRecord(v)) throw new DsabenchError('E_INPUT_INVALID', 'expected a RunSummary object { manifest, suites }', { file: summaryFile });
     summaryRaw = v;
   } else if (isFile) {

@@ -7,8 +7,8 @@
  *   summary.json   RunSummary (schemas/summary.schema.json)
  *   results.csv    one row per attempt (csv-stringify)
  *
- * The one writer of each of these files and the one reader of run.json and samples.jsonl
- * (load.ts reads summary.json, tolerantly, for the reports).
+ * The one writer and the one reader of each of these files (load.ts reads a run folder back
+ * for the reports through them, tolerating what it can recompute).
  */
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +46,25 @@ export function readManifest(dir: string): RunManifest {
     return JSON.parse(readFileSync(file, 'utf8')) as RunManifest;
   } catch (err) {
     throw new DsabenchError('E_INPUT_INVALID', `run.json is not valid JSON (${(err as Error).message})`, { file, cause: err });
+  }
+}
+
+/**
+ * The one reader of summary.json (a run folder's, or one given by path): its JSON, unchecked
+ * (load.ts checks what the reports need). Throws naming the file when it cannot be read or
+ * is not JSON.
+ */
+export function readSummaryFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DsabenchError('E_FILE_NOT_FOUND', `cannot read file: ${(e as Error).message}`, { file });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new DsabenchError('E_INPUT_INVALID', `not valid JSON (${(e as Error).message})`, { file });
   }
 }
 

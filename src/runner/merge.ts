@@ -12,14 +12,14 @@
  * gate does not pass. Records keep everything but run_id, which becomes the merged run's.
  * The summary is computed from the records, as `dsabench run` computes it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import type { AttemptRecord, RunManifest, RunSummary } from '../types.js';
 import { newRunId } from './manifest.js';
 import type { RunSettings } from './settings.js';
 import { parseShard, type Shard } from './shard.js';
-import { attemptKey, ensureDir, FILES, readManifest, readSamples, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
+import { attemptKey, ensureDir, FILES, readManifest, readSamples, readSummaryFile, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
 import { summarize, type SuiteMeta } from '../results/summary.js';
 
 export interface MergedFrom {
@@ -57,7 +57,7 @@ function metaFromSummaries(parts: readonly Part[]): Record<string, SuiteMeta> {
     if (!existsSync(file)) continue;
     let summary: RunSummary;
     try {
-      summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+      summary = readSummaryFile(file) as RunSummary;
     } catch {
       continue;
     }
