@@ -20,13 +20,13 @@ import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } fr
 import { join, resolve } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { createNativeModel, modelLayout, numParams, type NativeModel, type TensorSpec, type TrainStage } from './native.js';
-import { BatchStream, exampleStream, mixSeed, packBatch, type Example, type MixtureTask } from './data.js';
-import type { TrainConfig } from './train-config.js';
+import { BatchStream, mixSeed, type MixtureTask } from './data.js';
+import { heldOutEval, type HeldOut } from './held-out.js';
+import type { StageConfig, TrainConfig } from './train-config.js';
 import { learningRate } from './schedule.js';
 import {
   CONFIG_FILE, loadModel, loadTrainState, saveModel, saveTrainState, STATE_FILE, WEIGHTS_FILE, writeFileAtomic,
 } from './checkpoint.js';
-import { decodeTokens, EOS } from './tokens.js';
 import { canonicalJson } from '../util/hash.js';
 
 export { parseTrainConfig, readTrainConfig, type StageConfig, type TrainConfig } from './train-config.js';
@@ -65,6 +65,8 @@ export function isDenseStep(denseFraction: number, i: number): boolean {
 }
 
 // ---------------------------------------------------------------- state and metrics
+
+const METRICS_FILE = 'metrics.jsonl';
 
 /** Position of a run, stored in train-state.safetensors. */
 export interface TrainPosition {
@@ -140,82 +142,6 @@ export function readMetrics(file: string): { steps: MetricsLine[]; evals: EvalLi
   return { steps, evals };
 }
 
-// ---------------------------------------------------------------- held-out accuracy
-
-export interface HeldOut {
-  /** Share of examples whose greedy output contains every answer (string_match_all). */
-  accuracy: number;
-  byTask: Record<string, number>;
-  /** Teacher-forced mean cross-entropy over the answer tokens and <|eos|> (nats). */
-  answerLoss: number;
-  /** Teacher-forced share of answer tokens predicted exactly (argmax). */
-  answerTokenAccuracy: number;
-}
-
-/**
- * Held-out examples (seeds disjoint from training): greedy decoding scored like
- * string_match_all, plus the teacher-forced loss and token accuracy on the answers, which
- * move long before exact answers do.
- */
-export function heldOutEval(
-  model: NativeModel,
-  opts: { seed: number; lengths: readonly number[]; tasks: readonly MixtureTask[]; examples: number; attention: 'dense' | 'sparse'; topk?: number; threads: number; vocab: number },
-): HeldOut {
-  const examples: Example[] = [];
-  for (const ex of exampleStream({ seed: opts.seed, lengths: opts.lengths, tasks: opts.tasks })) {
-    if (examples.length >= opts.examples) break;
-    examples.push(ex);
-  }
-  let ok = 0;
-  const per: Record<string, [number, number]> = {};
-  for (const ex of examples) {
-    const maxNew = ex.answerTokens.length + 8;
-    const sess = model.session({ maxLength: ex.promptTokens.length + maxNew, attention: opts.attention, topk: opts.topk, threads: opts.threads });
-    let logits = sess.forward(Int32Array.from(ex.promptTokens));
-    const out: number[] = [];
-    for (let i = 0; i < maxNew; i++) {
-      const best = argmax(logits, 0, logits.length);
-      if (best === EOS) break;
-      out.push(best);
-      if (i + 1 < maxNew) logits = sess.forward(Int32Array.of(best));
-    }
-    sess.close();
-    const text = decodeTokens(out);
-    const hit = ex.answers.every((a) => text.includes(a));
-    if (hit) ok++;
-    const t = (per[ex.task] ??= [0, 0]);
-    t[0] += hit ? 1 : 0;
-    t[1]++;
-  }
-  const byTask: Record<string, number> = {};
-  for (const [k, [a, b]] of Object.entries(per)) byTask[k] = a / b;
-  // teacher-forced answer loss, a few rows at a time (logits are [rows·length·vocab])
-  let nll = 0, right = 0, count = 0;
-  const V = opts.vocab;
-  for (let i = 0; i < examples.length; i += 4) {
-    const b = packBatch(examples.slice(i, i + 4), 0, 0, 1);
-    const lg = model.logits({ tokens: b.tokens, batch: b.batch, length: b.length, attention: opts.attention, topk: opts.topk, threads: opts.threads });
-    for (let j = 0; j < b.tokens.length; j++) {
-      if (b.weights[j] === 0 || b.targets[j]! < 0) continue;
-      const o = j * V;
-      let mx = -Infinity;
-      for (let v = 0; v < V; v++) mx = Math.max(mx, lg[o + v]!);
-      let z = 0;
-      for (let v = 0; v < V; v++) z += Math.exp(lg[o + v]! - mx);
-      nll += Math.log(z) + mx - lg[o + b.targets[j]!]!;
-      if (argmax(lg, o, o + V) - o === b.targets[j]) right++;
-      count++;
-    }
-  }
-  return { accuracy: ok / Math.max(1, examples.length), byTask, answerLoss: nll / Math.max(1, count), answerTokenAccuracy: right / Math.max(1, count) };
-}
-
-function argmax(x: Float32Array, from: number, to: number): number {
-  let best = from;
-  for (let v = from + 1; v < to; v++) if (x[v]! > x[best]!) best = v;
-  return best;
-}
-
 // ---------------------------------------------------------------- the loop
 
 export interface TrainOptions {
@@ -250,6 +176,246 @@ function fmtDuration(s: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
+/** What a run starts from: a resumed checkpoint, or step 0 with zeroed buffers. */
+interface RunStart {
+  params: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  pos: TrainPosition;
+}
+
+/** Checks `out` against --resume / --force and loads the checkpoint to resume, or starts afresh
+ *  (metrics.jsonl emptied). */
+function openRun(cfg: TrainConfig, opts: TrainOptions, out: string, n: number, log: (line: string) => void): RunStart {
+  const hasCkpt = existsSync(join(out, WEIGHTS_FILE)) && existsSync(join(out, STATE_FILE));
+  if (hasCkpt && !opts.resume && !opts.force)
+    throw new DsabenchError('E_USAGE', `${out} already holds a training checkpoint; pass --resume to continue it or --force to start over`, { file: out });
+  if (opts.resume && !hasCkpt)
+    throw new DsabenchError('E_CHECKPOINT', `--resume: ${out} holds no checkpoint (${WEIGHTS_FILE} and ${STATE_FILE})`, { file: out });
+  mkdirSync(out, { recursive: true });
+  const metricsFile = join(out, METRICS_FILE);
+  if (!opts.resume) {
+    writeFileSync(metricsFile, '');
+    const pos: TrainPosition = { step: 0, stage: 0, stage_step: 0, tokens: 0, elapsed_s: 0, seed: cfg.seed };
+    return { params: new Float32Array(n), m: new Float32Array(n), v: new Float32Array(n), pos };
+  }
+  const loaded = loadModel(out);
+  if (canonicalJson(loaded.config) !== canonicalJson(cfg.model))
+    throw new DsabenchError('E_CHECKPOINT', `--resume: ${join(out, CONFIG_FILE)} differs from the training config's model`, { file: join(out, CONFIG_FILE) });
+  const st = loadTrainState(out, n);
+  const pos = parsePosition(st.state, join(out, STATE_FILE));
+  if (loaded.metadata['step'] !== String(pos.step))
+    throw new DsabenchError('E_CHECKPOINT', `--resume: ${WEIGHTS_FILE} is at step ${loaded.metadata['step']} but ${STATE_FILE} at step ${pos.step} (a checkpoint write was interrupted)`, { file: out });
+  if (pos.seed !== cfg.seed)
+    throw new DsabenchError('E_CHECKPOINT', `--resume: the checkpoint was trained with seed ${pos.seed}, the config says ${cfg.seed}`, { file: out, field: 'seed' });
+  trimMetrics(metricsFile, pos.step);
+  log(`resuming ${out} at step ${pos.step} (stage ${pos.stage + 1}/${cfg.stages.length}, step ${pos.stage_step} in it)`);
+  return { params: loaded.params, m: st.m, v: st.v, pos };
+}
+
+/** A stage's data streams and optimiser settings. */
+interface StagePlan {
+  stream: BatchStream;
+  /** The dense steps' stream (the main one unless the stage has dense_lengths). */
+  denseStream: BatchStream;
+  sched: { lr: number; minLr: number; warmupSteps: number; steps: number };
+  group: 'main' | 'indexer' | 'all';
+  topk: number | undefined;
+}
+
+/** The fixed parts of a run that its steps use. */
+interface RunEnv {
+  out: string;
+  threads: number;
+  log: (line: string) => void;
+  layout: TensorSpec[];
+  model: NativeModel;
+  /** Steps over all stages. */
+  total: number;
+}
+
+/**
+ * One session of a training run: the stage loop from the start position to the end or a stop
+ * (time, step or signal), with checkpoints, held-out evaluations and metrics lines on the way.
+ */
+class TrainingRun {
+  readonly pos: TrainPosition;
+  private readonly params: Float32Array;
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
+  private readonly grad: Float32Array;
+  private readonly metricsFile: string;
+  private readonly t0 = performance.now();
+  private readonly elapsed0: number;
+  private readonly stepsAtStart: number;
+  private interrupted = false;
+  // Tokens and start of the current progress-line window (tok/s in the log).
+  private windowTokens = 0;
+  private windowStart = 0;
+
+  constructor(private readonly cfg: TrainConfig, private readonly opts: TrainOptions, private readonly env: RunEnv, start: RunStart) {
+    this.pos = start.pos;
+    this.params = start.params;
+    this.m = start.m;
+    this.v = start.v;
+    this.grad = new Float32Array(start.params.length);
+    this.metricsFile = join(env.out, METRICS_FILE);
+    this.elapsed0 = start.pos.elapsed_s;
+    this.stepsAtStart = start.pos.step;
+  }
+
+  /** Runs stages until the end or a stop; true when every stage is done. */
+  async run(): Promise<boolean> {
+    // Ctrl-C / SIGTERM: checkpoint after the current step and stop (a second signal exits at
+    // once). The loop yields to the event loop once per step so the handler gets to run.
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (this.interrupted) process.exit(130);
+      this.interrupted = true;
+      this.env.log(`${sig}: stopping after this step (checkpoint in ${this.env.out}); again to exit at once`);
+    };
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+    if (this.opts.handleSignals !== false) for (const sg of signals) process.on(sg, onSignal);
+    try {
+      this.windowStart = performance.now();
+      while (this.pos.stage < this.cfg.stages.length) if (await this.runStage(this.pos.stage)) break;
+    } finally {
+      for (const sg of signals) process.off(sg, onSignal);
+    }
+    return this.pos.stage >= this.cfg.stages.length;
+  }
+
+  /** Stage `si` from the position's step in it; true when the run stops (time, step or signal). */
+  private async runStage(si: number): Promise<boolean> {
+    const { cfg, pos } = this;
+    const st = cfg.stages[si]!;
+    const plan = this.plan(si);
+    if (pos.stage_step === 0) {
+      this.m.fill(0);
+      this.v.fill(0);
+    }
+    while (pos.stage_step < st.steps) {
+      const now = this.step(st, plan);
+      if (pos.stage_step === st.steps) break; // the stage-end checkpoint below covers this step
+      const timeUp = this.timeUp(now);
+      await new Promise<void>((r) => setImmediate(r));
+      const stepUp = this.stepUp();
+      if (pos.step % cfg.checkpoint_every === 0 || timeUp || stepUp) this.checkpoint();
+      if (cfg.eval_every > 0 && pos.step % cfg.eval_every === 0) this.evaluate(si);
+      if (timeUp || stepUp) return true;
+    }
+    // stage finished: move the position to the next stage, then checkpoint
+    pos.stage++;
+    pos.stage_step = 0;
+    this.checkpoint();
+    if (cfg.eval_every > 0) this.evaluate(si);
+    return this.timeUp(performance.now()) || this.stepUp();
+  }
+
+  private timeUp(now: number): boolean {
+    return this.opts.maxMinutes !== undefined && (now - this.t0) / 60000 >= this.opts.maxMinutes;
+  }
+
+  private stepUp(): boolean {
+    return (this.opts.stopAtStep !== undefined && this.pos.step >= this.opts.stopAtStep) || this.interrupted;
+  }
+
+  private plan(si: number): StagePlan {
+    const { cfg } = this;
+    const st = cfg.stages[si]!;
+    // The stage's batches; `salt` gives the dense steps of a sparse stage their own stream
+    // when they have their own lengths.
+    const streamOf = (lengths: number[], ...salt: number[]): BatchStream => new BatchStream({
+      seed: mixSeed(1_000_000 + cfg.seed, si, ...salt),
+      lengths,
+      mixture: st.mixture,
+      batch: st.batch ?? cfg.batch,
+      promptWeight: cfg.prompt_weight,
+      answerWeight: cfg.answer_weight,
+    }, `stages[${si}]`);
+    const stream = streamOf(st.lengths);
+    return {
+      stream,
+      denseStream: st.dense_lengths ? streamOf(st.dense_lengths, 1) : stream,
+      sched: { lr: st.lr, minLr: st.min_lr, warmupSteps: st.warmup_steps, steps: st.steps },
+      group: STAGE_GROUP[st.stage],
+      topk: st.stage === 'sparse' ? st.topk ?? cfg.model.index_topk : undefined,
+    };
+  }
+
+  /** One optimiser step at the position; logs and appends its metrics line. Returns its end time. */
+  private step(st: StageConfig, plan: StagePlan): number {
+    const { cfg, pos, env } = this;
+    const stepStart = performance.now();
+    const lr = learningRate(plan.sched, pos.stage_step);
+    const dense = isDenseStep(st.dense_fraction ?? 0, pos.stage_step);
+    const b = (dense ? plan.denseStream : plan.stream).batch(pos.stage_step);
+    const r = env.model.lossAndGrad({
+      tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length,
+      stage: dense ? 'pretrain' : st.stage, topk: plan.topk, threads: env.threads, grad: this.grad,
+    });
+    if (!Number.isFinite(r.loss))
+      throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${env.out} is intact — lower lr or raise clip and --resume`, { file: env.out });
+    const { gradNorm } = env.model.adamw({
+      grad: this.grad, m: this.m, v: this.v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps,
+      weightDecay: st.weight_decay, clip: st.clip, group: dense ? STAGE_GROUP.pretrain : plan.group, threads: env.threads,
+    });
+    pos.step++;
+    pos.stage_step++;
+    pos.tokens += b.realTokens;
+    this.windowTokens += b.realTokens;
+    const now = performance.now();
+    const line: MetricsLine = {
+      step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
+      tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: this.elapsed0 + (now - this.t0) / 1000,
+      length: b.length, ...(dense ? { dense: true as const } : {}),
+    };
+    if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) this.logStep(line, now);
+    appendFileSync(this.metricsFile, JSON.stringify(line) + '\n');
+    return now;
+  }
+
+  /** The progress line of a step: its losses, the window's tokens/s, elapsed time and ETA. */
+  private logStep(line: MetricsLine, now: number): void {
+    const rate = this.windowTokens / Math.max(1e-9, (now - this.windowStart) / 1000);
+    const eta = ((now - this.t0) / 1000 / (this.pos.step - this.stepsAtStart)) * (this.env.total - this.pos.step);
+    this.env.log(`step ${line.step}/${this.env.total} ${line.stage}${line.dense ? ' (dense step)' : ''} loss ${line.loss.toFixed(4)} lm ${line.lm_loss.toFixed(4)} kl ${line.kl_loss.toFixed(4)} lr ${line.lr.toExponential(2)} |g| ${line.grad_norm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(line.elapsed_s)} ETA ${fmtDuration(eta)}`);
+    this.windowTokens = 0;
+    this.windowStart = now;
+  }
+
+  private checkpoint(): void {
+    const { cfg, pos, env } = this;
+    pos.elapsed_s = this.elapsed0 + (performance.now() - this.t0) / 1000;
+    const stage = cfg.stages[Math.min(pos.stage, cfg.stages.length - 1)]!;
+    // state first: a kill between the two writes leaves mismatched steps, caught on resume
+    saveTrainState(env.out, this.m, this.v, pos, { step: pos.step });
+    saveModel(env.out, cfg.model, env.layout, this.params, { step: pos.step, stage: stage.stage, stages_done: pos.stage, tokens: pos.tokens });
+  }
+
+  /** Held-out accuracy with stage `si`'s tasks, attention and longest length, into metrics.jsonl. */
+  private evaluate(si: number): void {
+    const { cfg, pos, env } = this;
+    const st = cfg.stages[si]!;
+    const tasks = (Object.keys(st.mixture) as MixtureTask[]).filter((k) => (st.mixture[k] ?? 0) > 0);
+    const lengths = [Math.max(...st.lengths)];
+    const attention = st.stage === 'sparse' ? 'sparse' : 'dense';
+    const topk = st.stage === 'sparse' ? st.topk ?? cfg.model.index_topk : undefined;
+    let res: HeldOut;
+    try {
+      res = heldOutEval(env.model, { seed: cfg.seed, lengths, tasks, examples: cfg.eval_examples, attention, topk, threads: env.threads, vocab: cfg.model.vocab_size });
+    } catch (e) {
+      env.log(`held-out eval skipped: ${(e as Error).message}`);
+      return;
+    }
+    const line: EvalLine = { step: pos.step, stage: st.stage, eval: {
+        attention, ...(topk ? { topk } : {}), length: lengths[0]!, examples: cfg.eval_examples,
+        accuracy: res.accuracy, by_task: res.byTask, answer_loss: res.answerLoss, answer_token_accuracy: res.answerTokenAccuracy,
+      } };
+    appendFileSync(this.metricsFile, JSON.stringify(line) + '\n');
+    env.log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}%, answer loss ${res.answerLoss.toFixed(3)}, answer tokens ${(res.answerTokenAccuracy * 100).toFixed(1)}% right (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
+  }
+}
+
 export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const out = resolve(opts.out);
@@ -257,178 +423,18 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   const config = cfg.model;
   const layout = modelLayout(config);
   const n = numParams(layout);
-  const hasCkpt = existsSync(join(out, WEIGHTS_FILE)) && existsSync(join(out, STATE_FILE));
-  if (hasCkpt && !opts.resume && !opts.force)
-    throw new DsabenchError('E_USAGE', `${out} already holds a training checkpoint; pass --resume to continue it or --force to start over`, { file: out });
-  if (opts.resume && !hasCkpt)
-    throw new DsabenchError('E_CHECKPOINT', `--resume: ${out} holds no checkpoint (${WEIGHTS_FILE} and ${STATE_FILE})`, { file: out });
-  mkdirSync(out, { recursive: true });
-  const metricsFile = join(out, 'metrics.jsonl');
-
-  let params: Float32Array;
-  let m: Float32Array = new Float32Array(n);
-  let v: Float32Array = new Float32Array(n);
-  let pos: TrainPosition = { step: 0, stage: 0, stage_step: 0, tokens: 0, elapsed_s: 0, seed: cfg.seed };
-  if (opts.resume) {
-    const loaded = loadModel(out);
-    if (canonicalJson(loaded.config) !== canonicalJson(config))
-      throw new DsabenchError('E_CHECKPOINT', `--resume: ${join(out, CONFIG_FILE)} differs from the training config's model`, { file: join(out, CONFIG_FILE) });
-    const st = loadTrainState(out, n);
-    pos = parsePosition(st.state, join(out, STATE_FILE));
-    if (loaded.metadata['step'] !== String(pos.step))
-      throw new DsabenchError('E_CHECKPOINT', `--resume: ${WEIGHTS_FILE} is at step ${loaded.metadata['step']} but ${STATE_FILE} at step ${pos.step} (a checkpoint write was interrupted)`, { file: out });
-    if (pos.seed !== cfg.seed)
-      throw new DsabenchError('E_CHECKPOINT', `--resume: the checkpoint was trained with seed ${pos.seed}, the config says ${cfg.seed}`, { file: out, field: 'seed' });
-    params = loaded.params;
-    m = st.m;
-    v = st.v;
-    trimMetrics(metricsFile, pos.step);
-    log(`resuming ${out} at step ${pos.step} (stage ${pos.stage + 1}/${cfg.stages.length}, step ${pos.stage_step} in it)`);
-  } else if (cfg.init) {
-    params = new Float32Array(n);
-    writeFileSync(metricsFile, '');
-  } else {
-    params = new Float32Array(n);
-    writeFileSync(metricsFile, '');
-  }
-  const model = createNativeModel(config, params);
+  const start = openRun(cfg, opts, out, n, log);
+  const model = createNativeModel(config, start.params);
   if (!opts.resume) model.initParams(cfg.seed);
-  if (!opts.resume && cfg.init) log(initFrom(cfg.init, layout, params));
+  if (!opts.resume && cfg.init) log(initFrom(cfg.init, layout, start.params));
   writeFileAtomic(join(out, 'train.json'), JSON.stringify(cfg, null, 2) + '\n');
 
-  const grad = new Float32Array(n);
   const total = cfg.stages.reduce((s, st) => s + st.steps, 0);
   log(`model: ${(n / 1e6).toFixed(2)}M parameters (${config.num_hidden_layers} layers, hidden ${config.hidden_size}); ` +
     `stages: ${cfg.stages.map((st) => `${st.stage} ${st.steps}`).join(' → ')} (${total} steps, batch ${cfg.batch}, ${threads} thread${threads > 1 ? 's' : ''}); out: ${out}`);
-  const t0 = performance.now();
-  const elapsed0 = pos.elapsed_s;
-  const stepsAtStart = pos.step;
-  let stopped = false;
-
-  const checkpoint = (): void => {
-    pos.elapsed_s = elapsed0 + (performance.now() - t0) / 1000;
-    const stage = cfg.stages[Math.min(pos.stage, cfg.stages.length - 1)]!;
-    // state first: a kill between the two writes leaves mismatched steps, caught on resume
-    saveTrainState(out, m, v, pos, { step: pos.step });
-    saveModel(out, config, layout, params, { step: pos.step, stage: stage.stage, stages_done: pos.stage, tokens: pos.tokens });
-  };
-
-  const evaluate = (si: number): void => {
-    const st = cfg.stages[si]!;
-    const tasks = (Object.keys(st.mixture) as MixtureTask[]).filter((k) => (st.mixture[k] ?? 0) > 0);
-    const lengths = [Math.max(...st.lengths)];
-    const attention = st.stage === 'sparse' ? 'sparse' : 'dense';
-    const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
-    let res: HeldOut;
-    try {
-      res = heldOutEval(model, { seed: cfg.seed, lengths, tasks, examples: cfg.eval_examples, attention, topk, threads, vocab: config.vocab_size });
-    } catch (e) {
-      log(`held-out eval skipped: ${(e as Error).message}`);
-      return;
-    }
-    const line: EvalLine = { step: pos.step, stage: st.stage, eval: {
-        attention, ...(topk ? { topk } : {}), length: lengths[0]!, examples: cfg.eval_examples,
-        accuracy: res.accuracy, by_task: res.byTask, answer_loss: res.answerLoss, answer_token_accuracy: res.answerTokenAccuracy,
-      } };
-    appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-    log(`eval step ${pos.step}: held-out accuracy ${(res.accuracy * 100).toFixed(1)}%, answer loss ${res.answerLoss.toFixed(3)}, answer tokens ${(res.answerTokenAccuracy * 100).toFixed(1)}% right (${attention}${topk ? ` k=${topk}` : ''}, ${cfg.eval_examples} examples at ${lengths[0]} tokens)`);
-  };
-
-  // Ctrl-C / SIGTERM: checkpoint after the current step and stop (a second signal exits at once).
-  // The loop yields to the event loop once per step so the handler gets to run.
-  let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log(`${sig}: stopping after this step (checkpoint in ${out}); again to exit at once`);
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
-  if (opts.handleSignals !== false) for (const sg of signals) process.on(sg, onSignal);
-  try {
-    let windowTokens = 0;
-    let windowStart = performance.now();
-    while (pos.stage < cfg.stages.length && !stopped) {
-      const si = pos.stage;
-      const st = cfg.stages[si]!;
-      // The stage's batches; `salt` gives the dense steps of a sparse stage their own stream
-      // when they have their own lengths.
-      const streamOf = (lengths: number[], ...salt: number[]): BatchStream => new BatchStream({
-        seed: mixSeed(1_000_000 + cfg.seed, si, ...salt),
-        lengths,
-        mixture: st.mixture,
-        batch: st.batch ?? cfg.batch,
-        promptWeight: cfg.prompt_weight,
-        answerWeight: cfg.answer_weight,
-      }, `stages[${si}]`);
-      const stream = streamOf(st.lengths);
-      const denseStream = st.dense_lengths ? streamOf(st.dense_lengths, 1) : stream;
-      if (pos.stage_step === 0) {
-        m.fill(0);
-        v.fill(0);
-      }
-      const sched = { lr: st.lr, minLr: st.min_lr, warmupSteps: st.warmup_steps, steps: st.steps };
-      const group = STAGE_GROUP[st.stage];
-      const topk = st.stage === 'sparse' ? st.topk ?? config.index_topk : undefined;
-      while (pos.stage_step < st.steps) {
-        const stepStart = performance.now();
-        const lr = learningRate(sched, pos.stage_step);
-        const dense = isDenseStep(st.dense_fraction ?? 0, pos.stage_step);
-        const b = (dense ? denseStream : stream).batch(pos.stage_step);
-        const r = model.lossAndGrad({
-          tokens: b.tokens, targets: b.targets, weights: b.weights, batch: b.batch, length: b.length,
-          stage: dense ? 'pretrain' : st.stage, topk, threads, grad,
-        });
-        if (!Number.isFinite(r.loss))
-          throw new DsabenchError('E_RUN', `non-finite loss (${r.loss}) at step ${pos.step + 1} (stage ${st.stage}, lr ${lr.toExponential(2)}); the last checkpoint in ${out} is intact — lower lr or raise clip and --resume`, { file: out });
-        const { gradNorm } = model.adamw({
-          grad, m, v, step: pos.stage_step + 1, lr, beta1: cfg.beta1, beta2: cfg.beta2, eps: cfg.eps, weightDecay: st.weight_decay, clip: st.clip,
-          group: dense ? STAGE_GROUP.pretrain : group, threads,
-        });
-        pos.step++;
-        pos.stage_step++;
-        pos.tokens += b.realTokens;
-        windowTokens += b.realTokens;
-        const now = performance.now();
-        const elapsed = elapsed0 + (now - t0) / 1000;
-        const sessionSteps = pos.step - stepsAtStart;
-        const line: MetricsLine = {
-          step: pos.step, stage: st.stage, loss: r.loss, lm_loss: r.lmLoss, kl_loss: r.klLoss, lr, grad_norm: gradNorm,
-          tokens: pos.tokens, tokens_per_s: b.realTokens / Math.max(1e-9, (now - stepStart) / 1000), elapsed_s: elapsed, length: b.length,
-          ...(dense ? { dense: true as const } : {}),
-        };
-        if (pos.step % cfg.log_every === 0 || pos.stage_step === st.steps) {
-          const rate = windowTokens / Math.max(1e-9, (now - windowStart) / 1000);
-          const eta = ((now - t0) / 1000 / sessionSteps) * (total - pos.step);
-          log(`step ${pos.step}/${total} ${st.stage}${line.dense ? ' (dense step)' : ''} loss ${r.loss.toFixed(4)} lm ${r.lmLoss.toFixed(4)} kl ${r.klLoss.toFixed(4)} lr ${lr.toExponential(2)} |g| ${gradNorm.toFixed(3)} ${Math.round(rate)} tok/s elapsed ${fmtDuration(elapsed)} ETA ${fmtDuration(eta)}`);
-          windowTokens = 0;
-          windowStart = now;
-        }
-        appendFileSync(metricsFile, JSON.stringify(line) + '\n');
-        if (pos.stage_step === st.steps) break; // the stage-end checkpoint below covers this step
-        const timeUp = opts.maxMinutes !== undefined && (now - t0) / 60000 >= opts.maxMinutes;
-        await new Promise<void>((r) => setImmediate(r));
-        const stepUp = (opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep) || interrupted;
-        if (pos.step % cfg.checkpoint_every === 0 || timeUp || stepUp) checkpoint();
-        if (cfg.eval_every > 0 && pos.step % cfg.eval_every === 0) evaluate(si);
-        if (timeUp || stepUp) {
-          stopped = true;
-          break;
-        }
-      }
-      if (stopped) break;
-      // stage finished: move the position to the next stage, then checkpoint
-      pos.stage++;
-      pos.stage_step = 0;
-      checkpoint();
-      if (cfg.eval_every > 0) evaluate(si);
-      const timeUp = opts.maxMinutes !== undefined && (performance.now() - t0) / 60000 >= opts.maxMinutes;
-      const stepUp = (opts.stopAtStep !== undefined && pos.step >= opts.stopAtStep) || interrupted;
-      if (timeUp || stepUp) stopped = true;
-    }
-  } finally {
-    for (const sg of signals) process.off(sg, onSignal);
-  }
-  const finished = pos.stage >= cfg.stages.length;
+  const run = new TrainingRun(cfg, opts, { out, threads, log, layout, model, total }, start);
+  const finished = await run.run();
+  const pos = run.pos;
   if (finished && opts.charts !== false) {
     try {
       log(`charts: ${(await renderTrainingCharts(out)).join(', ')}`);
@@ -439,14 +445,14 @@ export async function train(cfg: TrainConfig, opts: TrainOptions): Promise<Train
   log(finished
     ? `finished: ${pos.step} steps, ${pos.tokens} tokens in ${fmtDuration(pos.elapsed_s)}; model in ${out}`
     : `stopped at step ${pos.step}/${total}; continue with --resume (checkpoint in ${out})`);
-  return { out, position: { ...pos }, finished, params, layout };
+  return { out, position: { ...pos }, finished, params: start.params, layout };
 }
 
 /** Renders loss.png and kl.png from out/metrics.jsonl; returns the files written. */
 export async function renderTrainingCharts(out: string): Promise<string[]> {
   const { lossChart, klChart } = await import('./metrics-chart.js');
   const { renderChart } = await import('../util/chart-render.js');
-  const { steps } = readMetrics(join(out, 'metrics.jsonl'));
+  const { steps } = readMetrics(join(out, METRICS_FILE));
   const files: string[] = [];
   for (const [name, cfg] of [['loss.png', lossChart(steps)], ['kl.png', klChart(steps)]] as const) {
     if (!cfg) continue;
