@@ -1,7 +1,9 @@
 {
-  # Each SIMD kernel set is its own static library with its own flags, so only those
-  # translation units use wide instructions; dispatch.cc picks one at runtime with
-  # __builtin_cpu_supports. No -march=native anywhere (the addon must run on any x86-64).
+  # Wide instructions only where a file asks for them: each engine kernel set
+  # (native/src/isa_*.cc) names its target in the file itself, and each GEMM kernel set is
+  # its own static library with its own flags; dispatch.cc (and gemm.cc) pick one at
+  # runtime with __builtin_cpu_supports. No -march=native anywhere (the addon must run on
+  # any x86-64).
   "target_defaults": {
     "cflags!": [ "-fno-exceptions" ],
     "cflags_cc!": [ "-fno-exceptions" ],
@@ -9,29 +11,6 @@
     "cflags": [ "-fPIC" ]
   },
   "targets": [
-    {
-      "target_name": "dsa_kernels_scalar",
-      "type": "static_library",
-      "sources": [ "native/src/isa_scalar.cc" ]
-    },
-    {
-      "target_name": "dsa_kernels_avx2",
-      "type": "static_library",
-      "sources": [ "native/src/isa_avx2.cc" ],
-      "cflags_cc": [ "-mavx2", "-mfma" ]
-    },
-    {
-      "target_name": "dsa_kernels_avx512",
-      "type": "static_library",
-      "sources": [ "native/src/isa_avx512.cc" ],
-      "cflags_cc": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
-    },
-    {
-      "target_name": "dsa_kernels_avx512bf16",
-      "type": "static_library",
-      "sources": [ "native/src/isa_avx512bf16.cc" ],
-      "cflags_cc": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma", "-mavx512bf16" ]
-    },
     {
       "target_name": "dsa_gemm_avx2",
       "type": "static_library",
@@ -46,14 +25,15 @@
     },
     {
       "target_name": "dsa_engine",
-      "dependencies": [ "dsa_kernels_scalar" ],
       "conditions": [
         [ "target_arch=='x64' or target_arch=='ia32'", {
-          "dependencies": [ "dsa_kernels_avx2", "dsa_kernels_avx512", "dsa_kernels_avx512bf16",
-                            "dsa_gemm_avx2", "dsa_gemm_avx512" ]
+          "dependencies": [ "dsa_gemm_avx2", "dsa_gemm_avx512" ]
         } ]
       ],
       "sources": [
+        # every engine kernel set: native/src/isa_*.cc, each compiled for the target it names
+        # itself (kernels.h DSA_TARGET); an x86 set's file is empty on other architectures
+        "<!@(node -p \"require('fs').readdirSync('native/src').filter((f) => /^isa_.*[.]cc$/.test(f)).sort().map((f) => 'native/src/' + f).join(' ')\")",
         "native/src/addon.cc",
         "native/src/dispatch.cc",
         "native/src/bindings.cc",

@@ -164,19 +164,23 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
     o.Set("version", "0.1.0");
     o.Set("simd", state(env).kernels->name);
     o.Set("best", bestKernels()->name);
+    // Every kernel set of the table (dispatch.cc), widest first: the supported ones, and
+    // each one's compile target (#pragma GCC target in its isa_*.cc file).
     Napi::Array avail = Napi::Array::New(env);
-    uint32_t i = 0;
-    for (const char* n : {"avx512-bf16", "avx512", "avx2", "scalar"})
-      if (cpuSupports(n)) avail.Set(i++, n);
+    Napi::Array known = Napi::Array::New(env);
+    Napi::Object flags = Napi::Object::New(env);
+    flags.Set("base", "-std=c++17 -O3 -fexceptions (no -march=native)");
+    uint32_t i = 0, j = 0;
+    for (const KernelSetInfo& ks : kernelSets()) {
+      known.Set(j++, ks.name);
+      if (ks.supported) avail.Set(i++, ks.name);
+      flags.Set(ks.name, ks.target);
+    }
     o.Set("available", avail);
+    o.Set("kernelSets", known);
 #ifdef __VERSION__
     o.Set("compiler", __VERSION__);
 #endif
-    Napi::Object flags = Napi::Object::New(env);
-    flags.Set("base", "-std=c++17 -O3 -fexceptions (no -march=native)");
-    flags.Set("avx2", "-mavx2 -mfma");
-    flags.Set("avx512", "-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma");
-    flags.Set("avx512-bf16", "-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mavx512bf16");
     o.Set("flags", flags);
     o.Set("blockKeys", state(env).kernels->blockKeys);
     return o;

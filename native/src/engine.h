@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include "kernels.h"
 
 namespace dsa {
@@ -67,8 +68,14 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
 // FMA-bound peak of `threads` threads over about `seconds`; returns GFLOP/s.
 double fmaPeak(const Kernels& kr, int threads, double seconds);
 
-// Runtime dispatch.
-const Kernels* bestKernels();
+// Runtime dispatch over the table of kernel sets (dispatch.cc).
+struct KernelSetInfo {
+  const char* name;
+  const char* target;  // the compile target of the set's file
+  bool supported;     // by this CPU
+};
+std::vector<KernelSetInfo> kernelSets();                // widest first
+const Kernels* bestKernels();                          // the first supported set
 const Kernels* kernelsByName(const std::string& name);  // null when unknown or unsupported
 bool cpuSupports(const std::string& name);
 

@@ -1,7 +1,11 @@
-// AVX2 + FMA kernel set (this file is compiled with -mavx2 -mfma).
-#include <immintrin.h>
+// AVX2 + FMA kernel set. A kernel set's file names its own compile target (DSA_TARGET, see
+// kernels.h) and is listed in dispatch.cc, which runs it only on CPUs that pass its check.
+#if defined(__x86_64__) || defined(__i386__)
 #include <cstdint>
 #include "kernels.h"
+#define DSA_TARGET "avx2,fma"
+DSA_TARGET_PRAGMA(DSA_TARGET)
+#include <immintrin.h>
 
 namespace dsa {
 namespace isa_avx2 {
@@ -63,13 +67,11 @@ static inline void cvt_bf16(const uint16_t* src, float* dst, int64_t n) {
   }
 }
 #include "kernels_impl.h"
-static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d, n); }
 }  // namespace isa_avx2
 
 const Kernels* kernelsAvx2() {
-  static const Kernels k = {"avx2", isa_avx2::W, isa_avx2::BK, isa_avx2::attn_chunk,
-                            isa_avx2::indexer_chunk, isa_avx2::fma_peak, isa_avx2::bf16_to_f32,
-                            isa_avx2::extract_above, isa_avx2::softmax_row, isa_avx2::indexer_rows};
+  static constexpr Kernels k = isa_avx2::make_kernels("avx2");
   return &k;
 }
 }  // namespace dsa
+#endif

@@ -1,7 +1,9 @@
-// Portable scalar kernel set: the fallback on CPUs without AVX2 (W = 1, same loops).
+// Portable scalar kernel set: the fallback on CPUs without AVX2 (W = 1, same loops; baseline
+// target, no pragma).
 #include <cmath>
 #include <cstdint>
 #include "kernels.h"
+#define DSA_TARGET "baseline"
 
 namespace dsa {
 namespace isa_scalar {
@@ -34,13 +36,10 @@ static inline void cvt_bf16(const uint16_t* src, float* dst, int64_t n) {
   }
 }
 #include "kernels_impl.h"
-static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d, n); }
 }  // namespace isa_scalar
 
 const Kernels* kernelsScalar() {
-  static const Kernels k = {"scalar", isa_scalar::W, isa_scalar::BK, isa_scalar::attn_chunk,
-                            isa_scalar::indexer_chunk, isa_scalar::fma_peak, isa_scalar::bf16_to_f32,
-                            isa_scalar::extract_above, isa_scalar::softmax_row, isa_scalar::indexer_rows};
+  static constexpr Kernels k = isa_scalar::make_kernels("scalar");
   return &k;
 }
 }  // namespace dsa

@@ -1,9 +1,10 @@
 // Kernel interface shared by every SIMD build of the engine.
 //
 // The hot loops live in kernels_impl.h, compiled once per instruction set in its own
-// translation unit (isa_scalar.cc, isa_avx2.cc, isa_avx512.cc, isa_avx512bf16.cc) with
-// per-target flags from binding.gyp. Each unit exports one `Kernels` table; dispatch.cc
-// picks the best table the CPU supports at runtime (never -march=native).
+// translation unit (isa_scalar.cc, isa_avx2.cc, isa_avx512.cc, isa_avx512bf16.cc), each of
+// which names its target (#pragma GCC target) and exports one `Kernels` table filled by
+// make_kernels() (kernels_impl.h); dispatch.cc lists the sets and picks the best one the CPU
+// supports at runtime (never -march=native).
 //
 // Layout conventions ("rows in lanes"): a chunk of R query rows (query t × head h pairs)
 // is packed transposed, Qt[d][r] (row stride Rpad = R rounded up to the vector width),
@@ -12,6 +13,14 @@
 // softmax a pure vertical (per-lane) computation.
 #pragma once
 #include <cstdint>
+
+// A kernel set's file names its compile target once, before any other code:
+//   #define DSA_TARGET "avx2,fma"
+//   DSA_TARGET_PRAGMA(DSA_TARGET)
+// which acts as the matching -m flags for every function defined after it (#pragma GCC
+// target); make_kernels() records the same string in the set's table.
+#define DSA_PRAGMA_(x) _Pragma(#x)
+#define DSA_TARGET_PRAGMA(t) DSA_PRAGMA_(GCC target(t))
 
 namespace dsa {
 
@@ -65,6 +74,7 @@ struct IndexerChunk {
 
 struct Kernels {
   const char* name;   // "scalar" | "avx2" | "avx512" | "avx512-bf16"
+  const char* target; // what the set's file is compiled for ("baseline", "avx2,fma", …)
   int width;          // fp32 lanes per vector
   int blockKeys;      // keys per block (BK) for scratch sizing
   void (*attnChunk)(const AttnChunk& c);
@@ -86,10 +96,5 @@ struct Kernels {
   bool (*indexerRows)(const float* q, const float* w, int64_t nb, int HI, int D, const float* Kt, int64_t ldk, int64_t n,
                       float* acc, int64_t lda);
 };
-
-const Kernels* kernelsScalar();
-const Kernels* kernelsAvx2();
-const Kernels* kernelsAvx512();
-const Kernels* kernelsAvx512Bf16();
 
 }  // namespace dsa

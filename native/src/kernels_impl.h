@@ -1,6 +1,7 @@
 // Hot loops of the engine, written once and compiled per instruction set.
 //
-// Included INSIDE a namespace by each isa_*.cc after it has defined:
+// Included INSIDE a namespace by each isa_*.cc after it has defined DSA_TARGET (its compile
+// target, see kernels.h) and:
 //   vf (vector of W floats), W, vload/vstore/vset1/vzero/vfma(a,b,c)=a*b+c/vadd/vsub/vmul/vmax,
 //   vexp (exp with exp(x<-87) = 0 and exp(-inf) = 0, never NaN), vhsum (sum of lanes),
 //   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0), and may
@@ -464,4 +465,25 @@ static bool indexer_rows(const float* q, const float* w, int64_t nb, int HI, int
     case 32: indexer_rows_d<32>(q, w, nb, HI, Kt, ldk, n, acc, lda); return true;
     default: return false;
   }
+}
+
+// ---- the kernel set's table ----------------------------------------------------------------
+static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d, n); }
+
+// constexpr: each set's table is constant data (no initialisation code compiled for the
+// set's target runs, whatever the CPU).
+static constexpr Kernels make_kernels(const char* name) {
+  Kernels k{};
+  k.name = name;
+  k.target = DSA_TARGET;
+  k.width = W;
+  k.blockKeys = BK;
+  k.attnChunk = attn_chunk;
+  k.indexerChunk = indexer_chunk;
+  k.fmaPeak = fma_peak;
+  k.bf16ToF32 = bf16_to_f32;
+  k.extractAbove = extract_above;
+  k.softmaxRow = softmax_row;
+  k.indexerRows = indexer_rows;
+  return k;
 }

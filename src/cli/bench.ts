@@ -31,7 +31,7 @@ export function addAttentionBench(group: Command): void {
     .option('--topk <k>', 'DSA top-k', '2048')
     .option('--heads <n>', 'query heads', '128')
     .option('--reps <n>', 'max timed repetitions per row (≥3, about 1 s each)', '15')
-    .option('--simd <path>', 'kernel set: auto | avx512-bf16 | avx512 | avx2 | scalar', 'auto')
+    .option('--simd <path>', 'kernel set: auto (the widest this CPU runs) or a name from `dsabench engine info` (kernelSets)', 'auto')
     .option('--no-torch', 'skip the PyTorch peer columns')
     .option('--json <file>', 'write rows and settings as JSON')
     .addHelpText(

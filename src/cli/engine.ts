@@ -24,7 +24,7 @@ const cmd: CommandModule = {
       .requiredOption('--in <file>', 'input .safetensors (q, k, v, kv, index_q, index_k, index_w, indices, scores)')
       .requiredOption('--out <file>', 'output .safetensors (out, lse, scores, indices)')
       .option('--threads <n>', 'intra-op threads (overrides __metadata__ threads; default 1)')
-      .option('--simd <path>', 'kernel set: auto | avx512-bf16 | avx512 | avx2 | scalar', 'auto')
+      .option('--simd <path>', 'kernel set: auto (the widest this CPU runs) or a name from `dsabench engine info` (kernelSets)', 'auto')
       .addHelpText(
         'after',
         `

@@ -20,7 +20,11 @@ export interface Bf16Tensor {
 /** A cache tensor (kv, k, v, indexer keys): fp32, or bf16 storage with fp32 accumulation. */
 export type CacheTensor = Float32Array | Bf16Tensor;
 
-export type SimdPath = 'avx512-bf16' | 'avx512' | 'avx2' | 'scalar';
+/**
+ * A kernel set's name, as the addon's table lists it (`engineInfo().kernelSets`, widest
+ * first; on x86: avx512-bf16, avx512, avx2, scalar). Unknown names are refused by setSimd.
+ */
+export type SimdPath = string;
 
 export interface EngineInfo {
   version: string;
@@ -28,9 +32,12 @@ export interface EngineInfo {
   simd: SimdPath;
   /** Widest kernel set the CPU supports. */
   best: SimdPath;
+  /** The kernel sets this CPU runs, widest first. */
   available: SimdPath[];
+  /** Every kernel set the addon was built with, widest first. */
+  kernelSets: SimdPath[];
   compiler: string;
-  /** Per-kernel-set compiler flags (no -march=native). */
+  /** Each kernel set's compile target (`base`: the flags of everything else; no -march=native). */
   flags: Record<string, string>;
   blockKeys: number;
 }

@@ -120,6 +120,19 @@ for (const simd of PATHS) {
   });
 }
 
+test('kernel sets: one table names every set with its compile target; the supported ones can be chosen by name', () => {
+  const info = engineInfo();
+  assert.ok(info.kernelSets.includes('scalar'));
+  for (const name of info.available) assert.ok(info.kernelSets.includes(name), `${name} is not in the table`);
+  for (const name of info.kernelSets) assert.equal(typeof info.flags[name], 'string', `no target for ${name}`);
+  assert.equal(info.best, info.available[0], 'the widest supported set is the default');
+  for (const name of info.available) assert.equal(setSimd(name), name);
+  for (const name of info.kernelSets.filter((n) => !info.available.includes(n)))
+    assert.throws(() => setSimd(name), /not supported/);
+  assert.throws(() => setSimd('no-such-set'), /unknown/);
+  setSimd('auto');
+});
+
 test('fp8 and Hadamard simulation are bit-identical to the TS reference', () => {
   const r = rng(5);
   const x = randF32(4 * 256, r, 3);
