@@ -5,13 +5,11 @@
  */
 import { breakEven, layerCost, type Mode } from './analytic.js';
 import { buildCurves, checkPositions, measuredBreakEven, summarize, type CostPoint, type CurveOptions, type CurveSummary } from './curves.js';
-import { loadHardware, type HardwareProfile } from './hardware.js';
-import type { ModelProfile } from './profiles.js';
+import { loadHardware } from './hardware.js';
 import { comparePublished, type Comparison } from './published.js';
 import { measureQuality, type QualityOps, type QualityRow } from './quality.js';
 import { projectedBreakEven } from './roofline.js';
 import { makeSynthetic, DEFAULT_SYNTHETIC, SYNTHETIC_MIX, type SyntheticShape } from './synthetic.js';
-import type { AttentionTimer } from './timer.js';
 import { integrateRun, readRunAttempts, workloadCurves, type WorkloadRun } from './workload.js';
 
 export const PROJECTION_LABEL = 'roofline projection: a model, not a measurement';

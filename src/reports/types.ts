@@ -2,7 +2,7 @@
  * Shapes of the report layer: what a loaded run looks like, the leaderboard model the
  * reporters render, and the cost-study file (`cost.json`) the cost charts read.
  */
-import type { AttemptRecord, LatencyStats, SuiteSummary } from '../types.js';
+import type { LatencyStats, SuiteSummary } from '../types.js';
 
 /** A results directory read back (defined with its reader, src/results/load.ts). */
 export type { LoadedRun } from '../results/load.js';

@@ -8,6 +8,7 @@ import type { GateCheck, GateResult } from './compare.js';
 export function xmlEscape(s: string): string {
   // Also drop characters XML 1.0 forbids (control characters other than tab/newline/CR).
   return s
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }

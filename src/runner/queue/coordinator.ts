@@ -22,7 +22,6 @@
  */
 import { hostname } from 'node:os';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../attempts.js';
 import type { ProviderEntry } from '../settings.js';
 import { attemptKey } from '../../results/store.js';

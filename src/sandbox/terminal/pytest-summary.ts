@@ -22,6 +22,7 @@ export function parsePytestSummary(output: string): PytestSummary | null {
   if (at < 0) return null;
   const tests: PytestSummary['tests'] = [];
   for (const raw of output.slice(at).split('\n').slice(1)) {
+    // eslint-disable-next-line no-control-regex -- ESC starts the colour codes pytest may print
     const line = raw.replace(/\x1b\[[0-9;]*m/g, '').trim();
     if (/^=+/.test(line)) break; // the closing "=== 3 passed in 0.1s ===" line
     const m = LINE.exec(line);

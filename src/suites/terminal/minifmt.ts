@@ -140,7 +140,7 @@ export function parseMiniToml(text: string, file: string): Record<string, Record
     const kv = /^([A-Za-z_][\w.-]*|"[^"]+")\s*=\s*(.*)$/.exec(l);
     if (!kv) throw new DsabenchError('E_ITEMS_INVALID', `cannot read this TOML line (expected key = value): ${l.slice(0, 80)}`, { file, line: i + 1 });
     const key = kv[1]!.replace(/^"|"$/g, '');
-    let v = kv[2]!.trim();
+    const v = kv[2]!.trim();
     if (v.startsWith('"""')) {
       // multi-line basic string
       const parts = [v.slice(3)];
