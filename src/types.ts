@@ -147,6 +147,11 @@ export interface Provider {
   /** Stable id used in records and reports, e.g. `openai:deepseek-chat`. */
   readonly id: string;
   readonly model: string;
+  /**
+   * Set when no model answers: the stand-in solver (`-p oracle`, `-p nop`) that produces
+   * this provider's attempts instead of the suite's solver (solvers/index.ts solverFor).
+   */
+  readonly standIn?: StandIn;
   complete(req: CompletionRequest): Promise<Completion>;
   close?(): Promise<void>;
 }
@@ -297,6 +302,19 @@ export interface SolveArgs {
 
 /** Produces an attempt: one chat completion (`chat`) or an agent loop (`terminal-agent`). */
 export type Solver = (args: SolveArgs) => Promise<SolveResult>;
+
+/**
+ * The solvers that need no model: `oracle` applies each item's reference solution (a valid
+ * suite scores 100%), `nop` does nothing (a valid suite scores 0%).
+ */
+export type StandIn = 'oracle' | 'nop';
+
+/**
+ * An entry of the solver table: the solver, and how each stand-in answers the same tasks
+ * (the terminal agent runs the reference in the task's environment); without one, the
+ * stand-in's answer is the reference text, or nothing.
+ */
+export type SolverEntry = Solver & { readonly [K in StandIn]?: Solver };
 
 /** A seeded generator of suite items (RULER-style, math drills…). */
 export type ItemGenerator = (seed: number, options: Record<string, unknown>) => Item[] | Promise<Item[]>;

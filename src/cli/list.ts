@@ -3,14 +3,6 @@ import type { Command } from 'commander';
 import type { CommandModule } from './command.js';
 import { collect, table } from './flags.js';
 
-const PROVIDER_NOTES: Record<string, string> = {
-  oracle: 'answers each item\'s reference solution (a valid suite scores 100%)',
-  nop: 'answers nothing (a valid suite scores 0%)',
-  'replay:<file.jsonl>': 're-scores recorded outputs ({id, output} lines or a samples.jsonl)',
-  'openai:<model>': 'OpenAI-compatible chat completions (DeepSeek API, vLLM, SGLang, llama.cpp, Ollama)',
-  'openai:<model>@<baseURL>': '… at an explicit base URL, e.g. http://127.0.0.1:8000/v1',
-};
-
 function write(json: boolean, value: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text);
 }
@@ -84,10 +76,10 @@ Examples:
       .option('--json', 'JSON output')
       .addHelpText('after', '\nExamples:\n  $ dsabench list providers')
       .action(async (opts: { json?: boolean }) => {
-        const { ACCEPTED_SPECS, PROVIDER_FACTORIES } = await import('../providers/index.js');
-        const builtin = new Set(['oracle', 'nop', 'replay', 'openai']);
-        const specs: string[] = [...ACCEPTED_SPECS, ...Object.keys(PROVIDER_FACTORIES).filter((k) => !builtin.has(k)).map((k) => `${k}:…`)];
-        const rows = specs.map((s) => [s, PROVIDER_NOTES[s] ?? '']);
+        const { providerForms } = await import('../providers/index.js');
+        const forms = providerForms();
+        const specs = forms.map((f) => f.spec);
+        const rows = forms.map((f) => [f.spec, f.what]);
         write(Boolean(opts.json), specs, table(['provider spec', 'what it does'], rows));
       });
   },

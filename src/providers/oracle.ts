@@ -1,17 +1,18 @@
 import type { Completion, CompletionRequest, Provider } from '../types.js';
-import { errorCompletion, textCompletion } from '../util/completion.js';
+import { referenceCompletion } from '../solvers/stand-ins.js';
 
 /**
- * Answers every item with its reference solution: a suite whose oracle does not score
- * 100% has a broken scorer or broken references (`dsabench validate`).
+ * `-p oracle`: no model. Its attempts are made by the oracle solver of the suite's solver
+ * (the reference text as the reply; a terminal task's solve.sh run in its environment): a
+ * suite whose oracle does not score 100% has a broken scorer or broken references
+ * (`dsabench validate`). complete() answers the reference text, as the chat oracle does.
  */
 export class OracleProvider implements Provider {
   readonly id = 'oracle';
   readonly model = 'oracle';
+  readonly standIn = 'oracle';
 
   complete(req: CompletionRequest): Promise<Completion> {
-    const ref = req.item.reference;
-    if (typeof ref !== 'string') return Promise.resolve(errorCompletion('item has no reference solution'));
-    return Promise.resolve(textCompletion(ref));
+    return Promise.resolve(referenceCompletion(req.item));
   }
 }

@@ -17,7 +17,7 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { getSolver } from '../solvers/index.js';
+import { solverFor } from '../solvers/index.js';
 import { renderMessages } from '../solvers/template.js';
 import type { AttemptRecord, ChatMessage, Completion, GenerationSettings, Item, Provider, SolveResult, Suite } from '../types.js';
 import { hashJson } from '../util/hash.js';
@@ -237,7 +237,7 @@ export async function executeAttempts(opts: ExecuteOptions): Promise<ExecuteResu
     const t0 = performance.now();
     let solved: SolveResult;
     try {
-      solved = await getSolver(p.suite.config.solver)({
+      solved = await solverFor(p.suite.config.solver, p.provider)({
         suite: p.suite,
         item: p.item,
         provider: p.provider,

@@ -8,16 +8,17 @@
  *   until the model answers without a tool call, or a limit (turns, total time) is hit.
  *
  * `reasoning_content` stays on every assistant message of the task: DeepSeek thinking models
- * need it sent back across the tool calls of one task. Provider `oracle` runs the task's
- * reference solution (its folder at /solution) instead of calling a model; `nop` does
- * nothing. The tests run afterwards in the `terminal` scorer: in a fresh sandbox over the
- * same work dir, or in the same container (then removed).
+ * need it sent back across the tool calls of one task. Its stand-ins (`-p oracle`, `-p nop`)
+ * open the same environment: the oracle runs the task's reference solution (its folder at
+ * /solution) instead of calling a model, nop does nothing. The tests run afterwards in the
+ * `terminal` scorer: in a fresh sandbox over the same work dir, or in the same container
+ * (then removed).
  *
  * Options (suite.json `options`): max_turns (40), command_timeout_sec (120),
  * output_bytes (16384, head and tail kept), agent_timeout_sec (the task's, else 360).
  */
-import type { ChatMessage, Completion, SolveArgs, SolveResult, Solver, ToolCall, ToolSpec, Usage } from '../types.js';
-import { parseTerminalTarget } from '../sandbox/terminal/target.js';
+import type { ChatMessage, Completion, SolveArgs, SolveResult, Solver, SolverEntry, ToolCall, ToolSpec, Usage } from '../types.js';
+import { parseTerminalTarget, type TerminalTarget } from '../sandbox/terminal/target.js';
 import { describe, tailText } from '../sandbox/terminal/env.js';
 import { openTaskEnv, type TaskEnv } from '../sandbox/terminal/backend.js';
 
@@ -79,48 +80,60 @@ function parseCommand(call: ToolCall): { command: string } | { error: string } {
   }
 }
 
-export const terminalAgentSolver: Solver = async (args: SolveArgs): Promise<SolveResult> => {
-  const t = parseTerminalTarget(args.item.target, args.item.id);
-  const f = { ...(args.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}), ...(args.signal ? { signal: args.signal } : {}) };
-  const opened = await openTaskEnv(args.workDir, t, f);
-  if (!opened.ok) {
-    if ('unsupported' in opened) return { output: '', completion: emptyCompletion('', null), metadata: { unsupported: opened.unsupported } };
-    return { output: '', completion: emptyCompletion('', `environment setup failed: ${opened.setupError}`) };
-  }
-  const env = opened.env;
-  let result: SolveResult | undefined;
-  try {
-    result = await solveIn(env, args, t);
-    result.metadata = { ...result.metadata, environment: env.backend, ...(env.image ? { image: env.image } : {}) };
-    return result;
-  } finally {
-    // An attempt that ends in an error is not scored: nothing else will release its container.
-    if (!result || result.completion.error) await env.close();
-  }
+/** What runs in the task's environment: the model's loop, or a stand-in. */
+type Agent = (env: TaskEnv, args: SolveArgs, t: TerminalTarget) => Promise<SolveResult>;
+
+/**
+ * A solver that opens the task's environment, runs `agent` in it and names the environment
+ * in the metadata. An attempt that ends in an error is not scored, so nothing else would
+ * release its container: it is closed here; otherwise the scorer closes it after the tests.
+ */
+function inTaskEnv(agent: Agent): Solver {
+  return async (args: SolveArgs): Promise<SolveResult> => {
+    const t = parseTerminalTarget(args.item.target, args.item.id);
+    const f = { ...(args.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}), ...(args.signal ? { signal: args.signal } : {}) };
+    const opened = await openTaskEnv(args.workDir, t, f);
+    if (!opened.ok) {
+      if ('unsupported' in opened) return { output: '', completion: emptyCompletion('', null), metadata: { unsupported: opened.unsupported } };
+      return { output: '', completion: emptyCompletion('', `environment setup failed: ${opened.setupError}`) };
+    }
+    const env = opened.env;
+    let result: SolveResult | undefined;
+    try {
+      result = await agent(env, args, t);
+      result.metadata = { ...result.metadata, environment: env.backend, ...(env.image ? { image: env.image } : {}) };
+      return result;
+    } finally {
+      if (!result || result.completion.error) await env.close();
+    }
+  };
+}
+
+/** `-p nop`: the environment as it was set up, nothing done in it. */
+const doNothing: Agent = async () => ({ output: '', completion: emptyCompletion(''), metadata: { agent: 'nop' } });
+
+/** `-p oracle`: the task's reference solution (solve.sh), run in the environment as one bash call. */
+const runReference: Agent = async (env, args) => {
+  const started = Date.now();
+  if (typeof args.item.reference !== 'string') return { output: '', completion: emptyCompletion('', 'item has no reference solution') };
+  const r = await env.runSolution(args.item.reference);
+  const out = tailText(r.stdout + (r.stderr ? '\n' + r.stderr : ''), 4000);
+  const completion = emptyCompletion(out, r.exitCode === 0 ? null : `solution script ${describe(r)}`);
+  completion.timings.e2e_ms = Date.now() - started;
+  const command: CommandLog = {
+    turn: 0, command: 'bash /solution/solve.sh', exit_code: r.exitCode, timed_out: r.timedOut, wall_ms: r.wallMs,
+    output_bytes: r.stdoutBytes + r.stderrBytes, truncated: r.truncated,
+  };
+  return {
+    output: out, completion,
+    transcript: [{ role: 'assistant', content: null, tool_calls: [{ id: 'oracle_0', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: command.command }) } }] },
+      { role: 'tool', tool_call_id: 'oracle_0', content: out }],
+    metadata: { agent: 'oracle', commands: [command] },
+  };
 };
 
-async function solveIn(env: TaskEnv, args: SolveArgs, t: ReturnType<typeof parseTerminalTarget>): Promise<SolveResult> {
-  const providerId = args.provider.id;
-  if (providerId === 'nop') return { output: '', completion: emptyCompletion(''), metadata: { agent: 'nop' } };
-  if (providerId === 'oracle') {
-    const started = Date.now();
-    if (typeof args.item.reference !== 'string') return { output: '', completion: emptyCompletion('', 'item has no reference solution') };
-    const r = await env.runSolution(args.item.reference);
-    const out = tailText(r.stdout + (r.stderr ? '\n' + r.stderr : ''), 4000);
-    const completion = emptyCompletion(out, r.exitCode === 0 ? null : `solution script ${describe(r)}`);
-    completion.timings.e2e_ms = Date.now() - started;
-    const command: CommandLog = {
-      turn: 0, command: 'bash /solution/solve.sh', exit_code: r.exitCode, timed_out: r.timedOut, wall_ms: r.wallMs,
-      output_bytes: r.stdoutBytes + r.stderrBytes, truncated: r.truncated,
-    };
-    return {
-      output: out, completion,
-      transcript: [{ role: 'assistant', content: null, tool_calls: [{ id: 'oracle_0', type: 'function', function: { name: 'bash', arguments: JSON.stringify({ command: command.command }) } }] },
-        { role: 'tool', tool_call_id: 'oracle_0', content: out }],
-      metadata: { agent: 'oracle', commands: [command] },
-    };
-  }
-
+/** The model's tool-calling loop. */
+const agentLoop: Agent = async (env, args, t) => {
   const maxTurns = opt(args, 'max_turns', 40);
   const cmdTimeoutMs = opt(args, 'command_timeout_sec', 120) * 1000;
   const outputBytes = opt(args, 'output_bytes', 16 * 1024);
@@ -208,4 +221,9 @@ async function solveIn(env: TaskEnv, args: SolveArgs, t: ReturnType<typeof parse
     transcript: messages,
     metadata: { agent: 'terminal-agent', stop, turns: messages.filter((m) => m.role === 'assistant').length, commands, agent_wall_ms: Date.now() - started },
   };
-}
+};
+
+export const terminalAgentSolver: SolverEntry = Object.assign(inTaskEnv(agentLoop), {
+  oracle: inTaskEnv(runReference),
+  nop: inTaskEnv(doNothing),
+});

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { terminalScorer } from '../../src/scorers/terminal.js';
-import { terminalAgentSolver } from '../../src/solvers/terminal-agent.js';
-import type { ChatMessage, Completion, Item, Provider, SolveResult, Suite } from '../../src/types.js';
+import { solverFor } from '../../src/solvers/index.js';
+import type { ChatMessage, Completion, Item, Provider, SolveArgs, SolveResult, Suite } from '../../src/types.js';
 
+/**
+ * A provider that must not be called. `oracle` and `nop` are the stand-ins of those names, as
+ * `-p oracle` / `-p nop` make them: their attempts go to the stand-in solvers, never to complete().
+ */
 export function fakeProvider(id: string): Provider {
-  return { id, model: id, complete: () => Promise.reject(new Error(`${id} must not be called`)) };
+  const standIn = id === 'oracle' || id === 'nop' ? { standIn: id } as const : {};
+  return { id, model: id, ...standIn, complete: () => Promise.reject(new Error(`${id} must not be called`)) };
+}
+
+/** A terminal-agent attempt with the solver the runner picks for its provider (the stand-ins' own for oracle and nop). */
+export function terminalAttemptSolver(args: SolveArgs): Promise<SolveResult> {
+  return solverFor('terminal-agent', args.provider)(args);
 }
 
 /** A provider that answers with these bash commands, one per turn, then stops. */
@@ -40,7 +50,7 @@ export interface AttemptOutcome {
 export async function runAttempt(suite: Suite, item: Item, provider: Provider): Promise<AttemptOutcome> {
   const wd = mkdtempSync(join(tmpdir(), 'dsabench-term-attempt-'));
   try {
-    const solved = await terminalAgentSolver({ suite, item, provider, messages: [{ role: 'user', content: String(item.input['instruction']) }], settings: {}, attempt: 0, workDir: wd });
+    const solved = await terminalAttemptSolver({ suite, item, provider, messages: [{ role: 'user', content: String(item.input['instruction']) }], settings: {}, attempt: 0, workDir: wd });
     const u = solved.metadata?.['unsupported'];
     if (typeof u === 'string') return { pass: false, value: 0, details: { verdict: 'unsupported', reason: u }, solved };
     if (solved.completion.error) return { pass: false, value: 0, details: { verdict: 'error', reason: solved.completion.error, output: solved.output }, solved };

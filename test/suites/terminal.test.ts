@@ -7,12 +7,8 @@ import { loadSuite } from '../../src/suites/load.js';
 import { readTaskDirs } from '../../src/suites/terminal/tasks.js';
 import { parseMiniToml, parseMiniYaml } from '../../src/suites/terminal/minifmt.js';
 import { terminalScorer } from '../../src/scorers/terminal.js';
-import { terminalAgentSolver } from '../../src/solvers/terminal-agent.js';
-import type { Item, Provider, Suite } from '../../src/types.js';
-
-function fakeProvider(id: string): Provider {
-  return { id, model: id, complete: () => Promise.reject(new Error(`${id} must not be called`)) };
-}
+import { fakeProvider, terminalAttemptSolver as terminalAgentSolver } from '../helpers/terminal-run.js';
+import type { Item, Suite } from '../../src/types.js';
 
 async function runTask(suite: Suite, item: Item, providerId: string): Promise<{ pass: boolean; value: number; details: Record<string, unknown> }> {
   const wd = mkdtempSync(join(tmpdir(), 'dsabench-term-test-'));

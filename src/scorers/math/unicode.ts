@@ -7,7 +7,8 @@
 const REPLACEMENTS: ReadonlyArray<readonly [RegExp, string]> = [
   // spaces and invisible characters
   [/[\u00A0\u2007\u2009\u200A\u202F\u3000]/g, ' '],
-  [/[\u200B\u200C\u200D\u2060\uFEFF]/g, ''],
+  // (an alternation, not a class: a zero-width joiner inside a class reads as joining its neighbours)
+  [/\u200B|\u200C|\u200D|\u2060|\uFEFF/g, ''],
   // minus signs; an en dash only where it cannot be a range ("pages 4–16")
   [/[\u2212\uFE63\uFF0D]/g, '-'],
   [/(^|[^\w)\]}])[\u2012\u2013](?=\s*\d)/g, '$1-'],
