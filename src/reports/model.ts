@@ -130,8 +130,8 @@ interface RowBuild {
   counting: CountOptions;
 }
 
-export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions = {}): ReportModel {
-  const builds: RowBuild[] = [];
+/** Which runs each provider appears in (a provider in several gets `@ run_id` in its label). */
+function runsByProvider(runs: readonly LoadedRun[]): Map<string, Set<string>> {
   const providerRuns = new Map<string, Set<string>>();
   for (const run of runs) {
     for (const s of run.summary.suites) {
@@ -140,71 +140,84 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       providerRuns.set(s.provider, set);
     }
   }
+  return providerRuns;
+}
 
+/** A run's samples indexed by provider → suite (one pass). */
+function samplesByProvider(run: LoadedRun): Map<string, Map<string, AttemptRecord[]>> {
+  const byProvider = new Map<string, Map<string, AttemptRecord[]>>();
+  for (const r of run.samples) {
+    let m = byProvider.get(r.provider);
+    if (!m) byProvider.set(r.provider, (m = new Map()));
+    let l = m.get(r.suite);
+    if (!l) m.set(r.suite, (l = []));
+    l.push(r);
+  }
+  return byProvider;
+}
+
+/** The leaderboard row of one provider in one run, with the records behind it. */
+function rowBuild(run: LoadedRun, provider: string, recs: Map<string, AttemptRecord[]>, shared: boolean): RowBuild {
+  const runId = run.manifest.run_id;
+  const counting = countOptions(run.manifest);
+  const cells: Record<string, LeaderboardCell> = {};
+  const suites = run.summary.suites.filter((s) => s.provider === provider);
+  for (const s of suites) cells[s.suite] = cellFrom(s, recs.get(s.suite) ?? [], counting);
+  const all = [...recs.values()].flat();
+  // Latency over what this run measured: not failures, unsupported or (unless counted) cached attempts.
+  const timed = all.filter((r) => measuredLatency(r, counting));
+  const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
+  let cost: number | null = null;
+  for (const s of suites) {
+    tokens.prompt += s.tokens.prompt;
+    tokens.completion += s.tokens.completion;
+    tokens.reasoning += s.tokens.reasoning;
+    tokens.total += s.tokens.total;
+    if (s.cost.total !== null) cost = (cost ?? 0) + s.cost.total;
+  }
+  const latency = all.length > 0
+    ? {
+        ttft_ms: latencyStats(timed.map((r) => r.timings?.ttft_ms)),
+        tpot_ms: latencyStats(timed.map((r) => r.timings?.tpot_ms)),
+        e2e_ms: latencyStats(timed.map((r) => r.timings?.e2e_ms)),
+      }
+    : suites.length === 1
+      ? suites[0]!.latency
+      : { ttft_ms: latencyStats([]), tpot_ms: latencyStats([]), e2e_ms: latencyStats([]) };
+  return {
+    row: {
+      key: `${runId}/${provider}`,
+      label: shared ? `${provider} @ ${runId}` : provider,
+      provider,
+      run_id: runId,
+      cells,
+      overall: { n: suites.reduce((a, s) => a + s.n, 0), latency, tokens, throughput_tok_s: all.length > 0 ? throughput(all, counting) : null, cost_total: cost },
+    },
+    records: recs,
+    counting,
+  };
+}
+
+/** One row per provider × run, best macro mean first. */
+function buildRows(runs: readonly LoadedRun[]): RowBuild[] {
+  const builds: RowBuild[] = [];
+  const providerRuns = runsByProvider(runs);
   for (const run of runs) {
-    const runId = run.manifest.run_id;
-    const counting = countOptions(run.manifest);
-    // Index samples by provider → suite once (O(n)).
-    const byProvider = new Map<string, Map<string, AttemptRecord[]>>();
-    for (const r of run.samples) {
-      let m = byProvider.get(r.provider);
-      if (!m) byProvider.set(r.provider, (m = new Map()));
-      let l = m.get(r.suite);
-      if (!l) m.set(r.suite, (l = []));
-      l.push(r);
-    }
+    const byProvider = samplesByProvider(run);
     const providers = [...new Set(run.summary.suites.map((s) => s.provider))];
     for (const provider of providers) {
-      const recs = byProvider.get(provider) ?? new Map<string, AttemptRecord[]>();
-      const cells: Record<string, LeaderboardCell> = {};
-      const suites = run.summary.suites.filter((s) => s.provider === provider);
-      for (const s of suites) cells[s.suite] = cellFrom(s, recs.get(s.suite) ?? [], counting);
-      const all = [...recs.values()].flat();
-      // Latency over what this run measured: not failures, unsupported or (unless counted) cached attempts.
-      const timed = all.filter((r) => measuredLatency(r, counting));
-      const tokens = { prompt: 0, completion: 0, reasoning: 0, total: 0 };
-      let cost: number | null = null;
-      for (const s of suites) {
-        tokens.prompt += s.tokens.prompt;
-        tokens.completion += s.tokens.completion;
-        tokens.reasoning += s.tokens.reasoning;
-        tokens.total += s.tokens.total;
-        if (s.cost.total !== null) cost = (cost ?? 0) + s.cost.total;
-      }
-      const latency = all.length > 0
-        ? {
-            ttft_ms: latencyStats(timed.map((r) => r.timings?.ttft_ms)),
-            tpot_ms: latencyStats(timed.map((r) => r.timings?.tpot_ms)),
-            e2e_ms: latencyStats(timed.map((r) => r.timings?.e2e_ms)),
-          }
-        : suites.length === 1
-          ? suites[0]!.latency
-          : { ttft_ms: latencyStats([]), tpot_ms: latencyStats([]), e2e_ms: latencyStats([]) };
       const shared = (providerRuns.get(provider)?.size ?? 1) > 1;
-      builds.push({
-        row: {
-          key: `${runId}/${provider}`,
-          label: shared ? `${provider} @ ${runId}` : provider,
-          provider,
-          run_id: runId,
-          cells,
-          overall: { n: suites.reduce((a, s) => a + s.n, 0), latency, tokens, throughput_tok_s: all.length > 0 ? throughput(all, counting) : null, cost_total: cost },
-        },
-        records: recs,
-        counting,
-      });
+      builds.push(rowBuild(run, provider, byProvider.get(provider) ?? new Map<string, AttemptRecord[]>(), shared));
     }
   }
-
   const macro = (r: LeaderboardRow): number => mean(Object.values(r.cells).map((c) => c.mean));
   builds.sort((a, b) => macro(b.row) - macro(a.row));
-  const rows = builds.map((b) => b.row);
+  return builds;
+}
 
-  const suites: string[] = [];
-  for (const run of runs) for (const s of run.summary.suites) if (!suites.includes(s.suite)) suites.push(s.suite);
-
-  // Drill-down: every item of every suite, each row's verdict, anchors to transcripts.
-  const drilldown: DrillDownSuite[] = suites.map((suite, si) => {
+/** Drill-down: every item of every suite, each row's verdict, anchors to transcripts. */
+function drilldownOf(builds: readonly RowBuild[], suites: readonly string[]): DrillDownSuite[] {
+  return suites.map((suite, si) => {
     const perRow = builds.map((b) => aggregateItems(b.records.get(suite) ?? []));
     const ids: string[] = [];
     const seen = new Set<string>();
@@ -225,85 +238,109 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       }),
     };
   });
+}
 
-  // Long-context series: attempts that carry a context length (and a needle depth).
+/** The summaries of a row's provider in its run. */
+function rowSummaries(runs: readonly LoadedRun[], b: RowBuild): SuiteSummary[] {
+  const run = runs.find((r) => r.manifest.run_id === b.row.run_id)!;
+  return run.summary.suites.filter((s) => s.provider === b.row.provider);
+}
+
+/** A long-context series from attempts that carry a context length (and a needle depth). */
+function longContextFromRecords(row: string, suite: string, recs: readonly AttemptRecord[]): LongContextSeries | null {
+  const byLen = new Map<number, number[]>();
+  const byCell = new Map<string, { length: number; depth: number; xs: number[] }>();
+  for (const r of recs) {
+    const { length, depth } = lengthDepthOf(r);
+    if (length === null) continue;
+    let l = byLen.get(length);
+    if (!l) byLen.set(length, (l = []));
+    l.push(r.score.value);
+    if (depth !== null) {
+      const k = `${length}|${depth}`;
+      let c = byCell.get(k);
+      if (!c) byCell.set(k, (c = { length, depth, xs: [] }));
+      c.xs.push(r.score.value);
+    }
+  }
+  if (byLen.size === 0) return null;
+  return {
+    row,
+    suite,
+    byLength: [...byLen].sort((x, y) => x[0] - y[0]).map(([length, xs]) => ({ length, mean: mean(xs), n: xs.length })),
+    grid: [...byCell.values()].map((c) => ({ length: c.length, depth: c.depth, mean: mean(c.xs), n: c.xs.length })),
+  };
+}
+
+/** Long-context series: from the samples, then from the summaries of rows without samples. */
+function longContextOf(builds: readonly RowBuild[], runs: readonly LoadedRun[]): LongContextSeries[] {
   const longContext: LongContextSeries[] = [];
   for (const b of builds) {
     for (const [suite, recs] of b.records) {
-      const byLen = new Map<number, number[]>();
-      const byCell = new Map<string, { length: number; depth: number; xs: number[] }>();
-      for (const r of recs) {
-        const { length, depth } = lengthDepthOf(r);
-        if (length === null) continue;
-        let l = byLen.get(length);
-        if (!l) byLen.set(length, (l = []));
-        l.push(r.score.value);
-        if (depth !== null) {
-          const k = `${length}|${depth}`;
-          let c = byCell.get(k);
-          if (!c) byCell.set(k, (c = { length, depth, xs: [] }));
-          c.xs.push(r.score.value);
-        }
-      }
-      if (byLen.size === 0) continue;
-      longContext.push({
-        row: b.row.key,
-        suite,
-        byLength: [...byLen].sort((x, y) => x[0] - y[0]).map(([length, xs]) => ({ length, mean: mean(xs), n: xs.length })),
-        grid: [...byCell.values()].map((c) => ({ length: c.length, depth: c.depth, mean: mean(c.xs), n: c.xs.length })),
-      });
+      const series = longContextFromRecords(b.row.key, suite, recs);
+      if (series) longContext.push(series);
     }
   }
-
   for (const b of builds) {
     if (b.records.size > 0) continue;
-    const run = runs.find((r) => r.manifest.run_id === b.row.run_id)!;
-    for (const s of run.summary.suites) {
-      if (s.provider !== b.row.provider) continue;
+    for (const s of rowSummaries(runs, b)) {
       const series = longContextFromSummary(b.row.key, s);
       if (series) longContext.push(series);
     }
   }
+  return longContext;
+}
 
-  // Breakdowns by item metadata: the runner's by_metadata when the summary has it, else
-  // computed from the samples for the usual category keys.
-  const breakdowns: ReportModel['breakdowns'] = [];
-  for (const b of builds) {
-    const run = runs.find((r) => r.manifest.run_id === b.row.run_id)!;
-    for (const s of run.summary.suites) {
-      if (s.provider !== b.row.provider) continue;
-      const bm = s.breakdowns?.by_metadata;
-      if (isObj(bm)) {
-        for (const [key, vals] of Object.entries(bm)) {
-          if (!isObj(vals) || 'rows' in vals) continue; // two-key tables are charted, not listed
-          const entries = Object.entries(vals);
-          if (entries.length > MAX_BREAKDOWN_VALUES) continue;
-          for (const [value, v] of entries) {
-            const c = cellOf(v);
-            if (c) breakdowns.push({ row: b.row.key, suite: s.suite, key, value, mean: c.mean, n: c.n });
-          }
-        }
-        continue;
-      }
-      const recs = b.records.get(s.suite) ?? [];
-      for (const key of BREAKDOWN_KEYS) {
-        const groups = new Map<string, number[]>();
-        for (const r of recs) {
-          const v = r.metadata?.[key];
-          if (v === undefined || v === null || typeof v === 'object' || r.unsupported) continue; // as in the mean
-          const g = String(v);
-          let l = groups.get(g);
-          if (!l) groups.set(g, (l = []));
-          l.push(r.score.value);
-        }
-        if (groups.size < 2 || groups.size > MAX_BREAKDOWN_VALUES) continue;
-        const sorted = [...groups].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }));
-        for (const [value, xs] of sorted) breakdowns.push({ row: b.row.key, suite: s.suite, key, value, mean: mean(xs), n: xs.length });
-      }
+/** One suite's breakdown entries from the runner's by_metadata (single-key tables only). */
+function breakdownsFromSummary(row: string, s: SuiteSummary, bm: Record<string, unknown>): ReportModel['breakdowns'] {
+  const out: ReportModel['breakdowns'] = [];
+  for (const [key, vals] of Object.entries(bm)) {
+    if (!isObj(vals) || 'rows' in vals) continue; // two-key tables are charted, not listed
+    const entries = Object.entries(vals);
+    if (entries.length > MAX_BREAKDOWN_VALUES) continue;
+    for (const [value, v] of entries) {
+      const c = cellOf(v);
+      if (c) out.push({ row, suite: s.suite, key, value, mean: c.mean, n: c.n });
     }
   }
+  return out;
+}
 
-  // Latency samples per row (distribution charts).
+/** One suite's breakdown entries computed from its samples for the usual category keys. */
+function breakdownsFromRecords(row: string, suite: string, recs: readonly AttemptRecord[]): ReportModel['breakdowns'] {
+  const out: ReportModel['breakdowns'] = [];
+  for (const key of BREAKDOWN_KEYS) {
+    const groups = new Map<string, number[]>();
+    for (const r of recs) {
+      const v = r.metadata?.[key];
+      if (v === undefined || v === null || typeof v === 'object' || r.unsupported) continue; // as in the mean
+      const g = String(v);
+      let l = groups.get(g);
+      if (!l) groups.set(g, (l = []));
+      l.push(r.score.value);
+    }
+    if (groups.size < 2 || groups.size > MAX_BREAKDOWN_VALUES) continue;
+    const sorted = [...groups].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }));
+    for (const [value, xs] of sorted) out.push({ row, suite, key, value, mean: mean(xs), n: xs.length });
+  }
+  return out;
+}
+
+/** Breakdowns by item metadata: the runner's by_metadata when the summary has it, else
+ *  computed from the samples for the usual category keys. */
+function breakdownsOf(builds: readonly RowBuild[], runs: readonly LoadedRun[]): ReportModel['breakdowns'] {
+  const breakdowns: ReportModel['breakdowns'] = [];
+  for (const b of builds) {
+    for (const s of rowSummaries(runs, b)) {
+      const bm = s.breakdowns?.by_metadata;
+      breakdowns.push(...(isObj(bm) ? breakdownsFromSummary(b.row.key, s, bm) : breakdownsFromRecords(b.row.key, s.suite, b.records.get(s.suite) ?? [])));
+    }
+  }
+  return breakdowns;
+}
+
+/** Latency samples per row (distribution charts). */
+function latencySamplesOf(builds: readonly RowBuild[]): ReportModel['latencySamples'] {
   const latencySamples: ReportModel['latencySamples'] = {};
   for (const b of builds) {
     const ttft: number[] = [];
@@ -320,41 +357,52 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
     }
     latencySamples[b.row.key] = { ttft_ms: ttft, tpot_ms: tpot, e2e_ms: e2e };
   }
+  return latencySamples;
+}
 
-  // Means of numeric score.details.metrics (e.g. math strict/flexible), else summary breakdowns.metrics.
+/** Means of the numeric (or boolean) score.details.metrics of one suite's records. */
+function metricsFromRecords(row: string, suite: string, recs: readonly AttemptRecord[]): ReportModel['metrics'] {
+  const acc = new Map<string, number[]>();
+  for (const r of recs) {
+    const m = r.score.details?.metrics;
+    if (typeof m !== 'object' || m === null) continue;
+    for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+      const x = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' && Number.isFinite(v) ? v : null;
+      if (x === null) continue;
+      let l = acc.get(k);
+      if (!l) acc.set(k, (l = []));
+      l.push(x);
+    }
+  }
+  return [...acc].map(([metric, xs]) => ({ row, suite, metric, mean: mean(xs), n: xs.length }));
+}
+
+/** Means of numeric score.details.metrics (e.g. math strict/flexible), else summary breakdowns.metrics. */
+function metricsOf(builds: readonly RowBuild[], runs: readonly LoadedRun[]): ReportModel['metrics'] {
   const metrics: ReportModel['metrics'] = [];
   for (const b of builds) {
-    for (const [suite, recs] of b.records) {
-      const acc = new Map<string, number[]>();
-      for (const r of recs) {
-        const m = r.score.details?.metrics;
-        if (typeof m !== 'object' || m === null) continue;
-        for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
-          const x = typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'number' && Number.isFinite(v) ? v : null;
-          if (x === null) continue;
-          let l = acc.get(k);
-          if (!l) acc.set(k, (l = []));
-          l.push(x);
-        }
-      }
-      for (const [metric, xs] of acc) metrics.push({ row: b.row.key, suite, metric, mean: mean(xs), n: xs.length });
-    }
-    if (b.records.size === 0) {
-      for (const run of runs) {
-        if (run.manifest.run_id !== b.row.run_id) continue;
-        for (const s of run.summary.suites) {
-          if (s.provider !== b.row.provider) continue;
-          const bm = s.breakdowns?.metrics;
-          if (typeof bm !== 'object' || bm === null) continue;
-          for (const [metric, v] of Object.entries(bm as Record<string, unknown>)) {
-            const x = num(v) ?? num((v as { mean?: unknown } | null)?.mean);
-            if (x !== null) metrics.push({ row: b.row.key, suite: s.suite, metric, mean: x, n: s.n });
-          }
+    for (const [suite, recs] of b.records) metrics.push(...metricsFromRecords(b.row.key, suite, recs));
+    if (b.records.size > 0) continue;
+    for (const run of runs) {
+      if (run.manifest.run_id !== b.row.run_id) continue;
+      for (const s of run.summary.suites) {
+        if (s.provider !== b.row.provider) continue;
+        const bm = s.breakdowns?.metrics;
+        if (typeof bm !== 'object' || bm === null) continue;
+        for (const [metric, v] of Object.entries(bm as Record<string, unknown>)) {
+          const x = num(v) ?? num((v as { mean?: unknown } | null)?.mean);
+          if (x !== null) metrics.push({ row: b.row.key, suite: s.suite, metric, mean: x, n: s.n });
         }
       }
     }
   }
+  return metrics;
+}
 
+export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions = {}): ReportModel {
+  const builds = buildRows(runs);
+  const suites: string[] = [];
+  for (const run of runs) for (const s of run.summary.suites) if (!suites.includes(s.suite)) suites.push(s.suite);
   return {
     title: opts.title ?? 'dsabench leaderboard',
     generated_at: (opts.now ?? (() => new Date()))().toISOString(),
@@ -368,13 +416,13 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       notes: r.notes,
     })),
     suites,
-    rows,
+    rows: builds.map((b) => b.row),
     published: opts.published ?? null,
-    drilldown,
-    longContext,
-    latencySamples,
-    metrics,
-    breakdowns,
+    drilldown: drilldownOf(builds, suites),
+    longContext: longContextOf(builds, runs),
+    latencySamples: latencySamplesOf(builds),
+    metrics: metricsOf(builds, runs),
+    breakdowns: breakdownsOf(builds, runs),
     cost: opts.cost ?? [],
   };
 }
