@@ -46,7 +46,8 @@ const LAYERS = [
   { name: 'runner', members: ['runner'] },
   // serve: the OpenAI-compatible HTTP server of the built-in model, an application like the others.
   { name: 'applications', members: ['cost', 'reports', 'serve'] },
-  // index.ts: the package's entry point (exports only).
+  // cli/: the commands and their helpers (run-settings, cost, default-job with the post-run
+  // steps, flags...), which nothing below imports. index.ts: the package's exports.
   { name: 'entry', members: ['cli', 'index.ts'] },
 ];
 
