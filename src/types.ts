@@ -312,9 +312,10 @@ export type StandIn = 'oracle' | 'nop';
 /**
  * An entry of the solver table: the solver, and how each stand-in answers the same tasks
  * (the terminal agent runs the reference in the task's environment); without one, the
- * stand-in's answer is the reference text, or nothing.
+ * stand-in's answer is the reference text, or nothing. `sandbox`: why it runs the model's
+ * commands in the sandbox, when it does (a run checks for a sandbox first).
  */
-export type SolverEntry = Solver & { readonly [K in StandIn]?: Solver };
+export type SolverEntry = Solver & { readonly [K in StandIn]?: Solver } & { readonly sandbox?: string };
 
 /** A seeded generator of suite items (RULER-style, math drills…). */
 export type ItemGenerator = (seed: number, options: Record<string, unknown>) => Item[] | Promise<Item[]>;

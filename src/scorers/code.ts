@@ -123,6 +123,7 @@ const numberOr = <T>(v: unknown, dflt: T): number | T => (typeof v === 'number' 
 
 export const codeEntry = defineScorer({
   name: 'code',
+  sandbox: 'runs the model\'s programs in it',
   options: {
     timeout_s: positive('Wall-clock limit per program run, seconds (an item\'s target.timeout_s wins).', 10),
     memory_mb: positive('Memory limit per process, MiB (EvalPlus tasks: 4096, as EvalPlus allows).', 2048),

@@ -38,9 +38,14 @@ export function scorerNames(): string[] {
   return Object.keys(SCORERS).sort();
 }
 
+/** The entry named, or undefined. */
+export function findScorer(name: string): Scorer | undefined {
+  return Object.prototype.hasOwnProperty.call(SCORERS, name) ? (SCORERS as Record<string, Scorer>)[name] : undefined;
+}
+
 /** The entry named, or E_SCORER_UNKNOWN listing the names. */
 export function getScorerEntry(name: string): Scorer {
-  const entry = Object.prototype.hasOwnProperty.call(SCORERS, name) ? (SCORERS as Record<string, Scorer>)[name] : undefined;
+  const entry = findScorer(name);
   if (!entry) {
     throw new DsabenchError('E_SCORER_UNKNOWN', `unknown scorer "${name}" (expected one of: ${scorerNames().join(', ')})`, { field: 'scorer.name' });
   }
@@ -62,7 +67,7 @@ export function getScorer(name: string): ScoreFn {
 
 /** The options schema of scorer `name` (what its `scorer.options` may hold), or null when there is no such scorer. */
 export function scorerOptionsSchema(name: string): OptionsSchema | null {
-  return Object.prototype.hasOwnProperty.call(SCORERS, name) ? (SCORERS as Record<string, Scorer>)[name]!.options : null;
+  return findScorer(name)?.options ?? null;
 }
 
 /**

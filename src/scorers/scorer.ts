@@ -31,6 +31,8 @@ export interface OptionsSchema {
 export interface Scorer<O = unknown, N extends string = string> {
   readonly name: N;
   readonly options: OptionsSchema;
+  /** Set when it runs code in the sandbox: why ("runs the model's programs in it"); a run checks for a sandbox first. */
+  readonly sandbox?: string;
   /** Throws DsabenchError('E_OPTION', 'scorer "<name>" option: …', {field: '/<option>'}). */
   parseOptions(raw: unknown): O;
   // Method syntax: a Scorer<MathOptions> is a Scorer<unknown> in the table (parseOptions
@@ -42,6 +44,8 @@ export interface ScorerDefinition<O, N extends string> {
   name: N;
   /** Each option's schema; none = the scorer takes no options (any key is refused). */
   options?: Record<string, OptionSchema>;
+  /** Why it runs code in the sandbox, when it does. */
+  sandbox?: string;
   /** Options already checked against `options` → the typed options `score` gets (defaults filled in). */
   parse?: (valid: Readonly<Record<string, unknown>>) => O;
   score: Scorer<O, N>['score'];
@@ -60,6 +64,7 @@ export function defineScorer<O = Record<string, never>, N extends string = strin
   return {
     name: def.name,
     options,
+    ...(def.sandbox !== undefined ? { sandbox: def.sandbox } : {}),
     parseOptions(raw: unknown): O {
       check ??= ajv.compile(options);
       if (!check(raw)) {

@@ -19,7 +19,11 @@ import { parseTerminalTarget } from '../sandbox/terminal/target.js';
 import { openTaskEnv } from '../sandbox/terminal/backend.js';
 
 /** No options: the task folder says how its tests run. */
-export const terminalEntry = defineScorer({ name: 'terminal', score: (_output, item, _options, ctx) => scoreTerminal(item, ctx) });
+export const terminalEntry = defineScorer({
+  name: 'terminal',
+  sandbox: 'runs the task\'s tests in it',
+  score: (_output, item, _options, ctx) => scoreTerminal(item, ctx),
+});
 
 /** The entry as a function of raw options. */
 export const terminalScorer: ScoreFn = scoreFn(terminalEntry);

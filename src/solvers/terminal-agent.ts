@@ -226,4 +226,5 @@ const agentLoop: Agent = async (env, args, t) => {
 export const terminalAgentSolver: SolverEntry = Object.assign(inTaskEnv(agentLoop), {
   oracle: inTaskEnv(runReference),
   nop: inTaskEnv(doNothing),
+  sandbox: 'runs the model\'s commands in it',
 });

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { DsabenchError } from '../errors.js';
 import { describeSandbox, detectSandbox, type SandboxTools } from '../sandbox/detect.js';
 import { describeEngine, detectContainerEngine, type ContainerEngine } from '../sandbox/container/engine.js';
+import { findScorer } from '../scorers/index.js';
+import { SOLVERS } from '../solvers/index.js';
 import type { Suite } from '../types.js';
 import { lineOfPointer } from './schema.js';
 
@@ -21,10 +23,12 @@ export function sandboxNeed(suite: Suite, limit: number | null = null): { field:
   // container of their own need no sandbox.
   const runnable = items.some((i) => i.metadata?.['unsupported'] !== true && i.metadata?.['environment'] !== 'container');
   if (!runnable) return null;
+  // The solver and scorer entries say whether (and why) they run code in the sandbox.
   const c = suite.config;
-  if (c.solver === 'terminal-agent') return { field: '/solver', why: 'solver "terminal-agent" runs the model\'s commands in it' };
-  if (c.scorer.name === 'code') return { field: '/scorer/name', why: 'scorer "code" runs the model\'s programs in it' };
-  if (c.scorer.name === 'terminal') return { field: '/scorer/name', why: 'scorer "terminal" runs the task\'s tests in it' };
+  const solver = c.solver === undefined ? undefined : SOLVERS[c.solver];
+  if (solver?.sandbox) return { field: '/solver', why: `solver "${c.solver}" ${solver.sandbox}` };
+  const scorer = findScorer(c.scorer.name);
+  if (scorer?.sandbox) return { field: '/scorer/name', why: `scorer "${c.scorer.name}" ${scorer.sandbox}` };
   return null;
 }
 

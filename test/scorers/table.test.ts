@@ -44,6 +44,11 @@ describe('scorer table', () => {
     }
   });
 
+  it('the entries that run code say so (a run checks for the sandbox before its first attempt)', () => {
+    const sandboxed = Object.values(SCORERS as Record<string, Scorer>).filter((e) => e.sandbox !== undefined).map((e) => [e.name, e.sandbox]);
+    assert.deepEqual(sandboxed, [['code', 'runs the model\'s programs in it'], ['terminal', 'runs the task\'s tests in it']]);
+  });
+
   it('parseOptions gives typed options with the defaults filled in', () => {
     assert.deepEqual(getScorerEntry('exact_match').parseOptions({}), { ignoreCase: false });
     assert.deepEqual(getScorerEntry('exact_match').parseOptions({ ignore_case: true }), { ignoreCase: true });
