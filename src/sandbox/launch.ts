@@ -87,11 +87,14 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
   let disposed = false;
   let overMemory = false;
   let watchdog: NodeJS.Timeout | undefined;
-  const killAll = (): void => {
+  // Set once the command has exited and a scan found no process of the uid left: dispose
+  // then skips its own scan (one /proc walk, a few ms, per sandbox).
+  let exitedClean = false;
+  const killAll = (): boolean => {
     if (watchdog) clearInterval(watchdog);
     watchdog = undefined;
     killGroup(child);
-    if (uid !== null) killUid(uid);
+    return uid === null || killUid(uid).clean;
   };
   // Root hosts count the sandbox's own uid; others the process tree under the sandbox.
   const sandboxUid = uid;
@@ -106,10 +109,14 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
     }, 100);
     watchdog.unref();
   }
+  const ended = (): void => {
+    exitedClean = killAll() && (child.exitCode !== null || child.signalCode !== null);
+  };
   const dispose = (): void => {
     if (disposed) return;
     disposed = true;
-    killAll();
+    if (exitedClean) killGroup(child);
+    else killAll();
     if (uid !== null) releaseUid(uid);
     if (rootDir) {
       try {
@@ -119,7 +126,7 @@ export function launch(spec: SandboxSpec, stdio: { stdin: boolean }): Launched {
       }
     }
   };
-  return { child, limits, isolation: tools.kind, killAll, ended: killAll, dispose, memoryExceeded: () => overMemory };
+  return { child, limits, isolation: tools.kind, killAll: () => void killAll(), ended, dispose, memoryExceeded: () => overMemory };
 }
 
 function killGroup(child: ChildProcess): void {

@@ -98,12 +98,16 @@ export function rssOfUid(uid: number): number {
   return total;
 }
 
-/** SIGKILL every process of `uid`, repeatedly until none is left (fork races). */
-export function killUid(uid: number): number {
+/**
+ * SIGKILL every process of `uid`, repeatedly until a scan finds none (fork races). `clean`:
+ * the last scan found none, so the uid has no process left and none can appear (only a
+ * process of that uid could make one: nothing else in a sandbox holds CAP_SETUID).
+ */
+export function killUid(uid: number): { killed: number; clean: boolean } {
   let killed = 0;
   for (let round = 0; round < 20; round++) {
     const pids = pidsOfUid(uid);
-    if (pids.length === 0) break;
+    if (pids.length === 0) return { killed, clean: true };
     for (const p of pids) {
       try {
         process.kill(p, 'SIGKILL');
@@ -113,7 +117,7 @@ export function killUid(uid: number): number {
       }
     }
   }
-  return killed;
+  return { killed, clean: false };
 }
 
 /** Threads currently owned by `uid` (non-root hosts: NPROC then counts them too). */
