@@ -26,7 +26,7 @@ import type { AddressInfo } from 'node:net';
 import { contextOverflow, type GenerateRequest } from '../model/generate.js';
 import { chatTokenCount } from '../model/tokens.js';
 import type { Completion } from '../types.js';
-import { apiError, chunkBody, completionBody, errorBody, generationError, parseChatRequest, usageChunkBody, type ApiError, type ResponseMeta } from './openai-api.js';
+import { apiError, chunkBody, completionBody, errorBody, generationError, parseChatRequest, usageChunkBody, type ApiError, type ParsedChatRequest, type ResponseMeta } from './openai-api.js';
 
 /** What the server generates with (NativeProvider implements it; tests may pass others). */
 export interface ChatEngine {
@@ -119,107 +119,123 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   });
 }
 
-export function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const engine = opts.engine;
-  const names = [engine.model, ...(opts.aliases ?? []).filter((a) => a !== engine.model)];
-  const limit = opts.maxBodyBytes ?? 32 * 1024 * 1024;
-  const started = Math.floor(Date.now() / 1000);
-  const active = new Set<AbortController>();
+/** What the request handlers share. */
+interface ServerState {
+  engine: ChatEngine;
+  /** The names the model answers to (its own first). */
+  names: string[];
+  /** Largest request body (bytes). */
+  limit: number;
+  /** Generations in flight; close() aborts them. */
+  active: Set<AbortController>;
+}
 
-  const modelObj = { id: engine.model, object: 'model', created: started, owned_by: 'dsabench' };
+/** A generation cancelled by close(): end what the client still listens to. */
+function shutDown(res: ServerResponse): void {
+  if (res.destroyed || res.writableEnded) return;
+  if (res.headersSent) res.end();
+  else sendError(res, apiError(503, 'server shutting down'), { connection: 'close' });
+}
 
-  /** A generation cancelled by close(): end what the client still listens to. */
-  function shutDown(res: ServerResponse): void {
-    if (res.destroyed || res.writableEnded) return;
-    if (res.headersSent) res.end();
-    else sendError(res, apiError(503, 'server shutting down'), { connection: 'close' });
+/** The chat request read, parsed and checked against the model; null once an error is answered. */
+async function readChat(st: ServerState, req: IncomingMessage, res: ServerResponse): Promise<ParsedChatRequest | null> {
+  let raw: string;
+  try {
+    raw = await readBody(req, st.limit);
+  } catch (e) {
+    // No `connection: close`: Node would close the socket as soon as the answer is written,
+    // with the rest of the body unread, and the client would get a reset instead of the 413.
+    if (e instanceof BodyError) sendError(res, e.apiError);
+    return null;
   }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (e) {
+    sendError(res, apiError(400, `request body is not valid JSON: ${(e as Error).message}`));
+    return null;
+  }
+  const parsed = parseChatRequest(body, st.names);
+  if ('status' in parsed) {
+    sendError(res, parsed);
+    return null;
+  }
+  // Counted without encoding (a 2 MB prompt is 2M tokens): refused here, it costs no worker.
+  if (st.engine.contextLength !== undefined) {
+    const n = chatTokenCount(parsed.request.messages);
+    if (n >= st.engine.contextLength) {
+      sendError(res, apiError(400, contextOverflow(n, st.engine.contextLength), 'messages', 'context_length_exceeded'));
+      return null;
+    }
+  }
+  return parsed;
+}
 
-  async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw: string;
-    try {
-      raw = await readBody(req, limit);
-    } catch (e) {
-      // No `connection: close`: Node would close the socket as soon as the answer is written,
-      // with the rest of the body unread, and the client would get a reset instead of the 413.
-      if (e instanceof BodyError) sendError(res, e.apiError);
-      return;
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(raw);
-    } catch (e) {
-      sendError(res, apiError(400, `request body is not valid JSON: ${(e as Error).message}`));
-      return;
-    }
-    const parsed = parseChatRequest(body, names);
-    if ('status' in parsed) {
-      sendError(res, parsed);
-      return;
-    }
-    // Counted without encoding (a 2 MB prompt is 2M tokens): refused here, it costs no worker.
-    if (engine.contextLength !== undefined) {
-      const n = chatTokenCount(parsed.request.messages);
-      if (n >= engine.contextLength) {
-        sendError(res, apiError(400, contextOverflow(n, engine.contextLength), 'messages', 'context_length_exceeded'));
-        return;
-      }
-    }
-    // Without a seed, sampled replies differ between requests (as OpenAI's do).
-    if (parsed.request.seed === undefined && (parsed.request.temperature ?? 0) > 0) parsed.request.seed = randomInt(2 ** 32);
-    const meta: ResponseMeta = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: parsed.model };
-    const ctrl = new AbortController();
-    active.add(ctrl);
-    // The response closing before we finish means the client went away: stop generating.
-    res.on('close', () => {
-      if (!res.writableFinished) ctrl.abort();
-    });
-    try {
-      if (!parsed.stream) {
-        const c = await engine.generate(parsed.request, { signal: ctrl.signal });
-        if (ctrl.signal.aborted) return shutDown(res);
-        if (c.error !== null) sendError(res, generationError(c));
-        else sendJson(res, 200, completionBody(meta, c));
-        return;
-      }
-      let headersSent = false;
-      const write = (obj: unknown): void => {
-        if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(obj)}\n\n`);
-      };
-      const open = (): void => {
-        if (headersSent) return;
-        headersSent = true;
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        res.flushHeaders();
-        write(chunkBody(meta, { role: 'assistant', content: '' }, null, parsed.includeUsage));
-      };
-      const c = await engine.generate(parsed.request, {
-        signal: ctrl.signal,
-        onDelta: (text) => {
-          open();
-          write(chunkBody(meta, { content: text }, null, parsed.includeUsage));
-        },
-      });
-      if (ctrl.signal.aborted) return shutDown(res);
-      if (c.error !== null) {
-        if (!headersSent) {
-          sendError(res, generationError(c));
-        } else {
-          write(errorBody(generationError(c)));
-          res.end();
-        }
-        return;
-      }
+/** A streamed answer: headers and the role chunk with the first piece of text, one chunk per
+ *  piece, the finish (and usage) chunks, then [DONE]; a failure after the headers ends the
+ *  stream with an error chunk. */
+async function streamChat(st: ServerState, parsed: ParsedChatRequest, meta: ResponseMeta, ctrl: AbortController, res: ServerResponse): Promise<void> {
+  let headersSent = false;
+  const write = (obj: unknown): void => {
+    if (!res.writableEnded && !res.destroyed) res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  };
+  const open = (): void => {
+    if (headersSent) return;
+    headersSent = true;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+    write(chunkBody(meta, { role: 'assistant', content: '' }, null, parsed.includeUsage));
+  };
+  const c = await st.engine.generate(parsed.request, {
+    signal: ctrl.signal,
+    onDelta: (text) => {
       open();
-      write(chunkBody(meta, {}, c.finish_reason ?? 'stop', parsed.includeUsage));
-      if (parsed.includeUsage) write(usageChunkBody(meta, c));
-      res.end('data: [DONE]\n\n');
-    } finally {
-      active.delete(ctrl);
+      write(chunkBody(meta, { content: text }, null, parsed.includeUsage));
+    },
+  });
+  if (ctrl.signal.aborted) return shutDown(res);
+  if (c.error !== null) {
+    if (!headersSent) {
+      sendError(res, generationError(c));
+    } else {
+      write(errorBody(generationError(c)));
+      res.end();
     }
+    return;
   }
+  open();
+  write(chunkBody(meta, {}, c.finish_reason ?? 'stop', parsed.includeUsage));
+  if (parsed.includeUsage) write(usageChunkBody(meta, c));
+  res.end('data: [DONE]\n\n');
+}
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+async function chat(st: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const parsed = await readChat(st, req, res);
+  if (!parsed) return;
+  // Without a seed, sampled replies differ between requests (as OpenAI's do).
+  if (parsed.request.seed === undefined && (parsed.request.temperature ?? 0) > 0) parsed.request.seed = randomInt(2 ** 32);
+  const meta: ResponseMeta = { id: `chatcmpl-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: parsed.model };
+  const ctrl = new AbortController();
+  st.active.add(ctrl);
+  // The response closing before we finish means the client went away: stop generating.
+  res.on('close', () => {
+    if (!res.writableFinished) ctrl.abort();
+  });
+  try {
+    if (parsed.stream) return await streamChat(st, parsed, meta, ctrl, res);
+    const c = await st.engine.generate(parsed.request, { signal: ctrl.signal });
+    if (ctrl.signal.aborted) return shutDown(res);
+    if (c.error !== null) sendError(res, generationError(c));
+    else sendJson(res, 200, completionBody(meta, c));
+  } finally {
+    st.active.delete(ctrl);
+  }
+}
+
+/** The request handler: routes, 405 for a wrong method, 404 for an unknown path. */
+function router(st: ServerState, started: number): (req: IncomingMessage, res: ServerResponse) => void {
+  const modelObj = { id: st.engine.model, object: 'model', created: started, owned_by: 'dsabench' };
+  return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const route = (method: string, handler: () => void | Promise<void>): void => {
@@ -232,15 +248,23 @@ export function startServer(opts: ServeOptions): Promise<RunningServer> {
         else res.destroy();
       });
     };
-    if (path === '/v1/chat/completions') return route('POST', () => chat(req, res));
+    if (path === '/v1/chat/completions') return route('POST', () => chat(st, req, res));
     if (path === '/v1/models') return route('GET', () => sendJson(res, 200, { object: 'list', data: [modelObj] }));
     if (path.startsWith('/v1/models/')) {
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
-      return route('GET', () => (names.includes(id) ? sendJson(res, 200, { ...modelObj, id }) : sendError(res, apiError(404, `The model \`${id}\` does not exist`, 'model', 'model_not_found'))));
+      return route('GET', () => (st.names.includes(id) ? sendJson(res, 200, { ...modelObj, id }) : sendError(res, apiError(404, `The model \`${id}\` does not exist`, 'model', 'model_not_found'))));
     }
     if (path === '/health') return route('GET', () => sendJson(res, 200, { status: 'ok' }));
     sendError(res, apiError(404, `unknown route ${req.method} ${path} (this server answers POST /v1/chat/completions, GET /v1/models)`, null, 'unknown_url'));
   };
+}
+
+export function startServer(opts: ServeOptions): Promise<RunningServer> {
+  const engine = opts.engine;
+  const limit = opts.maxBodyBytes ?? 32 * 1024 * 1024;
+  const active = new Set<AbortController>();
+  const st: ServerState = { engine, names: [engine.model, ...(opts.aliases ?? []).filter((a) => a !== engine.model)], limit, active };
+  const handle = router(st, Math.floor(Date.now() / 1000));
   const server = createServer(handle);
   // `Expect: 100-continue` (curl does this for large bodies): refuse a too-large body before
   // the client sends it. It is never sent, so the connection closes instead of draining.
