@@ -27,6 +27,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createProvider } from '../../providers/index.js';
 import { executeAttempts, WorkDirs } from '../attempts.js';
 import { ScoringPool } from '../pool.js';
@@ -37,7 +38,9 @@ import type { AttemptRecord, Provider, Suite } from '../../types.js';
 import { hashJson } from '../../util/hash.js';
 import { BlobReader } from './blobs.js';
 import { PREFIX, REGISTRY_KEY } from './names.js';
-import { keyParts, parseAttemptInput, parseAttemptJob, parseRegistration, parseSuiteConfig, type JobResult, type RunRegistration } from './protocol.js';
+import {
+  keyParts, parseAttemptInput, parseAttemptJob, parseRegistration, parseSuiteConfig, type AttemptInput, type AttemptJob, type JobResult, type RunRegistration,
+} from './protocol.js';
 import { bullConnection, closeRedis, connectRedis } from './redis.js';
 import type { RedisTarget } from './url.js';
 import { codeVersion } from './version.js';
@@ -102,95 +105,117 @@ interface Served {
 class TransientJobError extends Error {}
 
 
-export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerOutcome> {
-  const version = codeVersion();
-  const redis = await connectRedis(opts.target, undefined, opts.log);
-  let lastRedisError = 0;
-  const redisError = (err: Error): void => {
-    if (Date.now() - lastRedisError < 5000) return;
-    lastRedisError = Date.now();
-    opts.log(`Redis (${opts.target.display}): ${err.message}; reconnecting`);
-  };
-  redis.on('error', redisError);
-  const blobs = new BlobReader(redis);
-  const pool = new ScoringPool(opts.scoringWorkers === undefined ? {} : { workers: opts.scoringWorkers });
-  const prices = loadPrices();
-  const workRoot = mkdtempSync(join(tmpdir(), 'dsabench-worker-'));
-  // One set of work dirs for every job, as in a local run: an emptied dir is handed out again
-  // (making and removing a directory per attempt costs more than a light attempt).
-  const workDirs = new WorkDirs(workRoot, false);
-  const providers = new Map<string, Promise<Provider>>();
-  const served = new Map<string, Served>();
-  const left = new Set<string>();
-  const sandboxChecks = new Map<string, string | null>();
-  let processed = 0;
-  let refused = 0;
-  let active = 0;
-  let lastBusy = Date.now();
-  const runsSeen = new Set<string>();
+/** What one job's attempt needs, checked: the suite of its one item, its input and its provider. */
+interface PreparedJob {
+  data: AttemptJob;
+  suite: Suite;
+  input: AttemptInput;
+  provider: Provider;
+}
 
-  const providerFor = (entry: ProviderEntry, noCache: boolean): Promise<Provider> => {
+/**
+ * One worker process's state: the runs it serves (one BullMQ Worker each), the providers it
+ * opened, the scoring pool and work dirs every job shares, and its counts.
+ */
+class QueueWorker {
+  readonly version = codeVersion();
+  private readonly blobs: BlobReader;
+  private readonly pool: ScoringPool;
+  private readonly prices = loadPrices();
+  private readonly workRoot: string;
+  private readonly workDirs: WorkDirs;
+  private readonly providers = new Map<string, Promise<Provider>>();
+  private readonly served = new Map<string, Served>();
+  private readonly left = new Set<string>();
+  private readonly sandboxChecks = new Map<string, string | null>();
+  readonly runsSeen = new Set<string>();
+  processed = 0;
+  refused = 0;
+  private active = 0;
+  private lastBusy = Date.now();
+  private lastRedisError = 0;
+
+  constructor(private readonly opts: QueueWorkerOptions, private readonly redis: Redis) {
+    redis.on('error', this.redisError);
+    this.blobs = new BlobReader(redis);
+    this.pool = new ScoringPool(opts.scoringWorkers === undefined ? {} : { workers: opts.scoringWorkers });
+    this.workRoot = mkdtempSync(join(tmpdir(), 'dsabench-worker-'));
+    // One set of work dirs for every job, as in a local run: an emptied dir is handed out again
+    // (making and removing a directory per attempt costs more than a light attempt).
+    this.workDirs = new WorkDirs(this.workRoot, false);
+  }
+
+  /** A Redis error, said at most once per 5 s (ioredis and BullMQ reconnect on their own). */
+  readonly redisError = (err: Error): void => {
+    if (Date.now() - this.lastRedisError < 5000) return;
+    this.lastRedisError = Date.now();
+    this.opts.log(`Redis (${this.opts.target.display}): ${err.message}; reconnecting`);
+  };
+
+  private providerFor(entry: ProviderEntry, noCache: boolean): Promise<Provider> {
     const key = JSON.stringify([entry.spec, entry.options ?? null, noCache]);
-    let p = providers.get(key);
+    let p = this.providers.get(key);
     if (!p) {
-      p = createProvider(entry.spec, { cachePath: opts.cache, noCache, ...(entry.options ? { config: entry.options } : {}) });
+      p = createProvider(entry.spec, { cachePath: this.opts.cache, noCache, ...(entry.options ? { config: entry.options } : {}) });
       // A provider that failed to open is tried again by the next job (the failure may be passing).
-      p.catch(() => providers.delete(key));
-      providers.set(key, p);
+      p.catch(() => this.providers.delete(key));
+      this.providers.set(key, p);
     }
     return p;
-  };
+  }
 
   /** Why this machine cannot score the suite's item (no sandbox), or null. */
-  const sandboxProblem = (suite: Suite, configHash: string): string | null => {
+  private sandboxProblem(suite: Suite, configHash: string): string | null {
     // The answer depends on the suite config and on whether the item is runnable at all.
     const key = `${configHash}:${suite.items.some((i) => i.metadata?.['unsupported'] === true)}`;
-    const known = sandboxChecks.get(key);
+    const known = this.sandboxChecks.get(key);
     if (known !== undefined) return known;
     let why: string | null = null;
     try {
-      checkSuiteRequirements([suite], { unsafeNoSandbox: opts.unsafeNoSandbox, limit: null });
+      checkSuiteRequirements([suite], { unsafeNoSandbox: this.opts.unsafeNoSandbox, limit: null });
     } catch (err) {
       why = (err as Error).message;
     }
-    sandboxChecks.set(key, why);
+    this.sandboxChecks.set(key, why);
     return why;
-  };
+  }
 
   /** A blob's value; a missing one throws (BullMQ tries the job again after a backoff), a corrupt one is a refusal. */
-  const fetchBlob = async (qname: string, hash: string): Promise<{ value: unknown } | { refused: string }> => {
-    const got = await blobs.get(qname, hash);
+  private async fetchBlob(qname: string, hash: string): Promise<{ value: unknown } | { refused: string }> {
+    const got = await this.blobs.get(qname, hash);
     if ('value' in got) return got;
     if (got.transient) throw new TransientJobError(got.error);
     return { refused: got.error };
-  };
+  }
 
-  const leaveRun = (qname: string, why: string): void => {
-    if (left.has(qname)) return;
-    left.add(qname);
-    opts.log(`leaving ${qname}: ${why}`);
-    const s = served.get(qname);
-    served.delete(qname);
+  private leaveRun(qname: string, why: string): void {
+    if (this.left.has(qname)) return;
+    this.left.add(qname);
+    this.opts.log(`leaving ${qname}: ${why}`);
+    const s = this.served.get(qname);
+    this.served.delete(qname);
     // Not awaited here: close() waits for the jobs in flight, the refusing one included.
     if (s) setImmediate(() => void s.worker.close().catch(() => {}));
-  };
+  }
 
-  const process1 = async (qname: string, job: Job<unknown, JobResult>): Promise<JobResult> => {
+  /** Everything a job says checked against this worker and the run, its inputs fetched. */
+  private async prepare(qname: string, job: Job<unknown, JobResult>): Promise<PreparedJob | { refused: string }> {
+    const { version } = this;
     const data = parseAttemptJob(job.data);
     if (typeof data === 'string') return { refused: data };
     if (data.version !== version) {
-      leaveRun(qname, `its attempts need dsabench ${data.version}, this worker runs ${version}`);
+      this.leaveRun(qname, `its attempts need dsabench ${data.version}, this worker runs ${version}`);
       return { refused: `this worker runs dsabench ${version}, the run was queued by ${data.version}: install the coordinator's version on the workers (same package version and build)` };
     }
-    const notAllowed = providerRefusal(data.provider, opts.allowProviders);
+    const notAllowed = providerRefusal(data.provider, this.opts.allowProviders);
     if (notAllowed !== null) return { refused: notAllowed };
-    const reg = served.get(qname)?.reg;
+    const reg = this.served.get(qname)?.reg;
     if (reg && reg.suite_hashes[data.suite] !== data.suite_hash) {
       return { refused: `suite "${data.suite}" has hash ${data.suite_hash} in this job, but the run now has ${reg.suite_hashes[data.suite] ?? 'no such suite'} (queued before the suite files changed)` };
     }
-    const cfg = await fetchBlob(qname, data.config);
+    const cfg = await this.fetchBlob(qname, data.config);
     if ('refused' in cfg) return cfg;
-    const inp = await fetchBlob(qname, data.input);
+    const inp = await this.fetchBlob(qname, data.input);
     if ('refused' in inp) return inp;
     const config = parseSuiteConfig(cfg.value, data.suite);
     if (typeof config === 'string') return { refused: config };
@@ -201,10 +226,18 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     // The prompt and settings must be the ones the run hashed into the attempt's input_hash.
     if (hashJson({ messages: input.messages, settings: data.settings }) !== data.input_hash) return { refused: 'the prompt and settings do not hash to the job\'s input_hash' };
     const suite: Suite = { config, spec: config.name, items: [input.item] };
-    const noSandbox = sandboxProblem(suite, data.config);
+    const noSandbox = this.sandboxProblem(suite, data.config);
     if (noSandbox !== null) return { refused: noSandbox };
-    const provider = await providerFor(data.provider, data.no_cache || opts.noCache);
+    const provider = await this.providerFor(data.provider, data.no_cache || this.opts.noCache);
     if (provider.id !== key.provider) return { refused: `provider "${data.provider.spec}" opens here as "${provider.id}", the run expects "${key.provider}"` };
+    return { data, suite, input, provider };
+  }
+
+  /** One job: its attempt made as a local run makes it, or the reason it is refused. */
+  private async process1(qname: string, job: Job<unknown, JobResult>): Promise<JobResult> {
+    const p = await this.prepare(qname, job);
+    if ('refused' in p) return p;
+    const { data, suite, input, provider } = p;
     let rec: AttemptRecord | undefined;
     await executeAttempts({
       runId: data.run_id,
@@ -213,11 +246,11 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       repeats: 1,
       limit: null,
       concurrency: 1,
-      pool,
-      prices,
-      workRoot,
-      workDirs,
-      unsafeNoSandbox: opts.unsafeNoSandbox,
+      pool: this.pool,
+      prices: this.prices,
+      workRoot: this.workRoot,
+      workDirs: this.workDirs,
+      unsafeNoSandbox: this.opts.unsafeNoSandbox,
       planned: [{ suite, item: input.item, provider, attempt: data.attempt, messages: input.messages, settings: data.settings, inputHash: data.input_hash }],
       onRecord: (r) => {
         rec = r;
@@ -225,25 +258,28 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
     });
     if (!rec) throw new Error('the attempt was stopped before its record was made');
     return { record: rec };
-  };
+  }
 
-  const processor = (qname: string) => async (job: Job<unknown, JobResult>): Promise<JobResult> => {
-    active++;
-    lastBusy = Date.now();
-    try {
-      const res = await process1(qname, job);
-      if ('refused' in res) refused++;
-      processed++;
-      return res;
-    } finally {
-      active--;
-      lastBusy = Date.now();
-    }
-  };
+  private processor(qname: string): (job: Job<unknown, JobResult>) => Promise<JobResult> {
+    return async (job) => {
+      this.active++;
+      this.lastBusy = Date.now();
+      try {
+        const res = await this.process1(qname, job);
+        if ('refused' in res) this.refused++;
+        this.processed++;
+        return res;
+      } finally {
+        this.active--;
+        this.lastBusy = Date.now();
+      }
+    };
+  }
 
-  const serve = (qname: string, reg: RunRegistration): void => {
+  private serve(qname: string, reg: RunRegistration): void {
+    const { opts, version } = this;
     const sameCode = reg.version === version;
-    const worker = new Worker<unknown, JobResult>(qname, processor(qname), {
+    const worker = new Worker<unknown, JobResult>(qname, this.processor(qname), {
       connection: bullConnection(opts.target),
       prefix: PREFIX,
       // Other code: one job, to put the refusal in a sample, then leave (leaveRun).
@@ -253,25 +289,27 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       ...(opts.lockDurationMs !== undefined ? { lockDuration: opts.lockDurationMs } : {}),
       ...(opts.stalledIntervalMs !== undefined ? { stalledInterval: opts.stalledIntervalMs } : {}),
     });
-    worker.on('error', redisError);
+    worker.on('error', this.redisError);
     // This worker's stall check found an attempt whose worker went silent: it runs again, here or elsewhere.
     worker.on('stalled', (jobId: string) => opts.log(`an attempt of a lost worker is queued again (${reg.run_id}, job ${jobId.slice(0, 24)}…)`));
-    served.set(qname, { worker, reg, missing: 0 });
-    runsSeen.add(reg.run_id);
+    this.served.set(qname, { worker, reg, missing: 0 });
+    this.runsSeen.add(reg.run_id);
     opts.log(`serving run ${reg.run_id} (queue ${qname}, coordinator ${reg.coordinator})${sameCode ? '' : ` — queued by dsabench ${reg.version}, this worker runs ${version}`}`);
-  };
+  }
 
-  const discover = async (): Promise<void> => {
-    const all = await redis.hgetall(REGISTRY_KEY);
+  /** One look at the registry: serve newly announced runs, leave runs unannounced for a while. */
+  async discover(): Promise<void> {
+    const { opts, served } = this;
+    const all = await this.redis.hgetall(REGISTRY_KEY);
     for (const [qname, text] of Object.entries(all)) {
-      if (left.has(qname)) continue;
+      if (this.left.has(qname)) continue;
       const reg = parseRegistration(text);
       if (!reg || (opts.runId !== undefined && reg.run_id !== opts.runId)) continue;
       const s = served.get(qname);
       if (s) {
         s.reg = reg;
         s.missing = 0;
-      } else serve(qname, reg);
+      } else this.serve(qname, reg);
     }
     for (const [qname, s] of served) {
       if (qname in all) continue;
@@ -281,43 +319,57 @@ export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWor
       opts.log(`run ${s.reg.run_id} is no longer announced: leaving it`);
       await s.worker.close();
     }
-  };
+  }
 
-  const started = Date.now();
-  let lastStatus = started;
-  try {
+  /** Looks for runs every discoverMs until stopped or idle for idleExitMs, with a status line every statusMs. */
+  async loop(): Promise<void> {
+    const { opts } = this;
+    const started = Date.now();
+    let lastStatus = started;
     while (!opts.stop.aborted) {
       try {
-        await discover();
+        await this.discover();
       } catch (err) {
-        redisError(err as Error);
+        this.redisError(err as Error);
       }
-      if (opts.idleExitMs !== undefined && active === 0 && Date.now() - lastBusy >= opts.idleExitMs) {
+      if (opts.idleExitMs !== undefined && this.active === 0 && Date.now() - this.lastBusy >= opts.idleExitMs) {
         opts.log(`idle for ${Math.round(opts.idleExitMs / 1000)} s: exiting`);
         break;
       }
       if (opts.statusMs && Date.now() - lastStatus >= opts.statusMs) {
         lastStatus = Date.now();
         const secs = (Date.now() - started) / 1000;
-        opts.log(`worker ${opts.name}: ${processed} attempts (${(processed / secs).toFixed(1)}/s), ${active} in flight, ${refused} refused, serving ${served.size} run(s)`);
+        opts.log(`worker ${opts.name}: ${this.processed} attempts (${(this.processed / secs).toFixed(1)}/s), ${this.active} in flight, ${this.refused} refused, serving ${this.served.size} run(s)`);
       }
       await pause(opts.discoverMs ?? 1000, opts.stop);
     }
-  } finally {
-    // Graceful: BullMQ waits for the jobs in flight, so their records reach the coordinator.
-    await Promise.all([...served.values()].map((s) => s.worker.close().catch(() => {})));
-    served.clear();
-    await pool.close();
-    for (const p of providers.values()) {
+  }
+
+  /** Graceful: BullMQ waits for the jobs in flight, so their records reach the coordinator. */
+  async close(): Promise<void> {
+    await Promise.all([...this.served.values()].map((s) => s.worker.close().catch(() => {})));
+    this.served.clear();
+    await this.pool.close();
+    for (const p of this.providers.values()) {
       try {
         await (await p).close?.();
       } catch {
         // closing is best effort
       }
     }
-    workDirs.dispose();
-    rmSync(workRoot, { recursive: true, force: true });
-    await closeRedis(redis);
+    this.workDirs.dispose();
+    rmSync(this.workRoot, { recursive: true, force: true });
+    await closeRedis(this.redis);
   }
-  return { processed, refused, runs: [...runsSeen] };
+}
+
+export async function runQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerOutcome> {
+  const redis = await connectRedis(opts.target, undefined, opts.log);
+  const w = new QueueWorker(opts, redis);
+  try {
+    await w.loop();
+  } finally {
+    await w.close();
+  }
+  return { processed: w.processed, refused: w.refused, runs: [...w.runsSeen] };
 }
