@@ -25,7 +25,7 @@ import { keysOutsideShard, parseShard } from './shard.js';
 import { WorkerStats } from './queue/stats.js';
 import { parseRedisUrl, type RedisTarget } from './queue/url.js';
 import { checkResume } from './resume.js';
-import { loadPrices } from './prices.js';
+import { loadPrices, type PriceTable } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
 import { summarize, type SuiteMeta } from '../results/summary.js';
@@ -114,108 +114,104 @@ function suiteMeta(suites: readonly Suite[]): Record<string, SuiteMeta> {
   return out;
 }
 
-/**
- * Run (or resume) an evaluation. `resumeDir` continues a run folder: its stored settings
- * are used, with `concurrency`/`workers`/`keep_workdirs` from `settings` when given.
- */
-export async function runEvaluation(
-  settingsIn: RunSettings,
-  where: { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean; queueUrl?: string },
-  control: RunControl = {},
-): Promise<RunOutcome> {
-  const log = control.log ?? (() => {});
-  let settings = settingsIn;
-  let dir: string;
-  let manifest: RunManifest;
-  let previous: AttemptRecord[] = [];
-  if (where.resumeDir) {
-    dir = resolve(where.resumeDir);
-    const old = readManifest(dir);
-    const stored = old.config as unknown as RunSettings;
-    settings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs, ...(settingsIn.queue ? { queue: settingsIn.queue } : {}) };
-    // How results are counted, not what is evaluated: a flag given now turns it on, else the stored choice holds.
-    for (const k of ['count_cached', 'allow_unsupported'] as const) if (settingsIn[k] || stored[k]) settings[k] = true;
-    previous = readSamples(join(dir, FILES.samples), { repair: true });
-    manifest = { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> };
-  } else {
-    const runId = newRunId();
-    dir = resolve(where.out ?? join(where.resultsRoot ?? 'results', runId));
-    if (existsSync(join(dir, FILES.manifest)) || existsSync(join(dir, FILES.samples))) {
-      throw new DsabenchError('E_USAGE', `this folder already holds a run; continue it with --resume ${dir}, or choose another --out`, { file: dir, field: 'out' });
-    }
-    manifest = {
-      run_id: runId,
-      created_at: new Date().toISOString(),
-      finished_at: null,
-      status: 'running',
-      package_version: packageVersion(),
-      git_sha: gitSha(),
-      config: settings as unknown as Record<string, unknown>,
-      config_hash: '',
-      seed: settings.seed,
-      engine: await engineInfo(),
-      machine: machineInfo(),
-      suites: [],
-      providers: [],
-    };
-  }
+/** Where a run is written and what to run: a new folder, or a resumed one with its stored settings. */
+interface RunStart {
+  settings: RunSettings;
+  dir: string;
+  manifest: RunManifest;
+  /** Records already in the folder (resume). */
+  previous: AttemptRecord[];
+}
 
-  // A queued run (--queue, or a resumed run that was queued) coordinates workers instead of running attempts here.
-  const queueUrl = where.queueUrl ?? settings.queue;
-  const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
-  const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
-  // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
-  // Queued, the workers score, and each checks its own machine (src/runner/queue/worker.ts).
-  const sandboxLine = queueTarget ? null : checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
-  if (sandboxLine) log(sandboxLine);
-  const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
-  const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
-  if (where.resumeDir) {
-    // Before anything is written: a resume over changed suite files is refused (resume.ts).
-    const { drop, changes } = checkResume(dir, manifest, suiteHashes, configHash, previous, where.rerunChanged === true);
-    let kept = previous.filter((r) => !drop.has(r.suite));
-    if (kept.length < previous.length) log(`suite files changed (${changes.join('; ')}): running their ${previous.length - kept.length} finished attempts again`);
-    if (where.retryErrors) {
-      // Attempts that ended in an error are dropped from the file and run again.
-      const ok = kept.filter((r) => r.error === null);
-      if (ok.length < kept.length) log(`retrying ${kept.length - ok.length} attempts that ended in an error`);
-      kept = ok;
-    }
-    if (kept.length < previous.length) {
-      writeFileAtomic(join(dir, FILES.samples), kept.map((r) => JSON.stringify(r) + '\n').join(''));
-      previous = kept;
-    }
+type RunWhere = { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean; queueUrl?: string };
+
+/** A resumed run's folder: its stored settings (with how-fast settings from now) and records. */
+function resumeRunDir(settingsIn: RunSettings, resumeDir: string): RunStart {
+  const dir = resolve(resumeDir);
+  const old = readManifest(dir);
+  const stored = old.config as unknown as RunSettings;
+  const settings: RunSettings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs, ...(settingsIn.queue ? { queue: settingsIn.queue } : {}) };
+  // How results are counted, not what is evaluated: a flag given now turns it on, else the stored choice holds.
+  for (const k of ['count_cached', 'allow_unsupported'] as const) if (settingsIn[k] || stored[k]) settings[k] = true;
+  const previous = readSamples(join(dir, FILES.samples), { repair: true });
+  return { settings, dir, previous, manifest: { ...old, status: 'running', finished_at: null, config: settings as unknown as Record<string, unknown> } };
+}
+
+/** A new run's folder (refused when it already holds a run) and its first manifest. */
+async function newRunDir(settings: RunSettings, where: RunWhere): Promise<RunStart> {
+  const runId = newRunId();
+  const dir = resolve(where.out ?? join(where.resultsRoot ?? 'results', runId));
+  if (existsSync(join(dir, FILES.manifest)) || existsSync(join(dir, FILES.samples))) {
+    throw new DsabenchError('E_USAGE', `this folder already holds a run; continue it with --resume ${dir}, or choose another --out`, { file: dir, field: 'out' });
   }
-  const prices = loadPrices();
-  const providers = await openProviders(settings);
-  manifest = {
-    ...manifest,
-    // Always the hash of what is evaluated now: a resume either matched it or dropped what did not.
-    config_hash: configHash,
-    suite_hashes: suiteHashes,
-    suites: suites.map((s) => s.config.name),
-    providers: providers.map((p) => p.id),
+  const manifest: RunManifest = {
+    run_id: runId,
+    created_at: new Date().toISOString(),
+    finished_at: null,
+    status: 'running',
+    package_version: packageVersion(),
+    git_sha: gitSha(),
+    config: settings as unknown as Record<string, unknown>,
+    config_hash: '',
+    seed: settings.seed,
+    engine: await engineInfo(),
+    machine: machineInfo(),
+    suites: [],
+    providers: [],
   };
-  ensureDir(dir);
-  writeJson(join(dir, FILES.manifest), manifest);
+  return { settings, dir, manifest, previous: [] };
+}
 
-  const outside = settings.shard ? keysOutsideShard(suites, providers.map((p) => p.id), settings.repeats, settings.limit, parseShard(settings.shard)) : new Set<string>();
-  const skip = new Set([...previous.map(attemptKey), ...outside]);
-  const total = countAttempts(suites, providers.length, settings.repeats, settings.limit) - outside.size;
-  const resumedDone = previous.filter((r) => suites.some((s) => s.config.name === r.suite) && providers.some((p) => p.id === r.provider)).length;
-  log(`run ${manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats}${settings.shard ? `, shard ${settings.shard}` : ''})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}${settings.queue ? `; queued on ${settings.queue}` : ''}`);
+/**
+ * A resume's records that still count: those of suites whose files changed (when allowed,
+ * resume.ts) and, with retryErrors, those that ended in an error are dropped from the file
+ * and run again. Refuses, before anything is written, a resume over changed suite files.
+ */
+function keptForResume(start: RunStart, suiteHashes: Record<string, string>, configHash: string, where: RunWhere, log: (line: string) => void): AttemptRecord[] {
+  const { dir, manifest, previous } = start;
+  const { drop, changes } = checkResume(dir, manifest, suiteHashes, configHash, previous, where.rerunChanged === true);
+  let kept = previous.filter((r) => !drop.has(r.suite));
+  if (kept.length < previous.length) log(`suite files changed (${changes.join('; ')}): running their ${previous.length - kept.length} finished attempts again`);
+  if (where.retryErrors) {
+    // Attempts that ended in an error are dropped from the file and run again.
+    const ok = kept.filter((r) => r.error === null);
+    if (ok.length < kept.length) log(`retrying ${kept.length - ok.length} attempts that ended in an error`);
+    kept = ok;
+  }
+  if (kept.length === previous.length) return previous;
+  writeFileAtomic(join(dir, FILES.samples), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  return kept;
+}
 
+/** What one invocation's attempts need, planned and opened. */
+interface RunPlan {
+  settings: RunSettings;
+  dir: string;
+  manifest: RunManifest;
+  suites: Suite[];
+  providers: Provider[];
+  suiteHashes: Record<string, string>;
+  queueTarget: RedisTarget | null;
+  prices: PriceTable;
+  /** Attempt keys not to run: done before (resume) or outside this shard. */
+  skip: Set<string>;
+  total: number;
+  resumedDone: number;
+}
+
+/** Runs the planned attempts here (scoring pool) or through the queue's workers, appending
+ *  each record to samples.jsonl; always closes what it opened. A thrown error is returned as
+ *  `failure`, for the summary to be written first. */
+async function executeRun(p: RunPlan, control: RunControl, log: (line: string) => void): Promise<{ recorded: number; stopped: boolean; failure: unknown }> {
+  const { settings, dir, manifest, suites, providers } = p;
   const writer = new SampleWriter(join(dir, FILES.samples));
   // Queued: no scoring here (the workers score), and progress names the workers.
-  const mode: { kind: 'queue'; target: RedisTarget; stats: WorkerStats } | { kind: 'local'; pool: ScoringPool } = queueTarget
-    ? { kind: 'queue', target: queueTarget, stats: new WorkerStats() }
+  const mode: { kind: 'queue'; target: RedisTarget; stats: WorkerStats } | { kind: 'local'; pool: ScoringPool } = p.queueTarget
+    ? { kind: 'queue', target: p.queueTarget, stats: new WorkerStats() }
     : { kind: 'local', pool: new ScoringPool({ workers: settings.workers }) };
   const workRoot = settings.keep_workdirs ? join(dir, 'work') : mkdtempSync(join(tmpdir(), `dsabench-${manifest.run_id}-`));
   if (settings.keep_workdirs) ensureDir(workRoot);
-  const progress = new Progress(total, resumedDone, mode.kind === 'queue' ? { ...control.progress, detail: () => mode.stats.line() } : control.progress);
-  let recorded = 0;
-  let stopped = false;
-  let failure: unknown = null;
+  const progress = new Progress(p.total, p.resumedDone, mode.kind === 'queue' ? { ...control.progress, detail: () => mode.stats.line() } : control.progress);
   const onRecord = (rec: AttemptRecord): void => {
     writer.append(rec);
     progress.tick(rec.score.pass, rec.error !== null);
@@ -230,8 +226,8 @@ export async function runEvaluation(
       repeats: settings.repeats,
       limit: settings.limit,
       ...(settings.generation ? { generation: settings.generation } : {}),
-      skip,
-      suiteHashes,
+      skip: p.skip,
+      suiteHashes: p.suiteHashes,
       noCache: settings.no_cache,
       onRecord,
       log,
@@ -245,8 +241,8 @@ export async function runEvaluation(
       limit: settings.limit,
       concurrency: settings.concurrency,
       pool: mode.pool,
-      prices,
-      skip,
+      prices: p.prices,
+      skip: p.skip,
       workRoot,
       keepWorkdirs: settings.keep_workdirs,
       unsafeNoSandbox: settings.unsafe_no_sandbox,
@@ -255,10 +251,9 @@ export async function runEvaluation(
       ...(control.stop ? { stop: control.stop } : {}),
       ...(control.abort ? { abort: control.abort } : {}),
     });
-    recorded = res.recorded;
-    stopped = res.stopped;
+    return { recorded: res.recorded, stopped: res.stopped, failure: null };
   } catch (err) {
-    failure = err;
+    return { recorded: 0, stopped: false, failure: err };
   } finally {
     progress.finish();
     writer.close();
@@ -272,11 +267,61 @@ export async function runEvaluation(
       }
     }
   }
+}
+
+/** Loads the suites, checks the machine can score them, settles a resume's records, opens the
+ *  providers and writes the manifest: everything before the first attempt. */
+async function planRun(start: RunStart, where: RunWhere, control: RunControl, log: (line: string) => void): Promise<RunPlan> {
+  const { settings, dir } = start;
+  // A queued run (--queue, or a resumed run that was queued) coordinates workers instead of running attempts here.
+  const queueUrl = where.queueUrl ?? settings.queue;
+  const queueTarget = queueUrl ? parseRedisUrl(queueUrl) : null;
+  const suites = await loadSuites(settings.suites, settings.seed, settings.suite_options);
+  // Before the first attempt: a suite that cannot be scored here is an error, not 0% per attempt.
+  // Queued, the workers score, and each checks its own machine (src/runner/queue/worker.ts).
+  const sandboxLine = queueTarget ? null : checkSuiteRequirements(suites, { unsafeNoSandbox: settings.unsafe_no_sandbox, limit: settings.limit, ...(control.detectSandbox ? { detect: control.detectSandbox } : {}) });
+  if (sandboxLine) log(sandboxLine);
+  const suiteHashes = Object.fromEntries(suites.map((s) => [s.config.name, hashJson({ config: s.config, items: s.items })]));
+  const configHash = hashJson({ ...whatSettings(settings), suite_hashes: suiteHashes });
+  // Before anything is written: a resume over changed suite files is refused (resume.ts).
+  const previous = where.resumeDir ? keptForResume(start, suiteHashes, configHash, where, log) : start.previous;
+  const prices = loadPrices();
+  const providers = await openProviders(settings);
+  const manifest: RunManifest = {
+    ...start.manifest,
+    // Always the hash of what is evaluated now: a resume either matched it or dropped what did not.
+    config_hash: configHash,
+    suite_hashes: suiteHashes,
+    suites: suites.map((s) => s.config.name),
+    providers: providers.map((p) => p.id),
+  };
+  ensureDir(dir);
+  writeJson(join(dir, FILES.manifest), manifest);
+  const outside = settings.shard ? keysOutsideShard(suites, providers.map((p) => p.id), settings.repeats, settings.limit, parseShard(settings.shard)) : new Set<string>();
+  return {
+    settings, dir, manifest, suites, providers, suiteHashes, queueTarget, prices,
+    skip: new Set([...previous.map(attemptKey), ...outside]),
+    total: countAttempts(suites, providers.length, settings.repeats, settings.limit) - outside.size,
+    resumedDone: previous.filter((r) => suites.some((s) => s.config.name === r.suite) && providers.some((p) => p.id === r.provider)).length,
+  };
+}
+
+/**
+ * Run (or resume) an evaluation. `resumeDir` continues a run folder: its stored settings
+ * are used, with `concurrency`/`workers`/`keep_workdirs` from `settings` when given.
+ */
+export async function runEvaluation(settingsIn: RunSettings, where: RunWhere, control: RunControl = {}): Promise<RunOutcome> {
+  const log = control.log ?? (() => {});
+  const start = where.resumeDir ? resumeRunDir(settingsIn, where.resumeDir) : await newRunDir(settingsIn, where);
+  const p = await planRun(start, where, control, log);
+  const { settings, dir, suites, providers, total, resumedDone } = p;
+  log(`run ${p.manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats}${settings.shard ? `, shard ${settings.shard}` : ''})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}${settings.queue ? `; queued on ${settings.queue}` : ''}`);
+  const { recorded, stopped, failure } = await executeRun(p, control, log);
 
   // The summary covers every attempt in the file (this invocation and earlier ones).
   const all = readSamples(join(dir, FILES.samples));
-  manifest = { ...manifest, status: failure ? 'failed' : stopped ? 'interrupted' : 'complete', finished_at: new Date().toISOString() };
-  const order = suites.flatMap((s) => providers.map((p) => ({ suite: s.config.name, provider: p.id })));
+  const manifest: RunManifest = { ...p.manifest, status: failure ? 'failed' : stopped ? 'interrupted' : 'complete', finished_at: new Date().toISOString() };
+  const order = suites.flatMap((s) => providers.map((pr) => ({ suite: s.config.name, provider: pr.id })));
   const summary = summarize(manifest, all, suiteMeta(suites), order, { countCached: settings.count_cached === true });
   writeSummary(dir, summary);
   writeResultsCsv(dir, all);
