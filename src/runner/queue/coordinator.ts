@@ -21,7 +21,8 @@
  * `dsabench run --resume DIR` collects them.
  */
 import { hostname } from 'node:os';
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { planAttempts, type ExecuteResult, type PlannedAttempt } from '../attempts.js';
 import type { ProviderEntry } from '../settings.js';
 import { attemptKey } from '../../results/store.js';
@@ -88,88 +89,124 @@ function throttled(say: (l: string) => void, everyMs: number): (l: string) => vo
   };
 }
 
-export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResult> {
-  const qname = queueName(opts.runId);
-  const version = codeVersion();
-  const redis = await connectRedis(opts.target, undefined, opts.log);
-  const queue = new Queue(qname, { connection: bullConnection(opts.target), prefix: PREFIX });
-  const redisError = throttled((l) => opts.log(l), 5000);
-  queue.on('error', (err: Error) => redisError(`Redis (${opts.target.display}): ${err.message}; reconnecting`));
-  redis.on('error', (err: Error) => redisError(`Redis (${opts.target.display}): ${err.message}; reconnecting`));
-  const blobs = new BlobWriter(redis, qname);
-  const me = `${hostname()}:${process.pid}`;
-  const registration = (): RunRegistration => ({ protocol: PROTOCOL, run_id: opts.runId, version, suite_hashes: { ...opts.suiteHashes }, coordinator: me, heartbeat: new Date().toISOString() });
-  const announce = async (): Promise<void> => {
-    await redis.hset(REGISTRY_KEY, qname, JSON.stringify(registration()));
-  };
-
-  const pending = new Map<string, Pending>();
-  const entryOf = new Map<Provider, ProviderEntry>();
-  opts.providers.forEach((p, i) => entryOf.set(p, opts.providerEntries[i] ?? { spec: p.id }));
-  const configBlobs = new Map<Suite, Blob>();
+/**
+ * One queued run's coordination: the jobs it queued and waits for (`pending`), the blobs they
+ * need, the heartbeat, and the records of finished jobs handed to `onRecord`.
+ */
+class Coordinator {
+  readonly qname: string;
+  readonly version = codeVersion();
+  readonly queue: Queue;
+  private readonly blobs: BlobWriter;
+  private readonly me = `${hostname()}:${process.pid}`;
+  readonly pending = new Map<string, Pending>();
+  private readonly entryOf = new Map<Provider, ProviderEntry>();
+  private readonly configBlobs = new Map<Suite, Blob>();
   // One input blob per item, shared by its providers and repeats (a long-context prompt is hashed once).
-  const inputBlobs = new WeakMap<object, Blob>();
-  let recorded = 0;
-  let enqueueDone = false;
+  private readonly inputBlobs = new WeakMap<object, Blob>();
+  recorded = 0;
+  enqueueDone = false;
   /** addBulk calls in flight: their jobs are pending but not in Redis yet, so none is "missing". */
-  let adding = 0;
-  let fatal: unknown = null;
-  const refusals = new Set<string>();
+  private adding = 0;
+  fatal: unknown = null;
+  private readonly refusals = new Set<string>();
 
-  const toJob = (p: PlannedAttempt): Pending => {
-    let cfg = configBlobs.get(p.suite);
-    if (!cfg) configBlobs.set(p.suite, (cfg = blobOf(p.suite.config)));
-    let input = inputBlobs.get(p.item);
-    if (!input) inputBlobs.set(p.item, (input = blobOf({ item: p.item, messages: p.messages })));
+  constructor(private readonly opts: QueuedRunOptions, private readonly redis: Redis) {
+    this.qname = queueName(opts.runId);
+    this.queue = new Queue(this.qname, { connection: bullConnection(opts.target), prefix: PREFIX });
+    const redisError = throttled((l) => opts.log(l), 5000);
+    this.queue.on('error', (err: Error) => redisError(`Redis (${opts.target.display}): ${err.message}; reconnecting`));
+    redis.on('error', (err: Error) => redisError(`Redis (${opts.target.display}): ${err.message}; reconnecting`));
+    this.blobs = new BlobWriter(redis, this.qname);
+    opts.providers.forEach((p, i) => this.entryOf.set(p, opts.providerEntries[i] ?? { spec: p.id }));
+  }
+
+  private registration(): RunRegistration {
+    return { protocol: PROTOCOL, run_id: this.opts.runId, version: this.version, suite_hashes: { ...this.opts.suiteHashes }, coordinator: this.me, heartbeat: new Date().toISOString() };
+  }
+
+  private async announce(): Promise<void> {
+    await this.redis.hset(REGISTRY_KEY, this.qname, JSON.stringify(this.registration()));
+  }
+
+  private toJob(p: PlannedAttempt): Pending {
+    const { opts } = this;
+    let cfg = this.configBlobs.get(p.suite);
+    if (!cfg) this.configBlobs.set(p.suite, (cfg = blobOf(p.suite.config)));
+    let input = this.inputBlobs.get(p.item);
+    if (!input) this.inputBlobs.set(p.item, (input = blobOf({ item: p.item, messages: p.messages })));
     const key = attemptKey({ suite: p.suite.config.name, item_id: p.item.id, provider: p.provider.id, attempt: p.attempt });
     const data: AttemptJob = {
       protocol: PROTOCOL,
       run_id: opts.runId,
       key,
-      version,
+      version: this.version,
       suite: p.suite.config.name,
       suite_hash: opts.suiteHashes[p.suite.config.name] ?? '',
       config: cfg.hash,
       input: input.hash,
-      provider: entryOf.get(p.provider) ?? { spec: p.provider.id },
+      provider: this.entryOf.get(p.provider) ?? { spec: p.provider.id },
       no_cache: opts.noCache,
       attempt: p.attempt,
       settings: p.settings,
       input_hash: p.inputHash,
     };
     return { planned: p, data, dataText: JSON.stringify(data), blobs: [cfg, input], queuedAt: new Date().toISOString() };
-  };
+  }
 
-  const add = async (batch: Pending[], again: boolean): Promise<void> => {
-    adding++;
+  private async add(batch: Pending[], again: boolean): Promise<void> {
+    this.adding++;
     try {
       // Inputs before jobs: a worker must never see a job whose inputs are not there yet.
-      await blobs.put(batch.flatMap((b) => b.blobs), again);
-      await queue.addBulk(batch.map((b) => ({ name: JOB_NAME, data: b.data, opts: { ...JOB_OPTIONS, jobId: jobIdOf(b.data.key) } })));
+      await this.blobs.put(batch.flatMap((b) => b.blobs), again);
+      await this.queue.addBulk(batch.map((b) => ({ name: JOB_NAME, data: b.data, opts: { ...JOB_OPTIONS, jobId: jobIdOf(b.data.key) } })));
     } finally {
-      adding--;
+      this.adding--;
     }
-  };
+  }
 
-  const enqueue = async (): Promise<void> => {
+  /** Queues every planned attempt not skipped, CHUNK jobs per addBulk. */
+  async enqueue(): Promise<void> {
+    const { opts } = this;
     let batch: Pending[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
       // Waited for before the job exists: a record that arrives at once must find its attempt.
-      for (const b of batch) pending.set(jobIdOf(b.data.key), b);
-      await add(batch, false);
+      for (const b of batch) this.pending.set(jobIdOf(b.data.key), b);
+      await this.add(batch, false);
       batch = [];
     };
     for (const p of planAttempts({ suites: opts.suites, providers: opts.providers, repeats: opts.repeats, limit: opts.limit, skip: opts.skip, ...(opts.generation ? { generation: opts.generation } : {}) })) {
-      if (opts.stop?.aborted || fatal !== null) return;
-      batch.push(toJob(p));
+      if (opts.stop?.aborted || this.fatal !== null) return;
+      batch.push(this.toJob(p));
       if (batch.length >= CHUNK) await flush();
     }
     await flush();
-  };
+  }
+
+  /** The record of a finished job: the worker's, or a failure record saying why there is none. */
+  private recordOf(job: Job, ok: boolean, pend: Pending): AttemptRecord {
+    const { opts } = this;
+    // Failed for good: its worker died twice (BullMQ's stall limit) or its processor kept throwing.
+    if (!ok) return failureRecord(opts.runId, pend.planned, `worker failed: ${job.failedReason || 'unknown reason'}`, pend.queuedAt);
+    const res = parseJobResult(job.returnvalue);
+    if (typeof res === 'string') return failureRecord(opts.runId, pend.planned, `worker failed: ${res}`, pend.queuedAt);
+    if ('refused' in res) {
+      const why = `refused by worker ${job.processedBy ?? '?'}: ${res.refused}`;
+      if (this.refusals.size < 20 && !this.refusals.has(res.refused)) {
+        this.refusals.add(res.refused);
+        opts.log(`warning: ${why}`);
+      }
+      return failureRecord(opts.runId, pend.planned, why, pend.queuedAt);
+    }
+    if (attemptKey(res.record) !== pend.data.key || res.record.run_id !== opts.runId || res.record.input_hash !== pend.data.input_hash)
+      return failureRecord(opts.runId, pend.planned, `worker failed: it returned the record of another attempt`, pend.queuedAt);
+    return res.record;
+  }
 
   /** Record finished jobs (oldest first); returns how many jobs were looked at. */
-  const collect = async (): Promise<number> => {
+  async collect(): Promise<number> {
+    const { opts, queue, pending } = this;
     const completed = await queue.getJobs(['completed'], 0, CHUNK - 1, true);
     const failed = await queue.getJobs(['failed'], 0, CHUNK - 1, true);
     const jobs = [...completed.map((job) => ({ job, ok: true })), ...failed.map((job) => ({ job, ok: false }))];
@@ -189,27 +226,9 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
         replace.push(pend);
         continue;
       }
-      let rec: AttemptRecord;
-      if (!ok) {
-        // Failed for good: its worker died twice (BullMQ's stall limit) or its processor kept throwing.
-        rec = failureRecord(opts.runId, pend.planned, `worker failed: ${job.failedReason || 'unknown reason'}`, pend.queuedAt);
-      } else {
-        const res = parseJobResult(job.returnvalue);
-        if (typeof res === 'string') rec = failureRecord(opts.runId, pend.planned, `worker failed: ${res}`, pend.queuedAt);
-        else if ('refused' in res) {
-          const why = `refused by worker ${job.processedBy ?? '?'}: ${res.refused}`;
-          if (refusals.size < 20 && !refusals.has(res.refused)) {
-            refusals.add(res.refused);
-            opts.log(`warning: ${why}`);
-          }
-          rec = failureRecord(opts.runId, pend.planned, why, pend.queuedAt);
-        } else if (attemptKey(res.record) !== pend.data.key || res.record.run_id !== opts.runId || res.record.input_hash !== pend.data.input_hash) {
-          rec = failureRecord(opts.runId, pend.planned, `worker failed: it returned the record of another attempt`, pend.queuedAt);
-        } else rec = res.record;
-      }
-      opts.onRecord(rec);
+      opts.onRecord(this.recordOf(job, ok, pend));
       pending.delete(id);
-      recorded++;
+      this.recorded++;
       opts.stats.count(job.processedBy, job.processedOn, job.finishedOn);
       remove.push(id);
     }
@@ -217,85 +236,108 @@ export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResu
     await Promise.all(remove.map((id) => queue.remove(id)));
     if (replace.length > 0) {
       opts.log(`${replace.length} queued attempt(s) were made from other inputs (the suites changed since they were queued): queued again`);
-      await add(replace, true);
+      await this.add(replace, true);
     }
     return jobs.length;
-  };
+  }
 
-  /** Heartbeat, and queue again what Redis no longer holds. */
-  const reconcile = async (): Promise<void> => {
-    await announce();
-    if (adding > 0 || pending.size === 0) return;
-    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children');
-    const held = Object.values(counts).reduce((a, n) => a + n, 0);
-    if (held >= pending.size) return;
-    const ids = [...pending.keys()];
+  /** The pending jobs Redis holds no trace of (asked in pipelines of 1000). */
+  private async missingJobs(): Promise<Pending[]> {
+    const ids = [...this.pending.keys()];
     const missing: Pending[] = [];
     for (let i = 0; i < ids.length; i += 1000) {
       const part = ids.slice(i, i + 1000);
-      const pipe = redis.pipeline();
-      for (const id of part) pipe.exists(queue.toKey(id));
+      const pipe = this.redis.pipeline();
+      for (const id of part) pipe.exists(this.queue.toKey(id));
       const res = (await pipe.exec()) ?? [];
       part.forEach((id, j) => {
         const r = res[j];
-        const p = pending.get(id);
+        const p = this.pending.get(id);
         if (p && r && r[0] === null && r[1] === 0) missing.push(p);
       });
     }
-    if (missing.length === 0) return;
-    opts.log(`Redis no longer holds ${missing.length} queued attempt(s) (restarted without persistence?): queuing them again`);
-    for (let i = 0; i < missing.length; i += CHUNK) await add(missing.slice(i, i + CHUNK), true);
-  };
+    return missing;
+  }
 
-  let stopped = false;
-  try {
-    await announce();
+  /** Heartbeat, and queue again what Redis no longer holds. */
+  async reconcile(): Promise<void> {
+    await this.announce();
+    if (this.adding > 0 || this.pending.size === 0) return;
+    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children');
+    const held = Object.values(counts).reduce((a, n) => a + n, 0);
+    if (held >= this.pending.size) return;
+    const missing = await this.missingJobs();
+    if (missing.length === 0) return;
+    this.opts.log(`Redis no longer holds ${missing.length} queued attempt(s) (restarted without persistence?): queuing them again`);
+    for (let i = 0; i < missing.length; i += CHUNK) await this.add(missing.slice(i, i + CHUNK), true);
+  }
+
+  /** Announces the run, queues its attempts and collects their records until all are in, a
+   *  stop, or a fatal error (kept in `fatal`). Returns whether it was stopped. */
+  async run(): Promise<boolean> {
+    const { opts } = this;
+    let stopped = false;
+    await this.announce();
     opts.stats.start();
-    const enqueuing = enqueue().then(
+    const enqueuing = this.enqueue().then(
       () => {
-        enqueueDone = true;
+        this.enqueueDone = true;
       },
       (err: unknown) => {
-        fatal ??= err;
+        this.fatal ??= err;
       },
     );
     let lastReconcile = Date.now();
     const reconcileMs = opts.reconcileMs ?? 2000;
-    while (fatal === null) {
+    while (this.fatal === null) {
       if (opts.stop?.aborted) {
         stopped = true;
         break;
       }
-      if (enqueueDone && pending.size === 0) break;
+      if (this.enqueueDone && this.pending.size === 0) break;
       let seen = 0;
       try {
-        seen = await collect();
+        seen = await this.collect();
         if (Date.now() - lastReconcile >= reconcileMs) {
           lastReconcile = Date.now();
-          await reconcile();
+          await this.reconcile();
         }
       } catch (err) {
-        fatal ??= err;
+        this.fatal ??= err;
         break;
       }
       if (seen === 0) await pause(opts.pollMs ?? 100, opts.stop);
     }
     await enqueuing;
-    if (!stopped && fatal === null && pending.size === 0 && enqueueDone) {
-      // Every attempt is recorded: nothing of the run stays in Redis.
-      await redis.hdel(REGISTRY_KEY, qname);
-      await queue.obliterate({ force: true });
-      const keys = blobs.keys();
-      for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
+    await this.finish(stopped);
+    return stopped;
+  }
+
+  /** All recorded: nothing of the run stays in Redis. Stopped: say what stays queued. */
+  private async finish(stopped: boolean): Promise<void> {
+    if (!stopped && this.fatal === null && this.pending.size === 0 && this.enqueueDone) {
+      await this.redis.hdel(REGISTRY_KEY, this.qname);
+      await this.queue.obliterate({ force: true });
+      const keys = this.blobs.keys();
+      for (let i = 0; i < keys.length; i += 1000) await this.redis.del(...keys.slice(i, i + 1000));
     } else if (stopped) {
-      const left = pending.size;
-      if (left > 0) opts.log(`${left} queued attempt(s) stay on the queue and keep running on the workers; dsabench run --resume collects them`);
+      const left = this.pending.size;
+      if (left > 0) this.opts.log(`${left} queued attempt(s) stay on the queue and keep running on the workers; dsabench run --resume collects them`);
     }
+  }
+}
+
+export async function executeQueued(opts: QueuedRunOptions): Promise<ExecuteResult> {
+  const redis = await connectRedis(opts.target, undefined, opts.log);
+  const c = new Coordinator(opts, redis);
+  let stopped = false;
+  try {
+    stopped = await c.run();
   } finally {
-    await withTimeout(queue.close(), 3000).catch(() => {});
+    await withTimeout(c.queue.close(), 3000).catch(() => {});
     await closeRedis(redis);
   }
-  if (fatal !== null) throw fatal;
+  if (c.fatal !== null) throw c.fatal;
   opts.log(opts.stats.closing());
-  return { recorded, stopped: stopped || pending.size > 0 || !enqueueDone };
+  return { recorded: c.recorded, stopped: stopped || c.pending.size > 0 || !c.enqueueDone };
 }
