@@ -28,7 +28,8 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: {
-      'max-lines-per-function': ['warn', { max: 150 }],
+      // No function over 150 lines in src/ (native/src has the same bar: scripts/check-function-length.mjs).
+      'max-lines-per-function': ['error', { max: 150 }],
     },
   },
   {
