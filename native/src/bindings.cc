@@ -168,16 +168,19 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
     // each one's compile target (#pragma GCC target in its isa_*.cc file).
     Napi::Array avail = Napi::Array::New(env);
     Napi::Array known = Napi::Array::New(env);
+    Napi::Array dot = Napi::Array::New(env);
     Napi::Object flags = Napi::Object::New(env);
     flags.Set("base", "-std=c++17 -O3 -fexceptions (no -march=native)");
-    uint32_t i = 0, j = 0;
+    uint32_t i = 0, j = 0, b = 0;
     for (const KernelSetInfo& ks : kernelSets()) {
       known.Set(j++, ks.name);
+      if (ks.bf16Dot) dot.Set(b++, ks.name);
       if (ks.supported) avail.Set(i++, ks.name);
       flags.Set(ks.name, ks.target);
     }
     o.Set("available", avail);
     o.Set("kernelSets", known);
+    o.Set("bf16Dot", dot);
 #ifdef __VERSION__
     o.Set("compiler", __VERSION__);
 #endif

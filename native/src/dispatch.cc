@@ -61,7 +61,7 @@ std::vector<KernelSetInfo> kernelSets() {
   std::vector<KernelSetInfo> out;
   // (A set's table is constant data, so reading an unsupported set's target runs none of
   // its code.)
-  for (const KernelSet& s : kSets) out.push_back({s.name, s.kernels()->target, s.supported()});
+  for (const KernelSet& s : kSets) out.push_back({s.name, s.kernels()->target, s.supported(), s.kernels()->bf16Dot});
   return out;
 }
 

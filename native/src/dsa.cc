@@ -85,12 +85,12 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     const int64_t t = it / nsplit, si = it % nsplit;
     ops::IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, ix.HI, ix.DI, SB);
-    ops::packIndexerQuery(ix, t, HIpad, sc);
+    ops::packIndexerQuery(kr, ix, t, HIpad, sc);
     const int64_t valid = std::min(ix.L, ix.qStart + t + 1);
     const int64_t per = (valid + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
     TopK keep(std::max<int64_t>(1, std::min<int64_t>(k, ke - ks)));  // never more than the range holds
-    IndexerChunk c = ops::makeIndexerChunk(ix, HIpad, sc, &x);
+    IndexerChunk c = ops::makeIndexerChunk(kr, ix, HIpad, sc, &x);
     for (int64_t b = ks; b < ke; b += SB) {
       c.s0 = b; c.n = std::min(SB, ke - b); c.out = sc.sbuf.p;
       kr.indexerChunk(c);

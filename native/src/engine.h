@@ -73,6 +73,7 @@ struct KernelSetInfo {
   const char* name;
   const char* target;  // the compile target of the set's file
   bool supported;     // by this CPU
+  bool bf16Dot;       // bf16 caches on bf16 dot products (Kernels::bf16Dot)
 };
 std::vector<KernelSetInfo> kernelSets();                // widest first
 const Kernels* bestKernels();                          // the first supported set

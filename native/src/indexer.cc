@@ -11,6 +11,7 @@
 
 namespace dsa {
 
+using ops::bf16Bits;
 using ops::fail;
 using ops::NEG_INF;
 using ops::roundUp;
@@ -23,16 +24,27 @@ void keyTransform(float* rows, int64_t n, int dim, const void* ctx) {
   if (x->fp8) fp8Rows(rows, n, dim);
 }
 
-void packIndexerQuery(const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc) {
+void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc) {
   std::memcpy(sc.qtmp.p, a.q + t * a.HI * a.DI, sizeof(float) * (size_t)(a.HI * a.DI));
   if (a.hadamard) hadamardRows(sc.qtmp.p, a.HI, (int)a.DI);
   if (a.fp8) fp8Rows(sc.qtmp.p, a.HI, (int)a.DI);
+  for (int64_t h = 0; h < HIpad; h++) sc.w.p[h] = h < a.HI ? a.w[t * a.HI + h] : 0.f;
+  if (indexerBf16Dot(kr, a)) {
+    uint32_t* Qp = reinterpret_cast<uint32_t*>(sc.Qp.p);
+    for (int64_t i = 0; i < (a.DI + 1) / 2; i++)
+      for (int64_t h = 0; h < HIpad; h++) {
+        const float* q = sc.qtmp.p + h * a.DI;
+        const bool two = 2 * i + 1 < a.DI;
+        Qp[i * HIpad + h] = h < a.HI ? bf16Bits(q[2 * i]) | (two ? bf16Bits(q[2 * i + 1]) << 16 : 0u) : 0u;
+      }
+    return;
+  }
   for (int64_t d = 0; d < a.DI; d++)
     for (int64_t h = 0; h < HIpad; h++) sc.Qt.p[d * HIpad + h] = h < a.HI ? sc.qtmp.p[h * a.DI + d] : 0.f;
-  for (int64_t h = 0; h < HIpad; h++) sc.w.p[h] = h < a.HI ? a.w[t * a.HI + h] : 0.f;
 }
 
-IndexerChunk makeIndexerChunk(const IndexerArgs& a, int64_t HIpad, IndexerScratch& sc, const XformCtx* x) {
+IndexerChunk makeIndexerChunk(const Kernels& kr, const IndexerArgs& a, int64_t HIpad, IndexerScratch& sc,
+                              const XformCtx* x) {
   IndexerChunk c;
   c.H = (int)a.HI; c.Hpad = (int)HIpad; c.D = (int)a.DI;
   c.Qt = sc.Qt.p; c.w = sc.w.p;
@@ -40,6 +52,10 @@ IndexerChunk makeIndexerChunk(const IndexerArgs& a, int64_t HIpad, IndexerScratc
   c.transform = (a.fp8 || a.hadamard) ? keyTransform : nullptr;
   c.transformCtx = x;
   c.kbuf = sc.kbuf.p; c.kptr = sc.kptr.data(); c.zero = sc.zero.p;
+  if (indexerBf16Dot(kr, a)) {
+    c.Qp = reinterpret_cast<const uint32_t*>(sc.Qp.p);
+    c.kb16 = reinterpret_cast<uint16_t*>(sc.kb16.p);
+  }
   return c;
 }
 
@@ -74,14 +90,14 @@ void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
     const int64_t t = it / nsplit, si = it % nsplit;
     IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, a.HI, a.DI, 0);
-    ops::packIndexerQuery(a, t, HIpad, sc);
+    ops::packIndexerQuery(kr, a, t, HIpad, sc);
     const int64_t valid = std::min(a.L, a.qStart + t + 1);
     const int64_t per = (valid + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
     float* row = scores + t * a.L;
     if (si == 0)
       for (int64_t s = valid; s < a.L; s++) row[s] = NEG_INF;
-    IndexerChunk c = ops::makeIndexerChunk(a, HIpad, sc, &x);
+    IndexerChunk c = ops::makeIndexerChunk(kr, a, HIpad, sc, &x);
     c.s0 = ks; c.n = ke - ks; c.out = row + ks;
     if (c.n > 0) kr.indexerChunk(c);
   });

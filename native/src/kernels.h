@@ -46,12 +46,19 @@ struct AttnChunk {
   bool vSharesK = false;        // MQA: value row = first Dv dims of the key row
   const int32_t* idx = nullptr; // key positions (sparse, all valid), or null: positions s0..s0+n-1
   int64_t s0 = 0, n = 0;
-  // state [Dv][Rpad], [Rpad], [Rpad]; m = -inf, l = 0, Ot = 0 at the start
+  // state [Dv][Rpad], [Rpad], [Rpad]; m = -inf and l = 0 at the start; Ot is written by the
+  // chunk's first key block (its old contents are never read; n ≥ 1)
   float* Ot = nullptr; float* m = nullptr; float* l = nullptr;
   // scratch (sizes from Kernels::blockKeys): S [BK][Rpad], alpha [Rpad],
   // kbuf [BK][Dqk], vbuf [BK][Dv], zero [max(Dqk,Dv)], kptr/vptr [BK]
   float* S = nullptr; float* alpha = nullptr; float* kbuf = nullptr; float* vbuf = nullptr;
   const float* zero = nullptr; const float** kptr = nullptr; const float** vptr = nullptr;
+  // bf16 dot products (Kernels::bf16Dot, bf16 K and V): when Qp is set the chunk runs on it
+  // instead of Qt. Qp [ceil(Dqk/2)][Rpad]: lane r of row i holds the pair (Qt[2i][r],
+  // Qt[2i+1][r]) rounded to bf16 (low half first; 0 past Dqk). Scratch: Pp [BK/2 + 1][Rpad],
+  // VI [BK/2 + 1][roundUp(Dv, 32)] (32-bit pairs), kb16 [BK][Dqk + 1] (bf16).
+  const uint32_t* Qp = nullptr;
+  uint32_t* Pp = nullptr; uint32_t* VI = nullptr; uint16_t* kb16 = nullptr;
 };
 
 // Optional transform of fp32 key rows in place (Hadamard rotation, FP8 simulation).
@@ -70,6 +77,11 @@ struct IndexerChunk {
   float* kbuf = nullptr;        // scratch [BK][D]
   const float** kptr = nullptr; // scratch [BK]
   const float* zero = nullptr;  // [D] zeros
+  // bf16 dot products (Kernels::bf16Dot, bf16 keys, no transform): when Qp is set the chunk
+  // runs on it instead of Qt. Qp [ceil(D/2)][Hpad]: pairs (Qt[2i][h], Qt[2i+1][h]) rounded to
+  // bf16, 0 past D. Scratch kb16 [BK][D + 1] (bf16, used when D is odd).
+  const uint32_t* Qp = nullptr;
+  uint16_t* kb16 = nullptr;
 };
 
 struct Kernels {
@@ -81,6 +93,11 @@ struct Kernels {
   void (*indexerChunk)(const IndexerChunk& c);
   // FMA-bound loop: `iters` iterations of independent FMA chains; returns flops done.
   double (*fmaPeak)(int64_t iters, float* sink);
+  // bf16 dot products (vdpbf16ps): bf16 caches run the chunks on Qp (queries and
+  // probabilities rounded to bf16, fp32 accumulation) instead of widening to fp32. dotPeak is
+  // the same bound as fmaPeak for those instructions (2 flops per multiply-add); null without.
+  bool bf16Dot;
+  double (*dotPeak)(int64_t iters, float* sink);
   void (*bf16ToF32)(const uint16_t* src, float* dst, int64_t n);
   // Top-k candidate scan: every i < n with row[i] > v, in position order, as outS[c] = row[i],
   // outI[c] = s0 + i (both need room for n + 16: whole vectors are stored); returns the count.

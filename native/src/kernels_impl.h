@@ -7,7 +7,11 @@
 //   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0), and may
 //   define DSA_VCOMPRESS (AVX-512 compress instructions available),
 //   cvt_bf16(src,dst,n), and the tile constants QK_C, QK_VH, PV_CC, PV_VH, IX_C, IX_VH,
-//   BK (keys per block), PEAK_ACC.
+//   BK (keys per block), PEAK_ACC. A set with bf16 dot products defines DSA_BF16_DOT and
+//   vbcast32(u32) (a 32-bit pattern in every lane), vloadp/vstorep (W 32-bit pairs as vf),
+//   vdot2(acc,a,b) (acc + Σ of each lane's two bf16 products), vpack2(a,b) (lane r: the
+//   pair (bf16(a[r]), bf16(b[r])), round to nearest even) and interleave_pairs(a,b,n,out)
+//   (out[c] = pair (a[c], b[c]) of two bf16 rows, c < n; out has room for roundUp(n, 32)).
 // It must not use std:: templates: inline template code compiled with wide-ISA flags could
 // be merged by the linker into the scalar path (one-definition rule) and crash older CPUs.
 
@@ -38,283 +42,8 @@ static inline const float* gather_f32(const RowSource& src, int64_t pos, float* 
   return buf;
 }
 
-// Software prefetch of the next key tile's rows (dense keys read in place from the cache):
-// the hardware prefetchers ramp up per row and a row is short (36 lines at Dqk 576), so
-// without this each of a tile's rows starts with a run of misses to L3/DRAM (measured ~5% of
-// a 16K decode, 29% of the indexer at 128K). One line per row every 16 dims spreads the
-// requests over the whole tile.
-template <int C>
-struct TilePrefetch {
-  const float* k[C];  // next tile's key rows
-  const float* v[C];  // next tile's value rows when they are separate (MHA), else unused
-  int vDims;          // value dims to prefetch (0: none; lines past the key dims are left out)
-};
-
-// acc[c][v] += Σ_{d<D} Qt[d][v·W …] · k_c[d] for C key rows × VH row-vectors (Qt row stride
-// `stride`), prefetching the next tile's rows when pf is given. The loop both the scores and
-// the indexer tiles run.
-template <int C, int VH>
-static inline void dot_rows(vf (&acc)[C][VH], const float* Qt, int stride, int D, const float* const* kp,
-                            const TilePrefetch<C>* pf) {
-  const float* p[C];  // local copies: the compiler keeps them in registers
-  DSA_UNROLL for (int c = 0; c < C; c++) p[c] = kp[c];
-  for (int d0 = 0; d0 < D; d0 += 16) {
-    if (pf) {
-      DSA_UNROLL for (int c = 0; c < C; c++) __builtin_prefetch(pf->k[c] + d0, 0, 2);
-      if (d0 < pf->vDims)
-        DSA_UNROLL for (int c = 0; c < C; c++) __builtin_prefetch(pf->v[c] + d0, 0, 2);
-    }
-    const int de = imin(D, d0 + 16);
-    for (int d = d0; d < de; d++) {
-      vf q[VH];
-      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * stride + v * W);
-      DSA_UNROLL for (int c = 0; c < C; c++) {
-        const vf b = vset1(p[c][d]);
-        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
-      }
-    }
-  }
-}
-
-// ---- scores: S[j][r] = Σ_d Qt[d][r] · k_j[d] for QK_C keys × VH row-vectors --------------
-// Shapes: Qt [D][Rpad] (offset to the row vector), kp[QK_C] key rows of D floats,
-// S [QK_C][Rpad] (offset to the row vector). Passes: one sweep over d, QK_C·VH accumulators.
-template <int VH>
-static inline void qk_tile(const float* Qt, int Rpad, int D, const float* const* kp, float* S,
-                           const TilePrefetch<QK_C>* pf) {
-  vf acc[QK_C][VH];
-  DSA_UNROLL for (int c = 0; c < QK_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows<QK_C, VH>(acc, Qt, Rpad, D, kp, pf);
-  DSA_UNROLL for (int c = 0; c < QK_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) vstore(S + (int64_t)c * Rpad + v * W, acc[c][v]);
-}
-
-template <int VH>
-static inline void qk_any(int vh, const float* Qt, int Rpad, int D, const float* const* kp, float* S,
-                          const TilePrefetch<QK_C>* pf) {
-  if constexpr (VH >= 1) {
-    if (vh == VH) { qk_tile<VH>(Qt, Rpad, D, kp, S, pf); return; }
-    qk_any<VH - 1>(vh, Qt, Rpad, D, kp, S, pf);
-  }
-}
-
-// ---- values: Ot[c][r] = alpha[r]·Ot[c][r] + Σ_j P[j][r] · v_j[c] for CC dims × VH row-vectors
-template <int CC, int VH>
-static inline void pv_tile(float* Ot, int Rpad, const float* P, const float* const* vp, int nb,
-                           int coff, const float* alpha) {
-  vf acc[CC][VH];
-  vf al[VH];
-  DSA_UNROLL for (int v = 0; v < VH; v++) al[v] = vload(alpha + v * W);
-  DSA_UNROLL for (int c = 0; c < CC; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vmul(vload(Ot + (int64_t)c * Rpad + v * W), al[v]);
-  for (int j = 0; j < nb; j++) {
-    vf pr[VH];
-    DSA_UNROLL for (int v = 0; v < VH; v++) pr[v] = vload(P + (int64_t)j * Rpad + v * W);
-    const float* vr = vp[j] + coff;
-    DSA_UNROLL for (int c = 0; c < CC; c++) {
-      const vf b = vset1(vr[c]);
-      DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(pr[v], b, acc[c][v]);
-    }
-  }
-  DSA_UNROLL for (int c = 0; c < CC; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) vstore(Ot + (int64_t)c * Rpad + v * W, acc[c][v]);
-}
-
-template <int CC, int VH>
-static inline void pv_any(int cc, int vh, float* Ot, int Rpad, const float* P, const float* const* vp,
-                          int nb, int coff, const float* alpha) {
-  if constexpr (CC >= 1 && VH >= 1) {
-    if (cc == CC) {
-      if (vh == VH) { pv_tile<CC, VH>(Ot, Rpad, P, vp, nb, coff, alpha); return; }
-      pv_any<CC, VH - 1>(cc, vh, Ot, Rpad, P, vp, nb, coff, alpha);
-      return;
-    }
-    pv_any<CC - 1, VH>(cc, vh, Ot, Rpad, P, vp, nb, coff, alpha);
-  }
-}
-
-static inline void prefetch_rows(const AttnChunk& c, int64_t j0, int nb) {
-  const int64_t esz = c.K.dtype == DType::F32 ? 4 : 2;
-  const int64_t bytes = (int64_t)c.Dqk * esz;
-  for (int j = 0; j < nb; j++) {
-    const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
-    const char* p = static_cast<const char*>(c.K.base) + (pos * c.K.stride + c.K.offset) * esz;
-    for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b, 0, 3);
-    if (!c.vSharesK) {
-      const int64_t vesz = c.V.dtype == DType::F32 ? 4 : 2;
-      const char* v = static_cast<const char*>(c.V.base) + (pos * c.V.stride + c.V.offset) * vesz;
-      for (int64_t b = 0; b < (int64_t)c.Dv * vesz; b += 64) __builtin_prefetch(v + b, 0, 3);
-    }
-  }
-}
-
-// ---- flash attention over one chunk ------------------------------------------------------
-// Per key block of BK keys: gather row pointers (bf16 converted once per block, shared by
-// every row of the chunk), S = Qt·K, causal mask only on blocks that cross a row's limit,
-// online softmax (per-lane max/sum), then Ot = alpha·Ot + P·V.
-static void attn_chunk(const AttnChunk& c) {
-  const int Rpad = c.Rpad, nv = Rpad / W, R = c.R;
-  const float NEG_INF = -__builtin_inff();
-  const float BIG_NEG = -3.4028234663852886e38f;
-  // Dense fp32 rows are used in place (no gather): those get the tile prefetch.
-  const bool inPlace = !c.idx && c.K.dtype == DType::F32 && (c.vSharesK || c.V.dtype == DType::F32);
-  const float* kbase = static_cast<const float*>(c.K.base);
-  const float* vbase = static_cast<const float*>(c.V.base);
-  for (int64_t j0 = 0; j0 < c.n; j0 += BK) {
-    const int nb = (int)imin64(BK, c.n - j0);
-    int64_t maxPos = -1;
-    for (int j = 0; j < nb; j++) {
-      const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
-      if (pos > maxPos) maxPos = pos;
-      if (c.idx) {
-        // Scattered rows are gathered into a contiguous block: one sequential read per row
-        // (which the hardware prefetches well) instead of many short streams in the tiles.
-        c.kptr[j] = gather_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.Dqk);
-        c.vptr[j] = c.vSharesK ? c.kptr[j] : gather_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
-      } else {
-        c.kptr[j] = row_f32(c.K, pos, c.kbuf + (int64_t)j * c.Dqk, c.Dqk);
-        c.vptr[j] = c.vSharesK ? c.kptr[j] : row_f32(c.V, pos, c.vbuf + (int64_t)j * c.Dv, c.Dv);
-      }
-    }
-    const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
-    for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
-    // Sparse keys are scattered, so hardware prefetchers cannot guess the next rows: the
-    // next block's rows are requested now and arrive while this block computes. (Dense fp32
-    // rows get the spread-out TilePrefetch instead: a burst for a whole dense block measured
-    // slower.)
-    if (c.idx && j0 + BK < c.n) prefetch_rows(c, j0 + BK, (int)imin64(BK, c.n - j0 - BK));
-
-    for (int j = 0; j < nbPad; j += QK_C) {
-      // The next tile may start in the next block: its rows are addressed from the cache.
-      TilePrefetch<QK_C> pf;
-      if (inPlace) {
-        pf.vDims = c.vSharesK ? 0 : c.Dv;
-        DSA_UNROLL for (int i = 0; i < QK_C; i++) {
-          const int64_t pos = c.s0 + imin64(j0 + j + QK_C + i, c.n - 1);
-          pf.k[i] = kbase + pos * c.K.stride + c.K.offset;
-          pf.v[i] = c.vSharesK ? pf.k[i] : vbase + pos * c.V.stride + c.V.offset;
-        }
-      }
-      // Prefetch on the first row-vector pass only; later passes find the tile in cache.
-      for (int v = 0; v < nv; v += QK_VH)
-        qk_any<QK_VH>(imin(QK_VH, nv - v), c.Qt + v * W, Rpad, c.Dqk, c.kptr + j,
-                      c.S + (int64_t)j * Rpad + v * W, inPlace && v == 0 ? &pf : nullptr);
-    }
-
-    if (c.lim && maxPos > c.minLim) {
-      for (int j = 0; j < nb; j++) {
-        const int64_t pos = c.idx ? (int64_t)c.idx[j0 + j] : c.s0 + j0 + j;
-        float* Sj = c.S + (int64_t)j * Rpad;
-        for (int r = 0; r < R; r++)
-          if (pos > c.lim[r]) Sj[r] = NEG_INF;
-      }
-    }
-
-    for (int v = 0; v < nv; v++) {
-      const int o = v * W;
-      vf mb = vset1(NEG_INF);
-      for (int j = 0; j < nb; j++) mb = vmax(mb, vload(c.S + (int64_t)j * Rpad + o));
-      const vf mo = vload(c.m + o);
-      const vf mn = vmax(mo, mb);
-      const vf safe = vmax(mn, vset1(BIG_NEG));  // -inf (nothing valid yet) → finite pivot
-      const vf al = vexp(vsub(mo, safe));
-      vf ls = vzero();
-      for (int j = 0; j < nb; j++) {
-        float* Sj = c.S + (int64_t)j * Rpad + o;
-        const vf p = vexp(vsub(vload(Sj), safe));
-        vstore(Sj, p);
-        ls = vadd(ls, p);
-      }
-      vstore(c.alpha + o, al);
-      vstore(c.l + o, vfma(vload(c.l + o), al, ls));
-      vstore(c.m + o, mn);
-    }
-
-    // Row groups outer: one group's P slice (BK × PV_VH vectors, 18 KB with AVX-512) stays
-    // in L1 while every value dim streams past it; dims outer would sweep all of P (48 KB)
-    // per dim chunk.
-    for (int v = 0; v < nv; v += PV_VH)
-      for (int cc = 0; cc < c.Dv; cc += PV_CC)
-        pv_any<PV_CC, PV_VH>(imin(PV_CC, c.Dv - cc), imin(PV_VH, nv - v), c.Ot + (int64_t)cc * Rpad + v * W,
-                             Rpad, c.S + v * W, c.vptr, nb, cc, c.alpha + v * W);
-  }
-}
-
-// ---- lightning indexer -------------------------------------------------------------------
-// Heads in lanes: acc[c][v] = q_I[heads v]·k[c]; epilogue Σ_h w[h]·ReLU(acc) reduced to a scalar.
-template <int VH>
-static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
-                           float* sc, const TilePrefetch<IX_C>* pf) {
-  vf acc[IX_C][VH];
-  DSA_UNROLL for (int c = 0; c < IX_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows<IX_C, VH>(acc, Qt, Hpad, D, kp, pf);
-  vf wv[VH];
-  DSA_UNROLL for (int v = 0; v < VH; v++) wv[v] = vload(w + v * W);
-  const vf z = vzero();
-  DSA_UNROLL for (int c = 0; c < IX_C; c++) {
-    vf s = vzero();
-    DSA_UNROLL for (int v = 0; v < VH; v++) s = vfma(vmax(acc[c][v], z), wv[v], s);
-    sc[c] += vhsum(s);
-  }
-}
-
-template <int VH>
-static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
-                          const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
-  if constexpr (VH >= 1) {
-    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc, pf); return; }
-    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc, pf);
-  }
-}
-
-static void indexer_chunk(const IndexerChunk& c) {
-  const int nv = c.Hpad / W;
-  const bool direct = c.K.dtype == DType::F32 && c.transform == nullptr;
-  constexpr int IXB = BK / IX_C * IX_C;  // whole key tiles per block (no zero-row padding mid-stream)
-  for (int64_t j0 = 0; j0 < c.n; j0 += IXB) {
-    const int nb = (int)imin64(IXB, c.n - j0);
-    for (int j = 0; j < nb; j++) {
-      const int64_t pos = c.s0 + j0 + j;
-      const int64_t off = pos * c.K.stride + c.K.offset;
-      float* dst = c.kbuf + (int64_t)j * c.D;
-      if (direct) {
-        c.kptr[j] = static_cast<const float*>(c.K.base) + off;
-      } else {
-        if (c.K.dtype == DType::F32) {
-          const float* s = static_cast<const float*>(c.K.base) + off;
-          for (int d = 0; d < c.D; d++) dst[d] = s[d];
-        } else {
-          cvt_bf16(static_cast<const uint16_t*>(c.K.base) + off, dst, c.D);
-        }
-        c.kptr[j] = dst;
-      }
-    }
-    if (!direct && c.transform) c.transform(c.kbuf, nb, c.D, c.transformCtx);
-    const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
-    for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
-    for (int j = 0; j < nbPad; j += IX_C) {
-      float sc[IX_C];
-      DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
-      // Next tile's rows requested during this one (as in attention): the index keys
-      // (64 MB at 128K) come from L3/DRAM; 4 tiles ahead measured the same as 1.
-      TilePrefetch<IX_C> pf;
-      if (direct) {
-        pf.vDims = 0;
-        DSA_UNROLL for (int i = 0; i < IX_C; i++) {
-          const int64_t pos = c.s0 + imin64(j0 + j + IX_C + i, c.n - 1);
-          pf.k[i] = static_cast<const float*>(c.K.base) + pos * c.K.stride + c.K.offset;
-        }
-      }
-      for (int v = 0; v < nv; v += IX_VH)
-        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
-                      direct && v == 0 ? &pf : nullptr);
-      const int cnt = imin(IX_C, nb - j);
-      for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
-    }
-  }
-}
+#include "kernels_attn.h"
+#include "kernels_index.h"
 
 // ---- FMA-bound micro-kernel for the machine's peak -----------------------------------------
 static double fma_peak(int64_t iters, float* sink) {
@@ -328,6 +57,21 @@ static double fma_peak(int64_t iters, float* sink) {
   *sink = vhsum(s);
   return (double)iters * PEAK_ACC * W * 2.0;
 }
+
+#ifdef DSA_BF16_DOT
+// The same bound for bf16 dot products: each lane does two multiply-adds per instruction.
+static double dot_peak(int64_t iters, float* sink) {
+  vf a[PEAK_ACC];
+  DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) a[i] = vset1(1e-3f * (float)i);
+  const vf b = vbcast32(0x3f803f80u), cst = vbcast32(0x33d633d6u);  // bf16 pairs (1, 1), (1e-7, 1e-7)
+  for (int64_t it = 0; it < iters; it++)
+    DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) a[i] = vdot2(a[i], b, cst);
+  vf s = vzero();
+  DSA_UNROLL for (int i = 0; i < PEAK_ACC; i++) s = vadd(s, a[i]);
+  *sink = vhsum(s);
+  return (double)iters * PEAK_ACC * W * 4.0;
+}
+#endif
 
 // ---- top-k candidate scan ------------------------------------------------------------------
 // The scalar end of a scan: keys i0..n-1 above v appended after the c found so far.
@@ -481,6 +225,13 @@ static constexpr Kernels make_kernels(const char* name) {
   k.attnChunk = attn_chunk;
   k.indexerChunk = indexer_chunk;
   k.fmaPeak = fma_peak;
+#ifdef DSA_BF16_DOT
+  k.bf16Dot = true;
+  k.dotPeak = dot_peak;
+#else
+  k.bf16Dot = false;
+  k.dotPeak = nullptr;
+#endif
   k.bf16ToF32 = bf16_to_f32;
   k.extractAbove = extract_above;
   k.softmaxRow = softmax_row;

@@ -2,6 +2,7 @@
 // argument failures as EngineError, rounding up to a vector multiple.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -13,6 +14,14 @@ namespace ops {
 constexpr float NEG_INF = -std::numeric_limits<float>::infinity();
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// fp32 → bf16 bits, round to nearest even (NaN stays NaN): what vcvtneps2bf16 does.
+inline uint32_t bf16Bits(float f) {
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  if ((b & 0x7fffffffu) > 0x7f800000u) return (b >> 16) | 0x40u;
+  return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+}
 
 [[noreturn]] inline void fail(const char* code, const std::string& msg) { throw EngineError(code, msg); }
 

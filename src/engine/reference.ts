@@ -13,6 +13,22 @@ export interface RefAttentionArgs {
   kv?: CacheTensor; k?: CacheTensor; v?: CacheTensor; Hkv?: number;
   qStart?: number; scale?: number; causal?: boolean;
   indices?: Int32Array; topk?: number;
+  /**
+   * Round each scaled query element to bf16 first, as the bf16 dot-product path does
+   * (bf16(fp32(q·scale)), round to nearest even); the rest stays exact.
+   */
+  bf16Queries?: boolean;
+}
+
+const f32Box = new Float32Array(1);
+const u32Box = new Uint32Array(f32Box.buffer);
+/** x (an fp32 value) rounded to bf16, round to nearest even: as bf16.ts toBf16 and the native path. */
+function bf16Round(x: number): number {
+  f32Box[0] = x;
+  const b = u32Box[0]!;
+  if ((b & 0x7f800000) === 0x7f800000) return x;
+  u32Box[0] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16;
+  return f32Box[0]!;
 }
 
 /** Dense (causal or not) or sparse attention; out [T,H,Dv], lse [T,H]. */
@@ -52,6 +68,10 @@ export function attention(a: RefAttentionArgs): AttentionResult {
       const logits = keys.map((s) => {
         const ko = keyRow(s, g);
         let d = 0;
+        if (a.bf16Queries) {
+          for (let i = 0; i < Dqk; i++) d += bf16Round(Math.fround(a.q[qo + i]! * scale)) * K[ko + i]!;
+          return d;
+        }
         for (let i = 0; i < Dqk; i++) d += a.q[qo + i]! * K[ko + i]!;
         return d * scale;
       });
@@ -73,7 +93,89 @@ export function attention(a: RefAttentionArgs): AttentionResult {
   return { out, lse };
 }
 
-// ---- FP8-E4M3 and Hadamard, step for step as native/src/ops.cc -------------------------
+// ---- error bounds of the bf16 dot-product path --------------------------------------------
+/** Unit roundoff of bf16 (8 significant bits, round to nearest even): 2⁻⁸. */
+export const BF16_U = 2 ** -8;
+
+/** The keys of query t (dense: causal prefix, sparse: its valid indices). */
+function rowKeys(a: RefAttentionArgs, t: number): number[] {
+  if (a.indices) {
+    const keys: number[] = [];
+    for (let j = 0; j < a.topk!; j++) if (a.indices[t * a.topk! + j]! >= 0) keys.push(a.indices[t * a.topk! + j]!);
+    return keys;
+  }
+  const n = (a.causal ?? true) ? Math.min(a.L, (a.qStart ?? a.L - a.T) + t + 1) : a.L;
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/**
+ * How far the bf16 dot-product path (EngineInfo.bf16Dot; a bf16 cache) may be from
+ * `attention()` on the same cache, per (t, h) row [T·H], to first order in the roundoff.
+ * That path rounds the scaled query to bf16 (relative error ≤ u = 2⁻⁸ per element; the cache
+ * is bf16 already, and a product of two bf16 is exact in fp32) and each softmax probability
+ * to bf16 (≤ u), and accumulates in fp32. So a score moves by at most
+ *   Δ = u · |scale| · max_j Σ_d |q_d · k_j,d|,
+ * every probability of the softmax by a factor within e^{±2Δ}, and then
+ *   |Δout| ≤ max_j ‖v_j‖∞ · (e^{2Δ} − 1 + u),   |Δlse| ≤ Δ.
+ * Against `attention({ ...a, bf16Queries: true })` only the probabilities' rounding remains:
+ *   |Δout| ≤ u · max_j ‖v_j‖∞ (`outSameQueries`), and lse equal up to fp32 accumulation.
+ * fp32 accumulation adds ~1e-6 relative on top, which callers allow as slack.
+ */
+export function attentionBf16Bounds(a: RefAttentionArgs): { out: Float64Array; lse: Float64Array; outSameQueries: Float64Array } {
+  const { T, H, Dqk, Dv } = a;
+  const mqa = a.kv !== undefined;
+  const Hkv = mqa ? 1 : a.Hkv ?? 1;
+  const G = H / Hkv;
+  const K = cacheToF32(mqa ? a.kv! : a.k!);
+  const V = mqa ? K : cacheToF32(a.v!);
+  const scale = Math.abs(a.scale ?? 1 / Math.sqrt(Dqk));
+  const out = new Float64Array(T * H), lse = new Float64Array(T * H), outSameQueries = new Float64Array(T * H);
+  for (let t = 0; t < T; t++) {
+    const keys = rowKeys(a, t);
+    for (let h = 0; h < H; h++) {
+      const g = Math.floor(h / G), qo = (t * H + h) * Dqk;
+      let dot = 0, vmax = 0;
+      for (const s of keys) {
+        const ko = mqa ? s * Dqk : (s * Hkv + g) * Dqk, vo = mqa ? s * Dqk : (s * Hkv + g) * Dv;
+        let d = 0;
+        for (let i = 0; i < Dqk; i++) d += Math.abs(a.q[qo + i]! * K[ko + i]!);
+        dot = Math.max(dot, d);
+        for (let c = 0; c < Dv; c++) vmax = Math.max(vmax, Math.abs(V[vo + c]!));
+      }
+      const delta = BF16_U * scale * dot;
+      lse[t * H + h] = delta;
+      out[t * H + h] = vmax * (Math.expm1(2 * delta) + BF16_U);
+      outSameQueries[t * H + h] = vmax * BF16_U;
+    }
+  }
+  return { out, lse, outSameQueries };
+}
+
+/**
+ * How far the bf16 dot-product indexer (bf16 keys; the query rounded to bf16, weights and
+ * sums fp32) may be from `indexer()` on the same keys, per score [T·L]: ReLU is 1-Lipschitz, so
+ *   |Δscore[t][s]| ≤ u · Σ_h |w_h| · Σ_d |q_h,d · k_s,d|   (0 where masked).
+ */
+export function indexerBf16Bound(a: IndexerArgs): Float64Array {
+  const { T, L, heads, dim } = a;
+  const qStart = a.qStart ?? L - T;
+  const k = cacheToF32(a.k);
+  const out = new Float64Array(T * L);
+  for (let t = 0; t < T; t++)
+    for (let s = 0; s < Math.min(L, qStart + t + 1); s++) {
+      let b = 0;
+      for (let j = 0; j < heads; j++) {
+        let d = 0;
+        const qo = (t * heads + j) * dim;
+        for (let i = 0; i < dim; i++) d += Math.abs(a.q[qo + i]! * k[s * dim + i]!);
+        b += Math.abs(a.w[t * heads + j]!) * d;
+      }
+      out[t * L + s] = BF16_U * b;
+    }
+  return out;
+}
+
+// ---- FP8-E4M3 and Hadamard, step for step as native/src/quant.cc ------------------------
 const fr = Math.fround;
 
 /** floor(log2(a)) for a finite a > 0, exact. */
@@ -136,8 +238,11 @@ export function hadamardRows(x: Float32Array, rows: number, dim: number): void {
   }
 }
 
-/** Indexer scores [T, L] (float64 sums of the fp32 / simulated-fp8 inputs); -Infinity when masked. */
-export function indexer(a: IndexerArgs): Float32Array {
+/**
+ * Indexer scores [T, L] (float64 sums of the fp32 / simulated-fp8 inputs); -Infinity when
+ * masked. bf16Queries: the query rounded to bf16 first, as the bf16 dot-product path does.
+ */
+export function indexer(a: IndexerArgs, opts: { bf16Queries?: boolean } = {}): Float32Array {
   const { T, L, heads, dim } = a;
   const qStart = a.qStart ?? L - T;
   const q = Float32Array.from(a.q);
@@ -150,6 +255,7 @@ export function indexer(a: IndexerArgs): Float32Array {
     fp8Rows(q, T * heads, dim);
     fp8Rows(k, L, dim);
   }
+  if (opts.bf16Queries) for (let i = 0; i < q.length; i++) q[i] = bf16Round(q[i]!);
   const out = new Float32Array(T * L).fill(-Infinity);
   for (let t = 0; t < T; t++) {
     const n = Math.min(L, qStart + t + 1);

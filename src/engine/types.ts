@@ -17,7 +17,10 @@ export interface Bf16Tensor {
   readonly data: Uint16Array;
 }
 
-/** A cache tensor (kv, k, v, indexer keys): fp32, or bf16 storage with fp32 accumulation. */
+/**
+ * A cache tensor (kv, k, v, indexer keys): fp32, or bf16 storage (accumulated in fp32; on a
+ * kernel set listed in EngineInfo.bf16Dot, multiplied with bf16 dot products).
+ */
 export type CacheTensor = Float32Array | Bf16Tensor;
 
 /**
@@ -36,6 +39,12 @@ export interface EngineInfo {
   available: SimdPath[];
   /** Every kernel set the addon was built with, widest first. */
   kernelSets: SimdPath[];
+  /**
+   * The kernel sets that run bf16 caches on bf16 dot products (queries and softmax
+   * probabilities rounded to bf16, fp32 accumulation; error bounds: reference.attentionBf16Bounds,
+   * reference.indexerBf16Bound). The others widen a bf16 cache to fp32 exactly.
+   */
+  bf16Dot: SimdPath[];
   compiler: string;
   /** Each kernel set's compile target (`base`: the flags of everything else; no -march=native). */
   flags: Record<string, string>;

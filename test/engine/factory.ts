@@ -27,3 +27,24 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return num / (den || 1);
 }
+
+/**
+ * The largest violation of per-row absolute bounds: max over rows r and elements of
+ * (|a − b| − bound[r] − slack·max|b|) where each row holds `width` elements; ≤ 0 when every
+ * element is within its row's bound (slack: fp32 accumulation). Infinities must match.
+ */
+export function boundExcess(a: ArrayLike<number>, b: ArrayLike<number>, bound: ArrayLike<number>, width: number, slack = 1e-5): number {
+  if (a.length !== b.length || a.length !== bound.length * width) return Infinity;
+  let big = 0;
+  for (let i = 0; i < b.length; i++) if (Number.isFinite(b[i]!)) big = Math.max(big, Math.abs(b[i]!));
+  let worst = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      if (x !== y) return Infinity;
+      continue;
+    }
+    worst = Math.max(worst, Math.abs(x - y) - bound[Math.floor(i / width)]! - slack * big);
+  }
+  return worst;
+}

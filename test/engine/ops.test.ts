@@ -9,7 +9,7 @@ import {
   denseAttention, dsaAttention, engineInfo, lightningIndexer, reference as ref, setSimd, simulateQuant,
   sparseAttention, toBf16, topk, bf16ToF32, type AttentionArgs,
 } from '../../src/engine/index.js';
-import { randF32, relErr, rng } from './factory.js';
+import { boundExcess, randF32, relErr, rng } from './factory.js';
 
 const TOL = 1e-4;
 const PATHS = engineInfo().available;
@@ -253,24 +253,85 @@ test('fused DSA with a few-head indexer: blocked selection = top-k exactly (ties
   });
 });
 
-test('bf16 caches: exact widening vs the reference, and within 2e-2 of fp32', () => {
-  for (const s of [SHAPES[2]!, SHAPES[3]!, SHAPES[6]!]) {
-    const a16 = attnArgs(s, 1, true), a32 = attnArgs(s, 1, false);
-    const n = denseAttention(a16);
-    assert.ok(relErr(n.out, ref.attention(a16).out) < TOL);
-    assert.ok(relErr(n.out, ref.attention(a32).out) < 2e-2);
-  }
-  const r = rng(4);
-  const c = { T: 2, L: 300, heads: 64, dim: 128 };
-  const k = randF32(c.L * c.dim, r);
-  const args = { ...c, q: randF32(c.T * c.heads * c.dim, r), w: randF32(c.T * c.heads, r), threads: 2 };
-  const n = lightningIndexer({ ...args, k: toBf16(k) });
-  assert.ok(relErr(n, ref.indexer({ ...args, k: toBf16(k) })) < TOL);
-  assert.ok(relErr(n, ref.indexer({ ...args, k })) < 2e-2);
-  // round trip of the conversion itself: bf16 keeps 8 significant bits
-  const back = bf16ToF32(toBf16(k).data);
-  assert.ok(relErr(back, k) < 2 ** -8);
-});
+for (const simd of PATHS) {
+  const dot = engineInfo().bf16Dot.includes(simd);
+  test(`bf16 caches: ${dot ? 'bf16 dot products within their error bound' : 'exact widening'} vs the reference, and within 2e-2 of fp32 [${simd}]`, () => {
+    setSimd(simd);
+    for (const s of [SHAPES[0]!, SHAPES[2]!, SHAPES[3]!, SHAPES[4]!, SHAPES[6]!, SHAPES[7]!, SHAPES[9]!]) {
+      const a16 = attnArgs(s, 1, true), a32 = attnArgs(s, 1, false);
+      const r = rng(900 + s.L);
+      const idx = new Int32Array(s.T * 9).map(() => Math.floor(r() * (s.L + 1)) - 1);
+      for (const sparse of [false, true]) {
+        const args = sparse ? { ...a16, indices: idx, topk: 9 } : a16;
+        const n = sparse ? sparseAttention(args as typeof args & { indices: Int32Array; topk: number }) : denseAttention(args);
+        const e = ref.attention(args);
+        const what = `${sparse ? 'sparse' : 'dense'} ${JSON.stringify(s)}`;
+        if (dot) {
+          // the whole path within its worst-case bound; and against the reference with the
+          // same bf16 queries, scores equal to fp32 accumulation (lse) and out off by at most
+          // the probabilities' rounding
+          const b = ref.attentionBf16Bounds(args);
+          assert.ok(boundExcess(n.out, e.out, b.out, s.Dv) <= 0, `out ${what}: over the bound by ${boundExcess(n.out, e.out, b.out, s.Dv)}`);
+          assert.ok(boundExcess(n.lse, e.lse, b.lse, 1) <= 0, `lse ${what}`);
+          const same = ref.attention({ ...args, bf16Queries: true });
+          assert.ok(relErr(n.lse, same.lse) < TOL, `lse vs bf16 queries ${what}: ${relErr(n.lse, same.lse)}`);
+          assert.ok(boundExcess(n.out, same.out, b.outSameQueries, s.Dv) <= 0, `out vs bf16 queries ${what}`);
+        } else {
+          assert.ok(relErr(n.out, e.out) < TOL, `out ${what}`);
+          assert.ok(relErr(n.lse, e.lse) < TOL, `lse ${what}`);
+        }
+        if (!sparse) assert.ok(relErr(n.out, ref.attention(a32).out) < 2e-2, `vs fp32 ${what}`);
+      }
+    }
+    const r = rng(4);
+    for (const c of [{ T: 2, L: 300, heads: 64, dim: 128 }, { T: 3, L: 70, heads: 5, dim: 17, qStart: 20 }]) {
+      const k = randF32(c.L * c.dim, r);
+      const args = { ...c, q: randF32(c.T * c.heads * c.dim, r), w: randF32(c.T * c.heads, r), threads: 2 };
+      const n = lightningIndexer({ ...args, k: toBf16(k) });
+      const e = ref.indexer({ ...args, k: toBf16(k) });
+      if (dot) {
+        assert.ok(boundExcess(n, e, ref.indexerBf16Bound({ ...args, k: toBf16(k) }), 1) <= 0, `indexer ${JSON.stringify(c)}`);
+        const same = ref.indexer({ ...args, k: toBf16(k) }, { bf16Queries: true });
+        assert.ok(relErr(n, same) < TOL, `indexer vs bf16 queries ${JSON.stringify(c)}: ${relErr(n, same)}`);
+      } else {
+        assert.ok(relErr(n, e) < TOL, `indexer ${JSON.stringify(c)}`);
+      }
+      assert.ok(relErr(n, ref.indexer({ ...args, k })) < 2e-2);
+    }
+    // round trip of the conversion itself: bf16 keeps 8 significant bits
+    const k = randF32(1000, r);
+    assert.ok(relErr(bf16ToF32(toBf16(k).data), k) < 2 ** -8);
+    setSimd('auto');
+  });
+}
+
+for (const simd of PATHS) {
+  const dot = engineInfo().bf16Dot.includes(simd);
+  test(`fused DSA on bf16 caches: selection = top-k of the path's own indexer, output within its bound [${simd}]`, () => {
+    setSimd(simd);
+    const cases = [
+      { T: 1, H: 32, L: 900, Dqk: 64, Dv: 48, k: 64, threads: 2, heads: 16, dim: 64 },
+      { T: 3, H: 8, L: 200, Dqk: 40, Dv: 24, k: 16, qStart: 100, heads: 3, dim: 32 },
+    ];
+    cases.forEach((c, i) => {
+      const a = attnArgs(c, 600 + i, true);
+      const r = rng(700 + i);
+      const indexer = { q: randF32(c.T * c.heads * c.dim, r), k: toBf16(randF32(c.L * c.dim, r)), w: randF32(c.T * c.heads, r), heads: c.heads, dim: c.dim };
+      const res = dsaAttention({ ...a, indexer, topk: c.k, returnIndices: true });
+      const qStart = c.qStart ?? c.L - c.T;
+      // the selection: the exact top-k of the scores this path computes (bf16 queries on bf16
+      // dot products, exact widening otherwise), scored here by the reference
+      const scores = ref.indexer({ ...indexer, T: c.T, L: c.L, qStart }, { bf16Queries: dot });
+      assert.deepEqual(res.indices, ref.topk(scores, c.T, c.L, c.k), 'selection');
+      const sel = { ...a, qStart, indices: res.indices!, topk: c.k };
+      const e = ref.attention({ ...sel, bf16Queries: dot });
+      assert.ok(relErr(res.lse, e.lse) < TOL, 'lse');
+      if (dot) assert.ok(boundExcess(res.out, e.out, ref.attentionBf16Bounds(sel).outSameQueries, c.Dv) <= 0, 'out');
+      else assert.ok(relErr(res.out, e.out) < TOL, 'out');
+    });
+    setSimd('auto');
+  });
+}
 
 test('caches in a SharedArrayBuffer (shared between workers) give the same result', () => {
   const a = attnArgs({ T: 2, H: 8, L: 64, Dqk: 16, Dv: 8 }, 77);

@@ -1,0 +1,158 @@
+// Lightning indexer over one query × contiguous keys (IndexerChunk, kernels.h): fp32 loops,
+// and on sets with bf16 dot products (DSA_BF16_DOT) the bf16 loops for bf16 keys.
+// Part of kernels_impl.h (after kernels_attn.h, whose dot loops and prefetch it shares).
+//
+// Heads in lanes: acc[c][v] = q_I[heads v]·k[c]; epilogue Σ_h w[h]·ReLU(acc) reduced to a
+// scalar per key.
+
+template <int VH>
+static inline void ix_epilogue(vf (&acc)[IX_C][VH], const float* w, float* sc) {
+  vf wv[VH];
+  DSA_UNROLL for (int v = 0; v < VH; v++) wv[v] = vload(w + v * W);
+  const vf z = vzero();
+  DSA_UNROLL for (int c = 0; c < IX_C; c++) {
+    vf s = vzero();
+    DSA_UNROLL for (int v = 0; v < VH; v++) s = vfma(vmax(acc[c][v], z), wv[v], s);
+    sc[c] += vhsum(s);
+  }
+}
+
+template <int VH>
+static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
+                           float* sc, const TilePrefetch<IX_C>* pf) {
+  vf acc[IX_C][VH];
+  DSA_UNROLL for (int c = 0; c < IX_C; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
+  dot_rows<IX_C, VH>(acc, Qt, Hpad, D, kp, pf);
+  ix_epilogue<VH>(acc, w, sc);
+}
+
+template <int VH>
+static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
+                          const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
+  if constexpr (VH >= 1) {
+    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc, pf); return; }
+    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc, pf);
+  }
+}
+
+// The prefetch of keys s0 + j … (contiguous rows, clamped to the chunk's last key).
+static inline TilePrefetch<IX_C> ix_prefetch(const IndexerChunk& c, int64_t j) {
+  TilePrefetch<IX_C> pf;
+  pf.vBytes = 0;
+  DSA_UNROLL for (int i = 0; i < IX_C; i++) pf.k[i] = pf.v[i] = row_addr(c.K, c.s0 + imin64(j + i, c.n - 1));
+  return pf;
+}
+
+// Keys of block j0 as fp32 rows: in place (fp32, no transform), else copied or widened into
+// kbuf and transformed (Hadamard, FP8 simulation) there. kptr padded to whole tiles.
+static inline void ix_rows_f32(const IndexerChunk& c, int64_t j0, int nb, bool direct) {
+  for (int j = 0; j < nb; j++) {
+    const char* src = row_addr(c.K, c.s0 + j0 + j);
+    float* dst = c.kbuf + (int64_t)j * c.D;
+    if (direct) {
+      c.kptr[j] = reinterpret_cast<const float*>(src);
+      continue;
+    }
+    if (c.K.dtype == DType::F32) {
+      const float* s = reinterpret_cast<const float*>(src);
+      for (int d = 0; d < c.D; d++) dst[d] = s[d];
+    } else {
+      cvt_bf16(reinterpret_cast<const uint16_t*>(src), dst, c.D);
+    }
+    c.kptr[j] = dst;
+  }
+  if (!direct && c.transform) c.transform(c.kbuf, nb, c.D, c.transformCtx);
+  const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
+  for (int j = nb; j < nbPad; j++) c.kptr[j] = c.zero;
+}
+
+// Whole key tiles per block (no zero-row padding mid-stream).
+constexpr int IXB = BK / IX_C * IX_C;
+
+static void indexer_chunk_f32(const IndexerChunk& c) {
+  const int nv = c.Hpad / W;
+  const bool direct = c.K.dtype == DType::F32 && c.transform == nullptr;
+  for (int64_t j0 = 0; j0 < c.n; j0 += IXB) {
+    const int nb = (int)imin64(IXB, c.n - j0);
+    ix_rows_f32(c, j0, nb, direct);
+    const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
+    for (int j = 0; j < nbPad; j += IX_C) {
+      float sc[IX_C];
+      DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
+      // A later tile's rows requested during this one (as in attention): the index keys
+      // (64 MB at 128K) come from L3/DRAM.
+      TilePrefetch<IX_C> pf;
+      if (direct) pf = ix_prefetch(c, j0 + j + PF_AHEAD * IX_C);
+      for (int v = 0; v < nv; v += IX_VH)
+        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
+                      direct && v == 0 ? &pf : nullptr);
+      const int cnt = imin(IX_C, nb - j);
+      for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
+    }
+  }
+}
+
+#ifdef DSA_BF16_DOT
+// bf16 keys with bf16 dot products: the query packed as pairs Qp[i][h] = (q[h][2i], q[h][2i+1])
+// rounded to bf16, the keys read in place as pairs (copied with a zero pad when D is odd).
+template <int VH>
+static inline void ix_tile_bf(const uint32_t* Qp, int Hpad, int Dp, const uint16_t* const* kp, const float* w,
+                              float* sc, const TilePrefetch<IX_C>* pf) {
+  vf acc[IX_C][VH];
+  DSA_UNROLL for (int c = 0; c < IX_C; c++)
+    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
+  dot_rows_bf<IX_C, VH>(acc, Qp, Hpad, Dp, kp, pf);
+  ix_epilogue<VH>(acc, w, sc);
+}
+
+template <int VH>
+static inline void ix_any_bf(int vh, const uint32_t* Qp, int Hpad, int Dp, const uint16_t* const* kp,
+                             const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
+  if constexpr (VH >= 1) {
+    if (vh == VH) { ix_tile_bf<VH>(Qp, Hpad, Dp, kp, w, sc, pf); return; }
+    ix_any_bf<VH - 1>(vh, Qp, Hpad, Dp, kp, w, sc, pf);
+  }
+}
+
+static void indexer_chunk_bf16(const IndexerChunk& c) {
+  const int nv = c.Hpad / W, Dp = (c.D + 1) / 2, D2 = 2 * Dp;
+  const uint16_t* zero = reinterpret_cast<const uint16_t*>(c.zero);
+  const uint16_t* kp[IXB + IX_C];
+  for (int64_t j0 = 0; j0 < c.n; j0 += IXB) {
+    const int nb = (int)imin64(IXB, c.n - j0);
+    for (int j = 0; j < nb; j++) {
+      const uint16_t* k = reinterpret_cast<const uint16_t*>(row_addr(c.K, c.s0 + j0 + j));
+      if (c.D & 1) {
+        uint16_t* dst = c.kb16 + (int64_t)j * D2;
+        for (int d = 0; d < c.D; d++) dst[d] = k[d];
+        dst[c.D] = 0;
+        k = dst;
+      }
+      kp[j] = k;
+    }
+    const int nbPad = (nb + IX_C - 1) / IX_C * IX_C;
+    for (int j = nb; j < nbPad; j++) kp[j] = zero;
+    for (int j = 0; j < nbPad; j += IX_C) {
+      float sc[IX_C];
+      DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
+      const TilePrefetch<IX_C> pf = ix_prefetch(c, j0 + j + PF_AHEAD * IX_C);
+      for (int v = 0; v < nv; v += IX_VH)
+        ix_any_bf<IX_VH>(imin(IX_VH, nv - v), c.Qp + v * W, c.Hpad, Dp, kp + j, c.w + v * W, sc,
+                         v == 0 ? &pf : nullptr);
+      const int cnt = imin(IX_C, nb - j);
+      for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
+    }
+  }
+}
+#endif
+
+static void indexer_chunk(const IndexerChunk& c) {
+#ifdef DSA_BF16_DOT
+  if (c.Qp) {
+    indexer_chunk_bf16(c);
+    return;
+  }
+#endif
+  indexer_chunk_f32(c);
+}
