@@ -2,10 +2,10 @@
  * The shipped model's long-context claim, end to end: `dsabench run` on data/models/dsa-mini
  * with dense and with sparse attention (its own k) over a fixed sample of the single-needle
  * tasks at one long length (8K bytes, 2 depths × 3 tasks), through the real CLI, pool and
- * scorer. The card reports, at 8K on 30 items, 86.7% dense and 86.7% sparse, with the numbers
- * needles 19–20 of 20 and the uuids 4 and 6 of 10. So here every numbers needle must be found
+ * scorer. The card reports, at 8K on 30 items, 86.7% dense and 90.0% sparse, with the numbers
+ * needles 20 of 20 and the uuids 6 and 7 of 10. So here every numbers needle must be found
  * with either attention, and at least 4 of 6 items dense and 5 of 6 sparse (this sample gives
- * 5 and 6 on the build machine): a regression in the weights, the engine or the long-context
+ * 6 and 6 on the build machine): a regression in the weights, the engine or the long-context
  * pipeline shows up here first.
  */
 import { strict as assert } from 'node:assert';
