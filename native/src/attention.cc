@@ -246,29 +246,32 @@ void AttnCall::plan() {
 }
 
 // The chunk's query panel: Qt[d][r] = scale · q[row r][d] (fp32), or for bf16 dot products
-// Qp[i][r] = the bf16 pair (scale · q[r][2i], scale · q[r][2i+1]). d outer so the writes are
-// contiguous and the R source rows are read in step (they stay in L1).
+// Qp[i][r] = the bf16 pair (scale · q[r][2i], scale · q[r][2i+1]) (the kernel set's
+// packPanel: gathers across the rows). Scalar, d outer, when offsets overflow int32.
 void AttnCall::packQ(const Chunk& ch, float* Qt, uint32_t* Qp) const {
   const int64_t R = ch.rows(), Rpad = roundUp(R, W);
-  std::vector<const float*> rows((size_t)R);
-  for (int64_t r = 0; r < R; r++) rows[(size_t)r] = qrow(ch, r);
-  if (Qp) {
-    for (int64_t i = 0; i < (a.Dqk + 1) / 2; i++) {
-      uint32_t* dst = Qp + i * Rpad;
-      const bool two = 2 * i + 1 < a.Dqk;
-      for (int64_t r = 0; r < R; r++) {
-        const float* q = rows[(size_t)r];
-        dst[r] = bf16Bits(q[2 * i] * a.scale) | (two ? bf16Bits(q[2 * i + 1] * a.scale) << 16 : 0u);
-      }
-      for (int64_t r = R; r < Rpad; r++) dst[r] = 0;
-    }
+  std::vector<int32_t> off((size_t)R);
+  const float* base = qrow(ch, 0);
+  bool fits = true;
+  for (int64_t r = 0; r < R && fits; r++) {
+    const int64_t o = qrow(ch, r) - base;
+    fits = o >= 0 && o + a.Dqk < (int64_t(1) << 31);
+    off[(size_t)r] = (int32_t)o;
+  }
+  if (fits) {
+    kr.packPanel(base, off.data(), (int)R, (int)Rpad, (int)a.Dqk, a.scale, Qt, Qp);
     return;
   }
-  for (int64_t d = 0; d < a.Dqk; d++) {
-    float* dst = Qt + d * Rpad;
-    for (int64_t r = 0; r < R; r++) dst[r] = rows[(size_t)r][d] * a.scale;
-    for (int64_t r = R; r < Rpad; r++) dst[r] = 0.f;
-  }
+  for (int64_t d = 0; d < (Qp ? (a.Dqk + 1) / 2 : a.Dqk); d++)
+    for (int64_t r = 0; r < Rpad; r++) {
+      const float* q = qrow(ch, r < R ? r : 0);
+      if (Qp) {
+        const uint32_t hi = 2 * d + 1 < a.Dqk ? bf16Bits(q[2 * d + 1] * a.scale) << 16 : 0u;
+        Qp[d * Rpad + r] = r < R ? bf16Bits(q[2 * d] * a.scale) | hi : 0u;
+      } else {
+        Qt[d * Rpad + r] = r < R ? q[d] * a.scale : 0.f;
+      }
+    }
 }
 
 // Folds chunk ci's finished ranges in order (see FoldQueue); `wait` = block on the lock.
@@ -286,26 +289,30 @@ void AttnCall::foldReady(int64_t ci, bool wait) {
   fq.mu.unlock();
 }
 
-// out[row r][c] = Ot[c][r] / l[r], lse = m + log l (a row with no valid key: 0 and -inf).
-// Blocks of 16 dims keep both the Ot reads and the out writes within a few cache lines.
+// out[row r][c] = Ot[c][r] / l[r], lse = m + log l (a row with no valid key: 0 and -inf);
+// the transpose is the kernel set's unpackPanel (scalar when offsets overflow int32).
 void AttnCall::finalize(const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l) const {
   const int64_t nh = ch.he - ch.hb, R = ch.rows();
-  std::vector<float*> orow((size_t)R);
+  std::vector<int32_t> off((size_t)R);
   std::vector<float> inv((size_t)R);
+  const int64_t o0 = (ch.tb * a.H + ch.g * G + ch.hb) * a.Dv;  // row 0's output
+  bool fits = true;
   for (int64_t r = 0; r < R; r++) {
     const int64_t t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
-    orow[(size_t)r] = a.out + (t * a.H + h) * a.Dv;
+    const int64_t o = (t * a.H + h) * a.Dv - o0;
+    fits = fits && o + a.Dv < (int64_t(1) << 31);
+    off[(size_t)r] = (int32_t)o;
     const bool empty = !(m[r] > NEG_INF) || !(l[r] > 0.f);
     inv[(size_t)r] = empty ? 0.f : 1.f / l[r];
     a.lse[t * a.H + h] = empty ? NEG_INF : m[r] + std::log(l[r]);
   }
-  for (int64_t cb = 0; cb < a.Dv; cb += 16) {
-    const int64_t ce = std::min(a.Dv, cb + 16);
-    for (int64_t r = 0; r < R; r++) {
-      float* o = orow[(size_t)r];
-      const float iv = inv[(size_t)r];
-      for (int64_t c = cb; c < ce; c++) o[c] = Ot[c * Rpad + r] * iv;
-    }
+  if (fits) {
+    kr.unpackPanel(Ot, (int)Rpad, (int)R, (int)a.Dv, inv.data(), a.out + o0, off.data());
+    return;
+  }
+  for (int64_t r = 0; r < R; r++) {
+    float* o = a.out + ((ch.tb + r / nh) * a.H + ch.g * G + ch.hb + r % nh) * a.Dv;
+    for (int64_t c = 0; c < a.Dv; c++) o[c] = Ot[c * Rpad + r] * inv[(size_t)r];
   }
 }
 

@@ -106,6 +106,19 @@ const float* getF32(const Napi::Object& o, const char* key, int64_t expected) {
 
 constexpr int64_t DIM_MAX = int64_t(1) << 31;
 
+// An output: the caller's Float32Array `key` of `n` elements when given (written in place and
+// returned), else a new one. (The TS façade also checks that it overlaps no input.)
+Napi::Float32Array outputF32(Napi::Env env, const Napi::Object& o, const char* key, int64_t n) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return Napi::Float32Array::New(env, (size_t)n);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    fail("E_DTYPE", std::string(key) + " must be a Float32Array");
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if ((int64_t)a.ElementLength() != n)
+    fail("E_SHAPE", std::string(key) + " has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(n));
+  return a;
+}
+
 // Reads the attention part of an options object (see engine.h for shapes).
 AttnArgs readAttn(const Napi::Object& o) {
   AttnArgs a;
@@ -215,8 +228,8 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
         fail("E_SHAPE", "indices must have T*topk elements");
       a.indices = ia.Data();
     }
-    Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)product({a.T, a.H, a.Dv}, "out"));
-    Napi::Float32Array lse = Napi::Float32Array::New(env, (size_t)(a.T * a.H));
+    Napi::Float32Array out = outputF32(env, o, "out", product({a.T, a.H, a.Dv}, "out"));
+    Napi::Float32Array lse = outputF32(env, o, "lse", a.T * a.H);
     a.out = out.Data();
     a.lse = lse.Data();
     attention(*state(env).kernels, a);
@@ -229,8 +242,9 @@ Napi::Value Attention(const Napi::CallbackInfo& info) {
 
 Napi::Value Indexer(const Napi::CallbackInfo& info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
-    IndexerArgs a = readIndexer(asObject(info[0], "indexer options"));
-    Napi::Float32Array scores = Napi::Float32Array::New(env, (size_t)product({a.T, a.L}, "scores"));
+    Napi::Object o = asObject(info[0], "indexer options");
+    IndexerArgs a = readIndexer(o);
+    Napi::Float32Array scores = outputF32(env, o, "scores", product({a.T, a.L}, "scores"));
     indexer(*state(env).kernels, a, scores.Data());
     return scores;
   });
@@ -253,15 +267,16 @@ Napi::Value TopK(const Napi::CallbackInfo& info) {
 Napi::Value Dsa(const Napi::CallbackInfo& info) {
   return guarded(info, [&](Napi::Env env) -> Napi::Value {
     Napi::Object o = asObject(info[0], "dsa options");
-    AttnArgs a = readAttn(asObject(o.Get("attention"), "dsa.attention"));
+    Napi::Object ao = asObject(o.Get("attention"), "dsa.attention");
+    AttnArgs a = readAttn(ao);
     IndexerArgs ix = readIndexer(asObject(o.Get("indexer"), "dsa.indexer"));
     const int64_t k = getInt(o, "topk", true, 0, 1, DIM_MAX, "E_OPTION");
     const bool skipShort = getBool(o, "skipIndexerWhenShort", true);
     const bool wantIdx = getBool(o, "returnIndices", false);
     const bool wantPhases = getBool(o, "timePhases", false);
     ix.threads = a.threads;
-    Napi::Float32Array out = Napi::Float32Array::New(env, (size_t)product({a.T, a.H, a.Dv}, "out"));
-    Napi::Float32Array lse = Napi::Float32Array::New(env, (size_t)(a.T * a.H));
+    Napi::Float32Array out = outputF32(env, ao, "out", product({a.T, a.H, a.Dv}, "out"));
+    Napi::Float32Array lse = outputF32(env, ao, "lse", a.T * a.H);
     a.out = out.Data();
     a.lse = lse.Data();
     Napi::Int32Array idx;
@@ -289,7 +304,8 @@ Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
     Napi::Object o = asObject(info[0], "fmaPeak options");
     const int threads = (int)getInt(o, "threads", false, 1, 1, 1024, "E_OPTION");
     const int64_t ms = getInt(o, "ms", false, 300, 10, 60000, "E_OPTION");
-    return Napi::Number::New(env, fmaPeak(*state(env).kernels, threads, (double)ms / 1000.0));
+    const bool dot = getBool(o, "bf16Dot", false);
+    return Napi::Number::New(env, fmaPeak(*state(env).kernels, threads, (double)ms / 1000.0, dot));
   });
 }
 

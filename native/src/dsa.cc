@@ -25,6 +25,45 @@ bool blockedSelection(const Kernels& kr, const IndexerArgs& ix) {
   return ix.kd == DType::F32 && !ix.fp8 && !ix.hadamard && ix.HI * 2 <= kr.width;
 }
 
+// The selection of the per-query kernel path: indexer scores produced in blocks of SB keys
+// and streamed into a k-keeper, so no [T, L] score matrix is held (scratch O(k + SB) per
+// work item). A block enters the keeper through the kernel's vector scan (extractAbove)
+// against the keeper's current k-th best: once the keeper is full, most keys of a long row
+// fall below it and never leave the scan (a later key that only ties the k-th best loses to
+// it on position, so the strict comparison is exact). sel [T][k]: best first when `sorted`,
+// else in the keeper's order (the attention needs none).
+void selectStreamed(const Kernels& kr, const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, bool sorted) {
+  constexpr int64_t SB = 4096;
+  const int64_t HIpad = roundUp(ix.HI, kr.width);
+  const int64_t nsplit = ops::keySplits(ix.T, ix.L, threads);
+  const ops::XformCtx x{ix.fp8, ix.hadamard};
+  std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(ix.T * nsplit) : 0);
+  std::vector<ops::IndexerScratch>& scratch = ops::indexerWorkspace(threads);
+  parallelFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
+    const int64_t t = it / nsplit, si = it % nsplit;
+    ops::IndexerScratch& sc = scratch[(size_t)tid];
+    sc.init(kr, HIpad, ix.HI, ix.DI, SB);
+    ops::packIndexerQuery(kr, ix, t, HIpad, sc);
+    const int64_t valid = std::min(ix.L, ix.qStart + t + 1);
+    const int64_t per = (valid + nsplit - 1) / nsplit;
+    const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
+    TopK keep(std::max<int64_t>(1, std::min<int64_t>(k, ke - ks)));  // never more than the range holds
+    IndexerChunk c = ops::makeIndexerChunk(kr, ix, HIpad, sc, &x);
+    float* candS = sc.candS.p;
+    int32_t* candI = reinterpret_cast<int32_t*>(sc.candI.p);
+    for (int64_t b = ks; b < ke; b += SB) {
+      c.s0 = b; c.n = std::min(SB, ke - b); c.out = sc.sbuf.p;
+      kr.indexerChunk(c);
+      const float v = keep.full ? keep.thr.s : -std::numeric_limits<float>::infinity();
+      const int64_t n = kr.extractAbove(sc.sbuf.p, c.n, v, b, candS, candI);
+      for (int64_t j = 0; j < n; j++) keep.push(candS[j], candI[j]);
+    }
+    if (nsplit == 1) writeSorted(keep.h, k, sel + t * k, sorted);
+    else kept[(size_t)it] = std::move(keep.h);
+  });
+  if (nsplit > 1) mergeRanges(kept, ix.T, nsplit, k, sel, sorted);
+}
+
 }  // namespace
 
 void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t k, bool skipShort,
@@ -59,13 +98,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     return;
   }
 
-  // Selection: indexer scores are produced in blocks of SB keys and streamed into a
-  // k-heap, so no [T, L] score matrix is held (scratch O(k + SB) per work item).
-  const int64_t SB = 4096;
   const int threads = attn.threads;
-  const int64_t HIpad = roundUp(ix.HI, kr.width);
-  const int64_t nsplit = ops::keySplits(ix.T, ix.L, threads);
-  const ops::XformCtx x{ix.fp8, ix.hadamard};
   std::vector<int32_t> sel((size_t)(attn.T * k));
   if (blockedSelection(kr, ix)) {
     selectTopK(ix, k, threads, sel.data(), indicesOut != nullptr);  // attention needs no order
@@ -79,27 +112,7 @@ void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t
     if (indicesOut) std::memcpy(indicesOut, sel.data(), sizeof(int32_t) * sel.size());
     return;
   }
-  std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(attn.T * nsplit) : 0);
-  std::vector<ops::IndexerScratch> scratch((size_t)threads);
-  parallelFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
-    const int64_t t = it / nsplit, si = it % nsplit;
-    ops::IndexerScratch& sc = scratch[(size_t)tid];
-    sc.init(kr, HIpad, ix.HI, ix.DI, SB);
-    ops::packIndexerQuery(kr, ix, t, HIpad, sc);
-    const int64_t valid = std::min(ix.L, ix.qStart + t + 1);
-    const int64_t per = (valid + nsplit - 1) / nsplit;
-    const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);
-    TopK keep(std::max<int64_t>(1, std::min<int64_t>(k, ke - ks)));  // never more than the range holds
-    IndexerChunk c = ops::makeIndexerChunk(kr, ix, HIpad, sc, &x);
-    for (int64_t b = ks; b < ke; b += SB) {
-      c.s0 = b; c.n = std::min(SB, ke - b); c.out = sc.sbuf.p;
-      kr.indexerChunk(c);
-      for (int64_t j = 0; j < c.n; j++) keep.push(sc.sbuf.p[j], (int32_t)(b + j));
-    }
-    if (nsplit == 1) writeSorted(keep.h, k, sel.data() + t * k);
-    else kept[(size_t)it] = std::move(keep.h);
-  });
-  if (nsplit > 1) mergeRanges(kept, attn.T, nsplit, k, sel.data());
+  selectStreamed(kr, ix, k, threads, sel.data(), indicesOut != nullptr);
   tSelected = clk::now();
   AttnArgs sp = attn;
   sp.indices = sel.data();

@@ -65,8 +65,9 @@ void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t*
 void dsa(const Kernels& kr, const AttnArgs& attn, const IndexerArgs& ix, int64_t k, bool skipShort,
          int32_t* indicesOut, bool* skipped, double* phaseMs = nullptr);
 
-// FMA-bound peak of `threads` threads over about `seconds`; returns GFLOP/s.
-double fmaPeak(const Kernels& kr, int threads, double seconds);
+// FMA-bound peak of `threads` threads over about `seconds`; returns GFLOP/s. dot: the bf16
+// dot-product peak instead (Kernels::dotPeak; E_OPTION on a set without one).
+double fmaPeak(const Kernels& kr, int threads, double seconds, bool dot = false);
 
 // Runtime dispatch over the table of kernel sets (dispatch.cc).
 struct KernelSetInfo {

@@ -59,6 +59,12 @@ IndexerChunk makeIndexerChunk(const Kernels& kr, const IndexerArgs& a, int64_t H
   return c;
 }
 
+std::vector<IndexerScratch>& indexerWorkspace(int threads) {
+  thread_local std::vector<IndexerScratch> ws;
+  if (ws.size() < (size_t)threads) ws.resize((size_t)threads);
+  return ws;
+}
+
 int64_t keySplits(int64_t T, int64_t L, int threads) {
   if (threads <= 1 || T >= 2 * threads) return 1;
   const int64_t want = (4 * (int64_t)threads + T - 1) / T;
@@ -85,7 +91,7 @@ void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
   const int64_t HIpad = roundUp(a.HI, kr.width);
   const int64_t nsplit = ops::keySplits(a.T, a.L, a.threads);
   const XformCtx x{a.fp8, a.hadamard};
-  std::vector<IndexerScratch> scratch((size_t)a.threads);
+  std::vector<IndexerScratch>& scratch = ops::indexerWorkspace(a.threads);
   parallelFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
     const int64_t t = it / nsplit, si = it % nsplit;
     IndexerScratch& sc = scratch[(size_t)tid];

@@ -22,20 +22,26 @@ inline bool indexerBf16Dot(const Kernels& kr, const IndexerArgs& a) {
   return kr.bf16Dot && a.kd == DType::BF16 && !a.fp8 && !a.hadamard;
 }
 
+// Per-thread scratch of the indexer (grow-only: kept between calls, see indexerWorkspace).
+// Qp, kb16: 32-bit pairs / bf16 (bf16 dot products); sbuf, candS, candI: the fused op's
+// streamed selection (a block of scores and its candidates, whole vectors past the end).
 struct IndexerScratch {
-  FloatBuf Qt, w, qtmp, kbuf, zero, sbuf, Qp, kb16;  // Qp, kb16: 32-bit pairs / bf16 (bf16 dot products)
+  FloatBuf Qt, w, qtmp, kbuf, zero, sbuf, Qp, kb16, candS, candI;
   std::vector<const float*> kptr;
-  bool ready = false;
   void init(const Kernels& kr, int64_t HIpad, int64_t HI, int64_t DI, int64_t sbufLen) {
-    if (ready) return;
     const int64_t BK = kr.blockKeys;
-    Qt.alloc(DI * HIpad); w.alloc(HIpad); qtmp.alloc(HI * DI); kbuf.alloc(BK * DI);
-    zero.alloc(DI + 16); kptr.assign(BK + 16, nullptr);
-    if (kr.bf16Dot) { Qp.alloc((DI + 1) / 2 * HIpad); kb16.alloc(BK * (DI + 2) / 2); }
-    if (sbufLen > 0) sbuf.alloc(sbufLen);
-    ready = true;
+    Qt.ensure(DI * HIpad); w.ensure(HIpad); qtmp.ensure(HI * DI); kbuf.ensure(BK * DI);
+    zero.ensure(DI + 16);
+    if (kptr.size() < (size_t)(BK + 16)) kptr.assign(BK + 16, nullptr);
+    if (kr.bf16Dot) { Qp.ensure((DI + 1) / 2 * HIpad); kb16.ensure(BK * (DI + 2) / 2); }
+    if (sbufLen > 0) { sbuf.ensure(sbufLen); candS.ensure(sbufLen + 16); candI.ensure(sbufLen + 16); }
   }
 };
+
+// The calling thread's indexer scratch, one per intra-op thread, kept between calls (fresh
+// buffers per call came back as fresh pages; their size is bounded by the heads, dims and
+// the selection block, not by L). Not re-entered: one op at a time per calling thread.
+std::vector<IndexerScratch>& indexerWorkspace(int threads);
 
 // Packs the (transformed) indexer query of token t as Qt[d][h] (or, for bf16 dot products,
 // Qp[i][h] = the bf16 pair (q[h][2i], q[h][2i+1])) and its weights.

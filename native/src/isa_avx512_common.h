@@ -20,6 +20,9 @@ static inline vf vsub(vf a, vf b) { return _mm512_sub_ps(a, b); }
 static inline vf vmul(vf a, vf b) { return _mm512_mul_ps(a, b); }
 static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline float vhsum(vf a) { return _mm512_reduce_add_ps(a); }
+static inline vf vgather(const float* base, const int32_t* idx) {
+  return _mm512_i32gather_ps(_mm512_loadu_si512(idx), base, 4);
+}
 static inline unsigned vgt_mask(vf a, vf b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
 #define DSA_VCOMPRESS 1
 

@@ -32,8 +32,14 @@ static inline void interleave_pairs(const uint16_t* a, const uint16_t* b, int n,
   const __m512i lo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9, 40, 8,
                                       39, 7, 38, 6, 37, 5, 36, 4, 35, 3, 34, 2, 33, 1, 32, 0);
   const __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
-  for (int c = 0; c < n; c += 32) {
-    const __mmask32 m = n - c >= 32 ? ~(__mmask32)0 : (((__mmask32)1 << (n - c)) - 1);
+  int c = 0;
+  for (; c + 32 <= n; c += 32) {
+    const __m512i x = _mm512_loadu_si512(a + c), y = _mm512_loadu_si512(b + c);
+    _mm512_storeu_si512(out + c, _mm512_permutex2var_epi16(x, lo, y));
+    _mm512_storeu_si512(out + c + 16, _mm512_permutex2var_epi16(x, hi, y));
+  }
+  if (c < n) {
+    const __mmask32 m = ((__mmask32)1 << (n - c)) - 1;
     const __m512i x = _mm512_maskz_loadu_epi16(m, a + c), y = _mm512_maskz_loadu_epi16(m, b + c);
     _mm512_storeu_si512(out + c, _mm512_permutex2var_epi16(x, lo, y));
     _mm512_storeu_si512(out + c + 16, _mm512_permutex2var_epi16(x, hi, y));

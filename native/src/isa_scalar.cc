@@ -24,6 +24,7 @@ static inline vf vadd(vf a, vf b) { return a + b; }
 static inline vf vsub(vf a, vf b) { return a - b; }
 static inline vf vmul(vf a, vf b) { return a * b; }
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+static inline vf vgather(const float* base, const int32_t* idx) { return base[idx[0]]; }
 static inline unsigned vgt_mask(vf a, vf b) { return a > b ? 1u : 0u; }
 static inline float vhsum(vf a) { return a; }
 static inline vf vexp(vf x) { return x < -87.0f ? 0.0f : expf(x); }

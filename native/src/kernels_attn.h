@@ -327,12 +327,10 @@ static inline void pv_any_bf(int cc, int vh, float* Ot, int Rpad, const uint32_t
 }
 
 // Key rows of block j0 as bf16: in place when Dqk is even (each 32-bit pair lies inside the
-// row), else copied into kb16 rows of Dqk + 1 with a zero pad. Then the value pairs
-// VI[i][c] = (v_{2i}[c], v_{2i+1}[c]) (an odd block's last pair takes the zero row).
-static inline void block_rows_bf(const AttnChunk& c, int64_t j0, int nb, const uint16_t** kp, int ldvi) {
+// row), else copied into kb16 rows of Dqk + 1 with a zero pad.
+static inline void block_rows_bf(const AttnChunk& c, int64_t j0, int nb, const uint16_t** kp) {
   const int Dq2 = (c.Dqk + 1) / 2 * 2;
   const uint16_t* zero = reinterpret_cast<const uint16_t*>(c.zero);
-  const uint16_t* vrow[BK + 1];
   for (int j = 0; j < nb; j++) {
     const int64_t pos = key_pos(c, j0 + j);
     const uint16_t* k = reinterpret_cast<const uint16_t*>(row_addr(c.K, pos));
@@ -344,12 +342,19 @@ static inline void block_rows_bf(const AttnChunk& c, int64_t j0, int nb, const u
     } else {
       kp[j] = k;
     }
-    vrow[j] = c.vSharesK ? k : reinterpret_cast<const uint16_t*>(row_addr(c.V, pos));
   }
   const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
   for (int j = nb; j < nbPad; j++) kp[j] = zero;
-  vrow[nb] = zero;
-  for (int i = 0; 2 * i < nb; i++) interleave_pairs(vrow[2 * i], vrow[2 * i + 1], c.Dv, c.VI + (int64_t)i * ldvi);
+}
+
+// The value pairs of block j0: VI[i][c] = (v_{2i}[c], v_{2i+1}[c]) (an odd block's last pair
+// takes the zero row). Built after the block's scores, whose pass brought the rows in.
+static inline void block_values_bf(const AttnChunk& c, int64_t j0, int nb, int ldvi) {
+  const uint16_t* zero = reinterpret_cast<const uint16_t*>(c.zero);
+  const auto vrow = [&](int j) {
+    return j < nb ? reinterpret_cast<const uint16_t*>(row_addr(c.vSharesK ? c.K : c.V, key_pos(c, j0 + j))) : zero;
+  };
+  for (int i = 0; 2 * i < nb; i++) interleave_pairs(vrow(2 * i), vrow(2 * i + 1), c.Dv, c.VI + (int64_t)i * ldvi);
 }
 
 // P pairs over keys: Pp[i][r] = (P[2i][r], P[2i+1][r]) rounded to bf16 (odd nb: 0 second).
@@ -368,7 +373,7 @@ static void attn_chunk_bf16(const AttnChunk& c) {
   const uint16_t* kp[BK + 16];
   for (int64_t j0 = 0; j0 < c.n; j0 += BK) {
     const int nb = (int)imin64(BK, c.n - j0);
-    block_rows_bf(c, j0, nb, kp, ldvi);
+    block_rows_bf(c, j0, nb, kp);
     const int nbPad = (nb + QK_C - 1) / QK_C * QK_C;
     for (int j = 0; j < nbPad; j += QK_C) {
       const TilePrefetch<QK_C> pf = tile_prefetch<QK_C>(c, j0 + j + (c.idx ? PF_AHEAD_SPARSE : PF_AHEAD) * QK_C);
@@ -376,6 +381,7 @@ static void attn_chunk_bf16(const AttnChunk& c) {
         qk_any_bf<QK_VH>(imin(QK_VH, nv - v), c.Qp + v * W, Rpad, Dp, kp + j, c.S + (int64_t)j * Rpad + v * W,
                          v == 0 ? &pf : nullptr);
     }
+    block_values_bf(c, j0, nb, ldvi);
     mask_block(c, j0, nb);
     softmax_block(c, nb);
     pack_p_pairs(c, nb);

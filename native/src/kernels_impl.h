@@ -4,7 +4,8 @@
 // target, see kernels.h) and:
 //   vf (vector of W floats), W, vload/vstore/vset1/vzero/vfma(a,b,c)=a*b+c/vadd/vsub/vmul/vmax,
 //   vexp (exp with exp(x<-87) = 0 and exp(-inf) = 0, never NaN), vhsum (sum of lanes),
-//   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0), and may
+//   vgt_mask(a,b) (bit i set when lane i of a > lane i of b, ordered: NaN → 0),
+//   vgather(base, idx) (lane i = base[idx[i]], idx: W int32), and may
 //   define DSA_VCOMPRESS (AVX-512 compress instructions available),
 //   cvt_bf16(src,dst,n), and the tile constants QK_C, QK_VH, PV_CC, PV_VH, IX_C, IX_VH,
 //   BK (keys per block), PEAK_ACC. A set with bf16 dot products defines DSA_BF16_DOT and
@@ -211,6 +212,59 @@ static bool indexer_rows(const float* q, const float* w, int64_t nb, int HI, int
   }
 }
 
+// ---- a chunk's query panel in, its output out (transposes through gathers) -----------------
+// fp32 → bf16 bits as vcvtne(2)ps2bf16 rounds: nearest even, denormals flushed to ±0, NaN quiet.
+static inline uint32_t bf16_bits(float f) {
+  uint32_t b;
+  __builtin_memcpy(&b, &f, 4);
+  if ((b & 0x7fffffffu) > 0x7f800000u) return (b >> 16) | 0x40u;
+  if ((b & 0x7f800000u) == 0) return (b >> 16) & 0x8000u;
+  return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
+}
+
+// Whole groups of W rows through gathers; the last partial group (and its padding) scalar.
+static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int D, float scale, float* Qt, uint32_t* Qp) {
+  const vf sc = vset1(scale);
+  int r0 = 0;
+  for (; r0 + W <= R; r0 += W) {
+#ifdef DSA_BF16_DOT
+    if (Qp) {
+      for (int i = 0; 2 * i < D; i++) {
+        const vf a = vmul(vgather(x + 2 * i, off + r0), sc);
+        const vf b = 2 * i + 1 < D ? vmul(vgather(x + 2 * i + 1, off + r0), sc) : vzero();
+        vstorep(Qp + (int64_t)i * Rpad + r0, vpack2(a, b));
+      }
+      continue;
+    }
+#endif
+    for (int d = 0; d < D; d++) vstore(Qt + (int64_t)d * Rpad + r0, vmul(vgather(x + d, off + r0), sc));
+  }
+  if (r0 == Rpad) return;
+  if (Qp) {
+    for (int i = 0; 2 * i < D; i++)
+      for (int r = r0; r < Rpad; r++) {
+        const float* q = x + off[r < R ? r : 0];
+        const uint32_t lo = bf16_bits(q[2 * i] * scale), hi = 2 * i + 1 < D ? bf16_bits(q[2 * i + 1] * scale) : 0u;
+        Qp[(int64_t)i * Rpad + r] = r < R ? lo | hi << 16 : 0u;
+      }
+    return;
+  }
+  for (int d = 0; d < D; d++)
+    for (int r = r0; r < Rpad; r++) Qt[(int64_t)d * Rpad + r] = r < R ? x[off[r] + d] * scale : 0.f;
+}
+
+static void unpack_panel(const float* Ot, int Rpad, int R, int Dv, const float* inv, float* out, const int32_t* off) {
+  int32_t idx[W];
+  for (int i = 0; i < W; i++) idx[i] = i * Rpad;
+  for (int r = 0; r < R; r++) {
+    const vf iv = vset1(inv[r]);
+    float* o = out + off[r];
+    int c = 0;
+    for (; c + W <= Dv; c += W) vstore(o + c, vmul(vgather(Ot + (int64_t)c * Rpad + r, idx), iv));
+    for (; c < Dv; c++) o[c] = Ot[(int64_t)c * Rpad + r] * inv[r];
+  }
+}
+
 // ---- the kernel set's table ----------------------------------------------------------------
 static void bf16_to_f32(const uint16_t* s, float* d, int64_t n) { cvt_bf16(s, d, n); }
 
@@ -236,5 +290,7 @@ static constexpr Kernels make_kernels(const char* name) {
   k.extractAbove = extract_above;
   k.softmaxRow = softmax_row;
   k.indexerRows = indexer_rows;
+  k.packPanel = pack_panel;
+  k.unpackPanel = unpack_panel;
   return k;
 }

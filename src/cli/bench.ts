@@ -27,7 +27,7 @@ export function addAttentionBench(group: Command): void {
     .option('--lengths <list>', 'comma-separated cache lengths (1K = 1024)', '1K,2K,4K,8K,16K,32K,64K,128K')
     .option('--threads <n>', 'intra-op threads', '1')
     .option('--chunk <n>', 'queries per prefill call', '16')
-    .option('--dtype <dtype>', 'cache storage: f32 | bf16', 'f32')
+    .option('--dtype <list>', 'cache storage, comma-separated: f32 | bf16 | f32,bf16 (bf16 rows then compare with f32 ones)', 'f32')
     .option('--topk <k>', 'DSA top-k', '2048')
     .option('--heads <n>', 'query heads', '128')
     .option('--reps <n>', 'max timed repetitions per row (≥3, about 1 s each)', '15')
@@ -59,7 +59,9 @@ Examples:
     .action(async (o: AttentionFlags) => {
       const { runAttentionBench, parseLength, formatBenchTable, DEFAULT_BENCH } = await import('../engine/bench.js');
       if (o.mode !== 'decode' && o.mode !== 'prefill') throw new DsabenchError('E_USAGE', `--mode must be decode or prefill, got '${o.mode}'`, { field: 'mode' });
-      if (o.dtype !== 'f32' && o.dtype !== 'bf16') throw new DsabenchError('E_USAGE', `--dtype must be f32 or bf16, got '${o.dtype}'`, { field: 'dtype' });
+      const dtypes = [...new Set(o.dtype.split(',').map((s) => s.trim()))];
+      for (const d of dtypes)
+        if (d !== 'f32' && d !== 'bf16') throw new DsabenchError('E_USAGE', `--dtype must list f32 and/or bf16, got '${o.dtype}'`, { field: 'dtype' });
       const lengths = o.lengths.split(',').map((s) => {
         const n = parseLength(s);
         if (n === null || n > 2 ** 22) throw new DsabenchError('E_USAGE', `--lengths: '${s}' is not a length like 4096 or 4K (max 4M)`, { field: 'lengths' });
@@ -71,7 +73,7 @@ Examples:
         lengths,
         threads: intOpt(o.threads, 'threads', 1, 1024),
         chunk: intOpt(o.chunk, 'chunk', 1, 1 << 16),
-        dtype: o.dtype,
+        dtypes: dtypes as Array<'f32' | 'bf16'>,
         topk: intOpt(o.topk, 'topk', 1, 1 << 20),
         heads: intOpt(o.heads, 'heads', 1, 4096),
         reps: intOpt(o.reps, 'reps', 3, 1000),

@@ -33,6 +33,7 @@ function nativeAttention(a: AttentionArgs, needQStart: boolean, causal?: boolean
   return {
     q: a.q, T: c.T, H: c.H, L: c.L, Dqk: c.Dqk, Dv: c.Dv, mqa: c.mqa, ...kvFields,
     qStart: needQStart ? c.qStart : 0, scale: c.scale, threads: c.threads, causal: causal ?? true,
+    ...(a.out ? { out: a.out } : {}), ...(a.lse ? { lse: a.lse } : {}),
   };
 }
 
@@ -77,7 +78,7 @@ export function lightningIndexer(args: IndexerArgs): Float32Array {
   return callNative((n) =>
     n.indexer({
       q: args.q, w: args.w, ...cacheFields('k', args.k), T: c.T, L: c.L, heads: c.heads, dim: c.dim,
-      qStart: c.qStart, fp8: c.fp8, hadamard: c.hadamard, threads: c.threads,
+      qStart: c.qStart, fp8: c.fp8, hadamard: c.hadamard, threads: c.threads, ...(args.scores ? { scores: args.scores } : {}),
     }),
   );
 }
@@ -115,11 +116,16 @@ export function dsaAttention(args: DsaArgs): DsaResult {
   return res;
 }
 
-/** FMA-bound micro-kernel: the machine's fp32 peak in GFLOP/s for `threads` threads (current SIMD path). */
-export function fmaPeak(opts: { threads?: number; ms?: number } = {}): number {
+/**
+ * FMA-bound micro-kernel: the machine's fp32 peak in GFLOP/s for `threads` threads (current
+ * SIMD path). bf16Dot: the bf16 dot-product peak instead (vdpbf16ps, 2 flops per
+ * multiply-add; only on a kernel set listed in EngineInfo.bf16Dot, else E_OPTION).
+ */
+export function fmaPeak(opts: { threads?: number; ms?: number; bf16Dot?: boolean } = {}): number {
   const threads = checkThreads(opts.threads);
   const ms = opts.ms === undefined ? 300 : checkDim(opts.ms, 'ms', 60000);
-  return callNative((n) => n.fmaPeak({ threads, ms }));
+  const bf16Dot = checkBool(opts.bf16Dot, 'bf16Dot') ?? false;
+  return callNative((n) => n.fmaPeak({ threads, ms, bf16Dot }));
 }
 
 /** Applies the engine's own Hadamard / FP8-E4M3 simulation to rows [rows, dim] (returns a copy). */

@@ -22,11 +22,15 @@ export interface RefAttentionArgs {
 
 const f32Box = new Float32Array(1);
 const u32Box = new Uint32Array(f32Box.buffer);
-/** x (an fp32 value) rounded to bf16, round to nearest even: as bf16.ts toBf16 and the native path. */
+/**
+ * x (an fp32 value) rounded to bf16 as the native path's conversion does: nearest even,
+ * denormals flushed to ±0 (vcvtneps2bf16).
+ */
 function bf16Round(x: number): number {
   f32Box[0] = x;
   const b = u32Box[0]!;
   if ((b & 0x7f800000) === 0x7f800000) return x;
+  if ((b & 0x7f800000) === 0) return b & 0x80000000 ? -0 : 0;
   u32Box[0] = ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) << 16;
   return f32Box[0]!;
 }

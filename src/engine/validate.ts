@@ -48,6 +48,31 @@ export function checkCache(v: unknown, field: string, expected: number): CacheTe
   return err('E_DTYPE', field, `${field} must be a Float32Array or { dtype: 'bf16', data: Uint16Array }`);
 }
 
+/** The element range an array views within its buffer. */
+function span(a: ArrayBufferView): [ArrayBufferLike, number, number] {
+  return [a.buffer, a.byteOffset, a.byteOffset + a.byteLength];
+}
+
+/**
+ * An optional output buffer: a Float32Array of `expected` elements that overlaps none of the
+ * inputs (the kernels read the inputs while writing it).
+ */
+export function checkOutput(v: unknown, field: string, expected: number, inputs: ArrayBufferView[]): Float32Array | undefined {
+  if (v === undefined) return undefined;
+  const out = checkF32(v, field, expected);
+  const [b, s, e] = span(out);
+  for (const x of inputs) {
+    const [xb, xs, xe] = span(x);
+    if (xb === b && xs < e && s < xe) err('E_OPTION', field, `${field} overlaps an input tensor`);
+  }
+  return out;
+}
+
+/** The typed arrays behind a cache tensor. */
+export function cacheView(t: CacheTensor): ArrayBufferView {
+  return t instanceof Float32Array ? t : t.data;
+}
+
 export function checkQStart(v: unknown, T: number, L: number): number {
   const q = v === undefined ? L - T : v;
   if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q + T > L)
@@ -88,6 +113,9 @@ export function checkAttention(a: AttentionArgs, needQStart: boolean): CheckedAt
     if (typeof a.scale !== 'number' || !Number.isFinite(a.scale)) err('E_OPTION', 'scale', 'scale must be a finite number');
     scale = a.scale;
   }
+  const inputs: ArrayBufferView[] = [a.q, ...(mqa ? [cacheView(a.kv!)] : [cacheView(a.k!), cacheView(a.v!)])];
+  const out = checkOutput(a.out, 'out', T * H * Dv, inputs), lse = checkOutput(a.lse, 'lse', T * H, inputs);
+  if (out && lse) checkOutput(lse, 'lse', T * H, [out]);
   return { mqa, T, H, L, Dqk, Dv, Hkv, qStart, scale, threads: checkThreads(a.threads) };
 }
 
@@ -117,6 +145,7 @@ export function checkIndexerArgs(a: IndexerArgs): CheckedIndexer {
   checkCache(a.k, 'index_k', L * dim);
   checkF32(a.w, 'index_w', T * heads);
   const qStart = checkQStart(a.qStart, T, L);
+  checkOutput(a.scores, 'scores', T * L, [a.q, cacheView(a.k), a.w]);
   const fp8 = checkBool(a.fp8, 'fp8') ?? false;
   const hadamard = checkBool(a.hadamard, 'hadamard') ?? false;
   if (hadamard && (dim & (dim - 1)) !== 0) err('E_OPTION', 'hadamard', `hadamard needs a power-of-two dim, got ${dim}`);

@@ -78,12 +78,21 @@ test('bench attention runs a tiny configuration and writes JSON rows', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dsabench-bench-'));
   try {
     const json = join(dir, 'b.json');
-    const b = run('bench', 'attention', '--lengths', '256,512', '--heads', '8', '--topk', '128', '--reps', '3', '--no-torch', '--json', json, '--mode', 'prefill', '--chunk', '4');
+    const b = run('bench', 'attention', '--lengths', '256,512', '--heads', '8', '--topk', '128', '--reps', '3', '--no-torch', '--json', json, '--mode', 'prefill', '--chunk', '4', '--dtype', 'f32,bf16');
     assert.equal(b.status, 0, b.stderr);
-    const res = JSON.parse(readFileSync(json, 'utf8')) as { rows: Array<Record<string, unknown>>; peak_gflops: number };
+    const res = JSON.parse(readFileSync(json, 'utf8')) as { rows: Array<Record<string, unknown>>; peak_gflops: number; dot_peak_gflops?: number };
     assert.ok(res.peak_gflops > 0);
-    assert.equal(res.rows.length, 8);
+    assert.equal(res.rows.length, 16);
+    const dot = engineInfo().bf16Dot.includes(engineInfo().best);
+    assert.equal(res.dot_peak_gflops !== undefined, dot, 'a bf16 dot-product peak exactly when bf16 rows run on them');
     for (const row of res.rows) {
+      // each row against the peak of its own arithmetic
+      assert.equal(row.arithmetic, row.dtype === 'bf16' && dot ? 'bf16-dot' : 'fp32');
+      const runPeak = row.arithmetic === 'bf16-dot' ? res.dot_peak_gflops! : res.peak_gflops;
+      if (row.dtype === 'bf16') {
+        assert.ok((row.speedup_vs_f32 as number) > 0, 'bf16 rows compare with the f32 row of the same case');
+        if (row.attention === 'sparse') assert.ok((row.speedup_vs_dense_f32 as number) > 0);
+      }
       assert.ok(['dense', 'sparse', 'indexer', 'sparse-kernel'].includes(row.attention as string));
       assert.equal(row.mode, 'prefill');
       assert.equal(row.threads, 1);
@@ -92,9 +101,10 @@ test('bench attention runs a tiny configuration and writes JSON rows', () => {
       // (exactly, for an odd number of calls: the median of flop/ms is flop/median ms).
       const paired = row.peak_fraction as number, best = row.best_peak_fraction as number;
       assert.ok(best > 0 && paired + 0.001 >= best, `paired ${paired} vs best ${best}`);
-      assert.ok((row.peak_gflops as number) <= res.peak_gflops + 0.1);
+      assert.ok((row.peak_gflops as number) <= runPeak + 0.1);
     }
-    assert.match(b.stdout, /\| prefill \| 512 \| dense \|/);
+    assert.match(b.stdout, /\| prefill \| 512 \| f32 \| fp32 \| dense \|/);
+    assert.match(b.stdout, /\| prefill \| 512 \| bf16 \| (fp32|bf16-dot) \| dense \|/);
     const badLen = run('bench', 'attention', '--lengths', '4Q');
     assert.equal(badLen.status, 2);
   } finally {

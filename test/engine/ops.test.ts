@@ -333,6 +333,31 @@ for (const simd of PATHS) {
   });
 }
 
+test('output buffers: results written into the given arrays; wrong size, wrong type or overlap with an input refused', () => {
+  const s = { T: 2, H: 8, L: 64, Dqk: 16, Dv: 8, threads: 2 };
+  const a = attnArgs(s, 78);
+  const out = new Float32Array(2 * 8 * 8).fill(NaN), lse = new Float32Array(2 * 8).fill(NaN);
+  const r = denseAttention({ ...a, out, lse });
+  assert.equal(r.out, out);
+  assert.equal(r.lse, lse);
+  assert.deepEqual(r.out, denseAttention(a).out);
+  const idx = new Int32Array([1, 5, -1, 3, 60, 2]);
+  assert.deepEqual(sparseAttention({ ...a, indices: idx, topk: 3, out, lse }).out, sparseAttention({ ...a, indices: idx, topk: 3 }).out);
+  const rr = rng(79);
+  const ix = { q: randF32(2 * 4 * 16, rr), k: randF32(64 * 16, rr), w: randF32(2 * 4, rr), heads: 4, dim: 16, T: 2, L: 64 };
+  const scores = new Float32Array(2 * 64);
+  assert.equal(lightningIndexer({ ...ix, scores }), scores);
+  assert.deepEqual(scores, lightningIndexer(ix));
+  const d = dsaAttention({ ...a, out, lse, indexer: { q: ix.q, k: ix.k, w: ix.w, heads: 4, dim: 16 }, topk: 4 });
+  assert.equal(d.out, out);
+  assert.throws(() => denseAttention({ ...a, out: new Float32Array(5) }), /out has 5 elements/);
+  assert.throws(() => denseAttention({ ...a, lse: new Float64Array(16) as unknown as Float32Array }), /lse must be a Float32Array/);
+  assert.throws(() => denseAttention({ ...a, out: a.q.subarray(0, 128) }), /out overlaps an input/);
+  const both = new Float32Array(2 * 8 * 8 + 8);
+  assert.throws(() => denseAttention({ ...a, out: both.subarray(0, 128), lse: both.subarray(120, 136) }), /lse overlaps/);
+  assert.throws(() => lightningIndexer({ ...ix, scores: ix.k.subarray(0, 128) }), /scores overlaps an input/);
+});
+
 test('caches in a SharedArrayBuffer (shared between workers) give the same result', () => {
   const a = attnArgs({ T: 2, H: 8, L: 64, Dqk: 16, Dv: 8 }, 77);
   const kv = a.kv as Float32Array;

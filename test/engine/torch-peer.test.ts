@@ -66,7 +66,7 @@ test('the BLAS is read from the library torch loaded, and the reference BLAS dra
 
 function denseRow(length: number, ms: number): AttentionBenchRow {
   return {
-    attention: 'dense', mode: 'decode', length, threads: 2, simd: 'avx512', T: 1, reps: 3, ms_median: ms, ms_min: ms, cpu_ms_median: ms,
+    attention: 'dense', mode: 'decode', length, threads: 2, simd: 'avx512', dtype: 'f32', arithmetic: 'fp32', T: 1, reps: 3, ms_median: ms, ms_min: ms, cpu_ms_median: ms,
     gflop: 1, gflops: 1, peak_gflops: 1, peak_fraction: 0.5, best_peak_fraction: 0.5, rss_peak_mb: 1,
   };
 }
@@ -84,15 +84,15 @@ test('the table compares against the fastest path, names it, and prints the BLAS
   assert.equal(rows[1]!.cpu_speedup_vs_torch, 3.64);
   const res: AttentionBenchResult = {
     options: {
-      mode: 'decode', lengths: [1024, 16384], threads: 2, chunk: 16, dtype: 'f32', heads: 128, dqk: 576, dv: 512, indexHeads: 64, indexDim: 128,
+      mode: 'decode', lengths: [1024, 16384], threads: 2, chunk: 16, dtypes: ['f32'], heads: 128, dqk: 576, dv: 512, indexHeads: 64, indexDim: 128,
       topk: 2048, reps: 3, torch: 'auto', simd: 'auto', seed: 1,
     },
     simd: 'avx512', peak_gflops: 1, core_peak_gflops: 1, baseline_rss_mb: 1, cache_mb: 1, torch: torchInfo(peer), rows,
   };
   const text = formatBenchTable(res, { compiler: 'test' });
   assert.match(text, /\| torch ms \(fastest path\) \| torch path \| vs torch \| torch CPU ms \| vs torch, CPU time \|/);
-  assert.match(text, /\| 16384 \| dense \|.*\| 44\.00 \| matmul \| 2\.00× \| 80\.0 \| 3\.64× \|$/m);
-  assert.match(text, /\| 1024 \| dense \|.*\| 2\.90 \| mkldnn_linear \| 1\.45× \| 5\.5 \| 2\.75× \|$/m);
+  assert.match(text, /\| 16384 \| f32 \| fp32 \| dense \|.*\| 44\.00 \| matmul \| 2\.00× \| 80\.0 \| 3\.64× \|$/m);
+  assert.match(text, /\| 1024 \| f32 \| fp32 \| dense \|.*\| 2\.90 \| mkldnn_linear \| 1\.45× \| 5\.5 \| 2\.75× \|$/m);
   assert.match(text, /BLAS: reference \(\/usr\/lib\/x86_64-linux-gnu\/blas\/libblas\.so\.3\.11\.0\), built with BLAS_INFO=generic/);
   assert.match(text, /warning: torch's matmul runs on the reference BLAS/);
 });
