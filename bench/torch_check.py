@@ -8,10 +8,18 @@ gathers and softmax by torch ops). Ops: dense (MQA and MHA/GQA), sparse, indexer
 FP8-E4M3, Hadamard), topk, dsa. Shapes include L = 1, k >= L, k = 1, T > 1 with
 q_start > 0, all keys masked, heavy ties; fp32 and bf16 caches.
 
+Every case runs on each kernel set asked for (--simd; default: every set this CPU runs).
 Pass bar: relative error (max |engine - torch| / max |torch|) < 1e-4 for fp32 inputs and
-< 2e-2 for bf16 caches against the fp32 truth; top-k indices must be identical.
+< 2e-2 for bf16 caches against the fp32 truth; top-k indices must be identical. On a kernel
+set with bf16 dot products (engine info: bf16Dot) a bf16 cache runs on them: the engine
+rounds each scaled query element and each softmax probability to bf16 (unit roundoff
+u = 2^-8). Those cases are checked against torch with the same query rounding (everything
+else exact): lse and indexer scores to 1e-4 relative (fp32 accumulation only), and every
+output element within u * max |v| of its row (the probabilities' rounding, a bound: each
+probability moves by at most u of itself and they sum to 1), besides the 2e-2 against the
+fp32 truth.
 
-Usage:  /usr/bin/python3 bench/torch_check.py [--seed N] [--verbose]
+Usage:  /usr/bin/python3 bench/torch_check.py [--seed N] [--simd auto|all|SET[,SET…]] [--verbose]
 Needs:  torch (Debian: apt-get install python3-torch), a built engine (npm run build && npm run build:native).
 Exit:   0 all cases pass, 1 a case failed.
 """
@@ -164,10 +172,19 @@ def rel_err(a, b):
     return ((a - b)[fb].abs().max() / b[fb].abs().max().clamp(min=1e-30)).item()
 
 
+SIMD = "auto"   # the kernel set every engine run uses (set per pass in main)
+
+
+def engine_info():
+    r = subprocess.run(["node", BIN, "engine", "info"], capture_output=True, text=True, check=True)
+    return json.loads(r.stdout)
+
+
 def run_engine(op, tensors, meta, tmp):
     src, dst = os.path.join(tmp, "in.safetensors"), os.path.join(tmp, "out.safetensors")
     write_st(src, tensors, meta)
-    r = subprocess.run(["node", BIN, "engine", "run", "--op", op, "--in", src, "--out", dst], capture_output=True, text=True)
+    r = subprocess.run(["node", BIN, "engine", "run", "--op", op, "--in", src, "--out", dst, "--simd", SIMD],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"engine run --op {op} failed: {r.stderr.strip()}")
     return read_st(dst)
@@ -177,12 +194,56 @@ def bf16_round(x):
     return x.to(torch.bfloat16)
 
 
+U_BF16 = 2.0 ** -8
+
+
+def bf16_queries(q, scale):
+    """The scaled query as the bf16 dot-product path uses it: fp32(q*scale) rounded to bf16
+    (nearest even), returned as float64 with the scale folded in (use scale 1 afterwards)."""
+    return (q.float() * torch.tensor(scale, dtype=torch.float32)).to(torch.bfloat16).double()
+
+
+def row_bound_excess(out, ref, v_rows_max):
+    """max over elements of |out - ref| - u * max|v| of the element's (t, h) row - slack;
+    <= 0 when every element is within its bound. v_rows_max [T, H]."""
+    slack = 1e-5 * ref.abs().max().item()
+    return ((out.double() - ref).abs() - U_BF16 * v_rows_max.unsqueeze(-1) - slack).max().item()
+
+
+def vmax_rows(v, idx_or_none, T, H, q_start, L):
+    """max |v| over the keys each (t, h) row attends to (v: [H, L, Dv] per head)."""
+    out = torch.zeros(T, H, dtype=torch.float64)
+    for t in range(T):
+        keys = (idx_or_none[t][idx_or_none[t] >= 0].long() if idx_or_none is not None
+                else torch.arange(min(L, q_start + t + 1)))
+        if len(keys) > 0:
+            out[t] = v[:, keys, :].abs().amax(dim=(1, 2))
+    return out
+
+
 def main():
+    global SIMD
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--simd", default="all", help="auto | all (every set this CPU runs) | a comma list")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
-    g = torch.Generator().manual_seed(args.seed)
+    info = engine_info()
+    paths = info["available"] if args.simd == "all" else args.simd.split(",")
+    results = []
+    for path in paths:
+        SIMD = path
+        dot = (info["best"] if path == "auto" else path) in info["bf16Dot"]
+        print(f"== kernel set {path}{' (bf16 caches on bf16 dot products)' if dot else ''}")
+        results += check_all(args.seed, dot)
+    n_fail = results.count(False)
+    print(f"\n{len(results) - n_fail}/{len(results)} cases pass over {len(paths)} kernel set(s) {', '.join(paths)} (torch {torch.__version__})")
+    return 1 if n_fail else 0
+
+
+def check_all(seed, dot):
+    """Every case on the current kernel set; dot: bf16 caches run on bf16 dot products."""
+    g = torch.Generator().manual_seed(seed)
     rnd = lambda *s: torch.rand(*s, generator=g, dtype=torch.float32) * 2 - 1
     results = []
 
@@ -190,6 +251,23 @@ def main():
         ok = err < tol
         results.append(ok)
         print(f"{'ok  ' if ok else 'FAIL'} {name}: rel err {err:.2e} (tol {tol:g})")
+
+    def check_bound(name, excess, ratio):
+        """excess: max(|err| - bound) over elements (<= 0 passes); ratio: max |err| / bound."""
+        ok = excess <= 0
+        results.append(ok)
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: max |err| / bound {ratio:.3f}")
+
+    def check_dot(name, o, q, kr, vr, idx, qs, scale):
+        """A bf16-cache case on bf16 dot products: against torch with the same bf16 queries."""
+        T, H, _ = q.shape
+        qd = bf16_queries(q, scale)
+        ro, rl = sparse_ref(qd, kr, vr, idx, 1.0) if idx is not None else dense_ref(qd, kr, vr, qs, 1.0)
+        check(f"{name} lse vs bf16 queries", rel_err(o["lse"], rl), 1e-4)
+        V = expand_kv(vr, H)
+        vm = vmax_rows(V, idx, T, H, qs, V.shape[1])
+        ratio = ((o["out"].double() - ro).abs() / (U_BF16 * vm.unsqueeze(-1)).clamp(min=1e-30)).max().item()
+        check_bound(f"{name} out within u*max|v| of bf16 queries", row_bound_excess(o["out"], ro, vm), ratio)
 
     with tempfile.TemporaryDirectory() as tmp:
         # dense and sparse, MQA (MLA-style value = first Dv dims) and MHA/GQA, fp32 and bf16
@@ -224,6 +302,9 @@ def main():
                 o = run_engine("dense", tens, meta, tmp)
                 ro, rl = dense_ref(q.double(), kr, vr, qs, scale)
                 check(f"dense  {tag}", max(rel_err(o["out"], ro), rel_err(o["lse"], rl)), tol)
+                kb = (k_in.double(), v_in.double()) if mha else (kv_in.double(), kv_in[:, :Dv].double())
+                if bf and dot:
+                    check_dot(f"dense  {tag}", o, q, kb[0], kb[1], None, qs, scale)
                 for k in (1, 7, L + 5):                                   # k = 1, k >= L
                     idx = torch.randint(-1, L, (T, k), generator=g, dtype=torch.int32)
                     if T > 1:
@@ -234,6 +315,8 @@ def main():
                     if T > 1 and (not (o["out"][0] == 0).all() or not torch.isinf(o["lse"][0]).all()):
                         err = float("inf")
                     check(f"sparse {tag} k={k}", err, tol)
+                    if bf and dot:
+                        check_dot(f"sparse {tag} k={k}", o, q, kb[0], kb[1], idx, qs, scale)
 
         # indexer (plain / fp8 / hadamard / both) and top-k incl. heavy ties
         for (T, L, HI, DI, qs) in [(1, 1, 4, 128, 0), (1, 2000, 64, 128, 1999), (5, 300, 8, 128, 200)]:
@@ -245,6 +328,11 @@ def main():
                 # (fp8 after a Hadamard computed in another summation order could, rarely, round
                 # an element to the neighbouring fp8 value; with these seeds it does not.)
                 check(f"indexer T={T} L={L} fp8={fp8} hadamard={had}", rel_err(o["scores"], ref), 1e-4)
+            # bf16 keys: exact widening, or (bf16 dot products) the query rounded to bf16 too
+            ikb = bf16_round(ik)
+            o = run_engine("indexer", {"index_q": iq, "index_k": ikb, "index_w": iw}, {"q_start": qs, "threads": 2}, tmp)
+            ref = indexer_ref(bf16_round(iq).float() if dot else iq, ikb.float(), iw, qs)
+            check(f"indexer T={T} L={L} bf16 keys{' (bf16 queries)' if dot else ''}", rel_err(o["scores"], ref), 1e-4)
             for k in (1, 16, L, L + 3):
                 ties = torch.randint(0, 3, (T, L), generator=g).float()         # heavy ties
                 ties[:, ::7] = float("-inf")
@@ -263,16 +351,19 @@ def main():
             scores = indexer_ref(iq, ik, iw, qs)
             want = topk_ref(scores, k)
             kr = kv_in.double()
+            name = f"dsa    T={T} H={H} L={L} k={k} {'bf16' if bf else 'fp32'}{' (dense: L<=k)' if qs + T <= k else ''}"
+            same = torch.equal(o["indices"], want) or qs + T <= k
+            if bf and dot:
+                check(f"{name} indices", 0.0 if same else float("inf"), 1e-4)
+                check_dot(name, o, q, kr, kr[:, :Dv], None if qs + T <= k else want, qs, 1 / math.sqrt(Dqk))
+                continue
             ro, rl = sparse_ref(q.double(), kr, kr[:, :Dv], want, 1 / math.sqrt(Dqk))
             if qs + T <= k:
                 ro, rl = dense_ref(q.double(), kr, kr[:, :Dv], qs, 1 / math.sqrt(Dqk))
-            same = torch.equal(o["indices"], want) or qs + T <= k
             err = max(rel_err(o["out"], ro), rel_err(o["lse"], rl)) if same else float("inf")
-            check(f"dsa    T={T} H={H} L={L} k={k} {'bf16' if bf else 'fp32'}{' (dense: L<=k)' if qs + T <= k else ''}", err, 1e-4)
+            check(name, err, 1e-4)
 
-    n_fail = results.count(False)
-    print(f"\n{len(results) - n_fail}/{len(results)} cases pass (torch {torch.__version__})")
-    return 1 if n_fail else 0
+    return results
 
 
 if __name__ == "__main__":

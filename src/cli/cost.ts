@@ -60,6 +60,8 @@ export interface CostCliOptions {
   chunk?: string;
   repeats?: string;
   threads?: string;
+  /** How the timed caches are stored: auto (bf16 where the engine has bf16 dot products, else f32), f32, bf16. */
+  cacheDtype?: string;
   pricePerHour?: string;
   hardware: string;
   runs?: string[];
@@ -97,7 +99,10 @@ export async function costAction(o: CostCliOptions, write: (s: string) => void =
   const hardware = o.hardware === 'none' ? undefined : loadHardware(o.hardware);
   let kValues = o.model ? DEFAULT_K_VALUES.filter((k) => k <= 512).concat([16, 32]).sort((a, b) => a - b) : DEFAULT_K_VALUES;
   if (o.k !== undefined) kValues = parsePositions(o.k, 'k');
-  const engine = o.measure || o.quality ? await loadEngine(threads) : { reason: 'not measured (--no-measure)' };
+  const cacheDtype = o.cacheDtype === undefined || o.cacheDtype === 'auto' ? undefined : o.cacheDtype;
+  if (cacheDtype !== undefined && cacheDtype !== 'f32' && cacheDtype !== 'bf16')
+    throw new DsabenchError('E_USAGE', `--cache-dtype must be auto, f32 or bf16, got '${o.cacheDtype}'`, { field: 'cache-dtype' });
+  const engine = o.measure || o.quality ? await loadEngine(threads, cacheDtype) : { reason: 'not measured (--no-measure)' };
   const progress = process.stderr.isTTY && o.measure;
   if (o.model) {
     const { runModelStudy, formatModelMarkdown } = await import('../cost/model-study.js');
@@ -167,6 +172,7 @@ const cmd: CommandModule = {
       .option('--chunk <n>', 'prefill: queries per measured call, ending at the position (default 16)')
       .option('--repeats <n>', 'timed repeats per point; the median is kept (default 3)')
       .option('--threads <n>', 'engine threads per call (default 1)')
+      .option('--cache-dtype <dtype>', 'timed caches: auto (bf16 where the engine has bf16 dot products, else f32; the report names it) | f32 | bf16', 'auto')
       .option('--price-per-hour <usd>', "price of the measuring machine per hour, for measured $/Mtok")
       .option('--hardware <name|file>', 'GPU profile for the roofline projection (h800, h100, h200, b200, a file, or none)', 'h800')
       .option('--runs <dirs...>', 'results/<run-id> directories whose attempts to cost')

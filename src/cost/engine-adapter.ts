@@ -2,9 +2,12 @@
  * Adapter from the native engine (src/engine) to the cost study's seams: an AttentionTimer
  * that times dense attention and fused DSA per position, and QualityOps for fidelity vs k.
  *
- * Timing inputs: fp32 tensors filled with a seeded PRNG in [−1, 1) (the kernels' cost does not
- * depend on the values; the indexer's top-k sees distinct scores). Buffers are allocated once
- * for the largest position and sliced per call, so a curve allocates its 128K cache only once:
+ * Timing inputs: tensors filled with a seeded PRNG in [−1, 1) (the kernels' cost does not
+ * depend on the values; the indexer's top-k sees distinct scores). The caches (kv or k/v, and
+ * the indexer keys) are stored in the engine's fastest correct form by default: bf16 on a
+ * kernel set with bf16 dot products (both dense and DSA then run on them), else fp32; the
+ * timer's name says which. Buffers are allocated once for the largest position and sliced
+ * per call, so a curve allocates its 128K cache only once:
  *   MLA (MQA form): q [C, H, Dqk], kv [L, Dqk]        (V3.2 at 128K: kv = 302 MB)
  *   MHA/GQA:        q [C, H, Dqk], k, v [L, Hkv, D]
  *   indexer:        q_I [C, H_I, D_I], k_I [L, D_I], w [C, H_I]
@@ -25,16 +28,43 @@ function fill(n: number, seed: number): Float32Array {
   return a;
 }
 
+/** The same values as fill(n, seed), stored as bf16 (filled in slices: no full fp32 copy). */
+function fillCache(n: number, seed: number, dtype: CacheDtype): engine.CacheTensor {
+  if (dtype === 'f32') return fill(n, seed);
+  const data = new Uint16Array(n);
+  const r = mulberry32(seed);
+  const slice = new Float32Array(1 << 16);
+  for (let i = 0; i < n; i += slice.length) {
+    const m = Math.min(slice.length, n - i);
+    for (let j = 0; j < m; j++) slice[j] = 2 * r() - 1;
+    data.set(engine.toBf16(slice.subarray(0, m)).data, i);
+  }
+  return { dtype: 'bf16', data };
+}
+
+function sliceCache(t: engine.CacheTensor, n: number): engine.CacheTensor {
+  return t instanceof Float32Array ? t.subarray(0, n) : { dtype: 'bf16', data: t.data.subarray(0, n) };
+}
+
+/** How the timed caches are stored: 'auto' = bf16 where the kernel set has bf16 dot products. */
+export type CacheDtype = 'f32' | 'bf16';
+
+/** The cache dtype the cost study times by default: the engine's fastest correct path. */
+export function defaultCacheDtype(): CacheDtype {
+  const info = engine.engineInfo();
+  return info.bf16Dot.includes(info.simd) ? 'bf16' : 'f32';
+}
+
 interface Buffers {
   profile: ModelProfile;
   maxL: number;
   maxC: number;
   q: Float32Array;
-  kv?: Float32Array;
-  k?: Float32Array;
-  v?: Float32Array;
+  kv?: engine.CacheTensor;
+  k?: engine.CacheTensor;
+  v?: engine.CacheTensor;
   qI: Float32Array;
-  kI: Float32Array;
+  kI: engine.CacheTensor;
   w: Float32Array;
 }
 
@@ -48,11 +78,14 @@ export interface LoadedEngine {
 
 export class EngineTimer implements AttentionTimer {
   readonly name: string;
+  readonly cache: CacheDtype;
   private buf: Buffers | undefined;
 
-  constructor() {
+  constructor(cache: CacheDtype = defaultCacheDtype()) {
     const info = engine.engineInfo();
-    this.name = `native engine ${info.version} (${info.simd})`;
+    this.cache = cache;
+    const how = cache === 'f32' ? 'fp32 caches' : info.bf16Dot.includes(info.simd) ? 'bf16 caches on bf16 dot products' : 'bf16 caches widened to fp32';
+    this.name = `native engine ${info.version} (${info.simd}; ${how})`;
   }
 
   private buffers(p: ModelProfile, L: number, C: number): Buffers {
@@ -68,13 +101,13 @@ export class EngineTimer implements AttentionTimer {
       maxC,
       q: fill(maxC * s.heads * s.dqk, 1),
       qI: fill(maxC * p.indexer.heads * p.indexer.dim, 2),
-      kI: fill(maxL * p.indexer.dim, 3),
+      kI: fillCache(maxL * p.indexer.dim, 3, this.cache),
       w: fill(maxC * p.indexer.heads, 4),
     };
-    if (s.form === 'mqa-mla') nb.kv = fill(maxL * s.dqk, 5);
+    if (s.form === 'mqa-mla') nb.kv = fillCache(maxL * s.dqk, 5, this.cache);
     else {
-      nb.k = fill(maxL * s.kvHeads * s.dqk, 6);
-      nb.v = fill(maxL * s.kvHeads * s.dv, 7);
+      nb.k = fillCache(maxL * s.kvHeads * s.dqk, 6, this.cache);
+      nb.v = fillCache(maxL * s.kvHeads * s.dv, 7, this.cache);
     }
     this.buf = nb;
     return nb;
@@ -98,11 +131,11 @@ export class EngineTimer implements AttentionTimer {
     };
     const kvArgs =
       s.form === 'mqa-mla'
-        ? { kv: b.kv!.subarray(0, L * s.dqk) }
-        : { k: b.k!.subarray(0, L * s.kvHeads * s.dqk), v: b.v!.subarray(0, L * s.kvHeads * s.dv), Hkv: s.kvHeads };
+        ? { kv: sliceCache(b.kv!, L * s.dqk) }
+        : { k: sliceCache(b.k!, L * s.kvHeads * s.dqk), v: sliceCache(b.v!, L * s.kvHeads * s.dv), Hkv: s.kvHeads };
     const ix = {
       q: b.qI.subarray(0, C * p.indexer.heads * p.indexer.dim),
-      k: b.kI.subarray(0, L * p.indexer.dim),
+      k: sliceCache(b.kI, L * p.indexer.dim),
       w: b.w.subarray(0, C * p.indexer.heads),
       heads: p.indexer.heads,
       dim: p.indexer.dim,
@@ -157,10 +190,10 @@ export function engineQualityOps(threads = 1): QualityOps {
   };
 }
 
-export async function createEngineParts(threads = 1): Promise<LoadedEngine> {
+export async function createEngineParts(threads = 1, cache?: CacheDtype): Promise<LoadedEngine> {
   if (!engine.engineAvailable()) {
     // engineInfo throws the engine's own "not built" error with the fix.
     engine.engineInfo();
   }
-  return { timer: new EngineTimer(), ops: engineQualityOps(threads) };
+  return { timer: new EngineTimer(cache ?? defaultCacheDtype()), ops: engineQualityOps(threads) };
 }

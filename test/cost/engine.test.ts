@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engineAvailable } from '../../src/engine/index.js';
+import { engineAvailable, engineInfo } from '../../src/engine/index.js';
 import { loadEngine } from '../../src/cost/engine-timer.js';
 import { loadProfile } from '../../src/cost/profiles.js';
 import { measureQuality, tsQualityOps } from '../../src/cost/quality.js';
@@ -24,6 +24,20 @@ test('engine-timed curves at small shapes: every point measured, structure only'
   }
   assert.match(r.timer, /native engine/);
   assert.ok(r.break_even && 'decode' in r.break_even);
+});
+
+test('the timer stores its caches on the fastest correct path by default and says which; f32 on request', { skip }, async () => {
+  const info = engineInfo();
+  const auto = await loadEngine(1), f32 = await loadEngine(1, 'f32');
+  const dot = info.bf16Dot.includes(info.simd);
+  assert.match(auto.timer!.name, dot ? /bf16 caches on bf16 dot products/ : /fp32 caches/);
+  assert.match(f32.timer!.name, /fp32 caches/);
+  for (const e of [auto, f32]) {
+    const p = loadProfile('builtin-small');
+    for (const attention of ['dense', 'sparse'] as const)
+      assert.ok((await e.timer!.measure({ mode: 'decode', attention, position: 300, chunk: 1, profile: p, repeats: 1, threads: 1 })).ms_median > 0);
+    e.timer!.close?.();
+  }
 });
 
 test('GQA profile runs through the MHA path of the engine', { skip }, async () => {
