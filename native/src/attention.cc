@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "ops_util.h"
+#include "pool.h"
 #include "threads.h"
 
 namespace dsa {
@@ -377,7 +378,7 @@ void AttnCall::runItem(int64_t it, int tid) {
 
 void AttnCall::run() {
   plan();
-  parallelFor(a.threads, nch * nsplit, [&](int64_t it, int tid) { runItem(it, tid); });
+  pooledFor(a.threads, nch * nsplit, [&](int64_t it, int tid) { runItem(it, tid); });
   if (nsplit == 1) return;
   // Ranges not yet folded (those that finished last), then out = Ot / l.
   for (int64_t ci = 0; ci < nch; ci++) {

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "indexer_internal.h"
 #include "ops_util.h"
+#include "pool.h"
 #include "threads.h"
 #include "topk_keeper.h"
 
@@ -39,7 +40,7 @@ void selectStreamed(const Kernels& kr, const IndexerArgs& ix, int64_t k, int thr
   const ops::XformCtx x{ix.fp8, ix.hadamard};
   std::vector<std::vector<Cand>> kept(nsplit > 1 ? (size_t)(ix.T * nsplit) : 0);
   std::vector<ops::IndexerScratch>& scratch = ops::indexerWorkspace(threads);
-  parallelFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
+  pooledFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
     const int64_t t = it / nsplit, si = it % nsplit;
     ops::IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, ix.HI, ix.DI, SB);

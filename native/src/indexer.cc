@@ -6,6 +6,7 @@
 #include "engine.h"
 #include "indexer_internal.h"
 #include "ops_util.h"
+#include "pool.h"
 #include "threads.h"
 #include "topk_keeper.h"
 
@@ -92,7 +93,7 @@ void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
   const int64_t nsplit = ops::keySplits(a.T, a.L, a.threads);
   const XformCtx x{a.fp8, a.hadamard};
   std::vector<IndexerScratch>& scratch = ops::indexerWorkspace(a.threads);
-  parallelFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
+  pooledFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
     const int64_t t = it / nsplit, si = it % nsplit;
     IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, a.HI, a.DI, 0);
@@ -113,7 +114,7 @@ void topk(const float* scores, int64_t T, int64_t L, int64_t k, int threads, int
   if (T < 1 || L < 1) fail("E_SHAPE", "scores must be [T ≥ 1, L ≥ 1]");
   if (k < 1) fail("E_OPTION", "k must be ≥ 1");
   if (threads < 1 || threads > 1024) fail("E_OPTION", "threads must be in 1..1024");
-  parallelFor(threads, T, [&](int64_t t, int) {
+  pooledFor(threads, T, [&](int64_t t, int) {
     TopK keep(std::min(k, L));
     const float* row = scores + t * L;
     for (int64_t s = 0; s < L; s++) keep.push(row[s], (int32_t)s);
