@@ -70,11 +70,12 @@ struct Partial {
   FloatBuf Ot, m, l;
 };
 
-// acc ← acc ⊕ p (online-softmax merge of two key ranges): M = max(m_a, m_p),
+// acc ← acc ⊕ p (online-softmax merge of two key ranges) for rows r0..r1-1: M = max(m_a, m_p),
 // w_x = exp(m_x − M) (0 for an empty range), l = w_a·l_a + w_p·l_p, Ot = w_a·Ot_a + w_p·Ot_p.
-// Shapes: Ot [Dv][Rpad], m and l [Rpad]; R ≤ Rpad rows are live. wa/wp: scratch [Rpad].
-void foldPartial(Partial& acc, const Partial& p, int64_t R, int64_t Rpad, int64_t Dv, float* wa, float* wp) {
-  for (int64_t r = 0; r < R; r++) {
+// Shapes: Ot [Dv][Rpad], m and l [Rpad]. wa/wp: scratch [Rpad]. Each row on its own, so
+// folding row blocks apart gives the same bits as folding them together.
+void foldPartial(Partial& acc, const Partial& p, int64_t r0, int64_t r1, int64_t Rpad, int64_t Dv, float* wa, float* wp) {
+  for (int64_t r = r0; r < r1; r++) {
     const float ma = acc.m.p[r], mp = p.m.p[r], M = std::max(ma, mp);
     wa[r] = ma > NEG_INF ? std::exp(ma - M) : 0.f;
     wp[r] = mp > NEG_INF ? std::exp(mp - M) : 0.f;
@@ -84,7 +85,7 @@ void foldPartial(Partial& acc, const Partial& p, int64_t R, int64_t Rpad, int64_
   for (int64_t c = 0; c < Dv; c++) {
     float* dst = acc.Ot.p + c * Rpad;
     const float* src = p.Ot.p + c * Rpad;
-    for (int64_t r = 0; r < R; r++) dst[r] = dst[r] * wa[r] + src[r] * wp[r];
+    for (int64_t r = r0; r < r1; r++) dst[r] = dst[r] * wa[r] + src[r] * wp[r];
   }
 }
 
@@ -199,10 +200,17 @@ struct AttnCall {
     return a.q + (t * a.H + h) * a.Dqk;
   }
 
+  // Row blocks of a split chunk, so the serial steps around its ranges (packing the shared
+  // query panel, the folds left after the ranges, the output) run across the threads too.
+  static constexpr int64_t ROW_BLOCK = 16;
+  int64_t rowBlocks(const Chunk& ch) const { return (rpad(ch) + ROW_BLOCK - 1) / ROW_BLOCK; }
+
   void plan();
-  void packQ(const Chunk& ch, float* Qt, uint32_t* Qp) const;
-  void foldReady(int64_t ci, bool wait);
-  void finalize(const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l) const;
+  void packQ(const Chunk& ch, float* Qt, uint32_t* Qp, int64_t r0, int64_t r1) const;
+  void foldReady(int64_t ci);
+  void finalize(const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l, int64_t r0,
+                int64_t r1) const;
+  void tail(int64_t ci, int64_t b);
   void runItem(int64_t it, int tid);
   void run();
 };
@@ -234,37 +242,44 @@ void AttnCall::plan() {
     ws.foldWeights[(size_t)ci].ensure(2 * RpadMax);
     fq.wa = ws.foldWeights[(size_t)ci].p;
     fq.wp = ws.foldWeights[(size_t)ci].p + RpadMax;
-    const Chunk& ch = chunks[(size_t)ci];
-    const int64_t Rpad = rpad(ch);
-    if (bf16) {
-      ws.sharedQp[(size_t)ci].ensure((a.Dqk + 1) / 2 * Rpad);
-      packQ(ch, nullptr, ws.sharedQp[(size_t)ci].p());
-    } else {
-      ws.sharedQt[(size_t)ci].ensure(a.Dqk * Rpad);
-      packQ(ch, ws.sharedQt[(size_t)ci].p, nullptr);
-    }
+    const int64_t Rpad = rpad(chunks[(size_t)ci]);
+    if (bf16) ws.sharedQp[(size_t)ci].ensure((a.Dqk + 1) / 2 * Rpad);
+    else ws.sharedQt[(size_t)ci].ensure(a.Dqk * Rpad);
   }
+  // The shared panels, a block of rows per item.
+  std::vector<int64_t> first((size_t)nch + 1, 0);
+  for (int64_t ci = 0; ci < nch; ci++) first[(size_t)ci + 1] = first[(size_t)ci] + rowBlocks(chunks[(size_t)ci]);
+  pooledFor(a.threads, first[(size_t)nch], [&](int64_t it, int) {
+    const int64_t ci = std::upper_bound(first.begin(), first.end(), it) - first.begin() - 1, b = it - first[(size_t)ci];
+    const Chunk& ch = chunks[(size_t)ci];
+    const int64_t r0 = b * ROW_BLOCK, r1 = std::min(rpad(ch), r0 + ROW_BLOCK);
+    if (bf16) packQ(ch, nullptr, ws.sharedQp[(size_t)ci].p(), r0, r1);
+    else packQ(ch, ws.sharedQt[(size_t)ci].p, nullptr, r0, r1);
+  });
 }
 
-// The chunk's query panel: Qt[d][r] = scale · q[row r][d] (fp32), or for bf16 dot products
-// Qp[i][r] = the bf16 pair (scale · q[r][2i], scale · q[r][2i+1]) (the kernel set's
-// packPanel: gathers across the rows). Scalar, d outer, when offsets overflow int32.
-void AttnCall::packQ(const Chunk& ch, float* Qt, uint32_t* Qp) const {
-  const int64_t R = ch.rows(), Rpad = roundUp(R, W);
-  std::vector<int32_t> off((size_t)R);
+// Rows r0..r1-1 (r1 ≤ Rpad) of the chunk's query panel: Qt[d][r] = scale · q[row r][d] (fp32),
+// or for bf16 dot products Qp[i][r] = the bf16 pair (scale · q[r][2i], scale · q[r][2i+1])
+// (the kernel set's packPanel: gathers across the rows); rows past R are 0. Scalar when the
+// offsets overflow int32.
+void AttnCall::packQ(const Chunk& ch, float* Qt, uint32_t* Qp, int64_t r0, int64_t r1) const {
+  const int64_t R = ch.rows(), Rpad = roundUp(R, W), live = std::max<int64_t>(0, std::min(R, r1) - r0);
+  std::vector<int32_t> off((size_t)std::max<int64_t>(live, 1));
   const float* base = qrow(ch, 0);
   bool fits = true;
-  for (int64_t r = 0; r < R && fits; r++) {
-    const int64_t o = qrow(ch, r) - base;
+  for (int64_t r = 0; r < live && fits; r++) {
+    const int64_t o = qrow(ch, r0 + r) - base;
     fits = o >= 0 && o + a.Dqk < (int64_t(1) << 31);
     off[(size_t)r] = (int32_t)o;
   }
+  if (live == 0) off[0] = 0;
   if (fits) {
-    kr.packPanel(base, off.data(), (int)R, (int)Rpad, (int)a.Dqk, a.scale, Qt, Qp);
+    kr.packPanel(base, off.data(), (int)live, (int)(r1 - r0), (int)Rpad, (int)a.Dqk, a.scale, Qt ? Qt + r0 : nullptr,
+                 Qp ? Qp + r0 : nullptr);
     return;
   }
   for (int64_t d = 0; d < (Qp ? (a.Dqk + 1) / 2 : a.Dqk); d++)
-    for (int64_t r = 0; r < Rpad; r++) {
+    for (int64_t r = r0; r < r1; r++) {
       const float* q = qrow(ch, r < R ? r : 0);
       if (Qp) {
         const uint32_t hi = 2 * d + 1 < a.Dqk ? bf16Bits(q[2 * d + 1] * a.scale) << 16 : 0u;
@@ -275,46 +290,60 @@ void AttnCall::packQ(const Chunk& ch, float* Qt, uint32_t* Qp) const {
     }
 }
 
-// Folds chunk ci's finished ranges in order (see FoldQueue); `wait` = block on the lock.
-void AttnCall::foldReady(int64_t ci, bool wait) {
+// Folds chunk ci's finished ranges in order (see FoldQueue), unless another thread is.
+void AttnCall::foldReady(int64_t ci) {
   FoldQueue& fq = folds[(size_t)ci];
-  if (wait) fq.mu.lock();
-  else if (!fq.mu.try_lock()) return;
+  if (!fq.mu.try_lock()) return;
   const Chunk& ch = chunks[(size_t)ci];
   Partial* part = ws.partials.data() + ci * nsplit;
   while (fq.next < nsplit && fq.done[0].load(std::memory_order_acquire) &&
          fq.done[(size_t)fq.next].load(std::memory_order_acquire)) {
-    foldPartial(part[0], part[fq.next], ch.rows(), rpad(ch), a.Dv, fq.wa, fq.wp);
+    foldPartial(part[0], part[fq.next], 0, ch.rows(), rpad(ch), a.Dv, fq.wa, fq.wp);
     fq.next++;
   }
   fq.mu.unlock();
 }
 
-// out[row r][c] = Ot[c][r] / l[r], lse = m + log l (a row with no valid key: 0 and -inf);
-// the transpose is the kernel set's unpackPanel (scalar when offsets overflow int32).
-void AttnCall::finalize(const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l) const {
-  const int64_t nh = ch.he - ch.hb, R = ch.rows();
-  std::vector<int32_t> off((size_t)R);
-  std::vector<float> inv((size_t)R);
-  const int64_t o0 = (ch.tb * a.H + ch.g * G + ch.hb) * a.Dv;  // row 0's output
+// Rows r0..r1-1 of the output: out[row r][c] = Ot[c][r] / l[r], lse = m + log l (a row with
+// no valid key: 0 and -inf); the transpose is the kernel set's unpackPanel (scalar when
+// offsets overflow int32).
+void AttnCall::finalize(const Chunk& ch, int64_t Rpad, const float* Ot, const float* m, const float* l, int64_t r0,
+                        int64_t r1) const {
+  const int64_t nh = ch.he - ch.hb;
+  r1 = std::min(r1, ch.rows());
+  if (r1 <= r0) return;
+  std::vector<int32_t> off((size_t)(r1 - r0));
+  std::vector<float> inv((size_t)(r1 - r0));
+  const auto outRow = [&](int64_t r) { return ((ch.tb + r / nh) * a.H + ch.g * G + ch.hb + r % nh) * a.Dv; };
+  const int64_t o0 = outRow(r0);
   bool fits = true;
-  for (int64_t r = 0; r < R; r++) {
-    const int64_t t = ch.tb + r / nh, h = ch.g * G + ch.hb + r % nh;
-    const int64_t o = (t * a.H + h) * a.Dv - o0;
+  for (int64_t r = r0; r < r1; r++) {
+    const int64_t o = outRow(r) - o0, i = r - r0;
     fits = fits && o + a.Dv < (int64_t(1) << 31);
-    off[(size_t)r] = (int32_t)o;
+    off[(size_t)i] = (int32_t)o;
     const bool empty = !(m[r] > NEG_INF) || !(l[r] > 0.f);
-    inv[(size_t)r] = empty ? 0.f : 1.f / l[r];
-    a.lse[t * a.H + h] = empty ? NEG_INF : m[r] + std::log(l[r]);
+    inv[(size_t)i] = empty ? 0.f : 1.f / l[r];
+    a.lse[outRow(r) / a.Dv] = empty ? NEG_INF : m[r] + std::log(l[r]);
   }
   if (fits) {
-    kr.unpackPanel(Ot, (int)Rpad, (int)R, (int)a.Dv, inv.data(), a.out + o0, off.data());
+    kr.unpackPanel(Ot + r0, (int)Rpad, (int)(r1 - r0), (int)a.Dv, inv.data(), a.out + o0, off.data());
     return;
   }
-  for (int64_t r = 0; r < R; r++) {
-    float* o = a.out + ((ch.tb + r / nh) * a.H + ch.g * G + ch.hb + r % nh) * a.Dv;
-    for (int64_t c = 0; c < a.Dv; c++) o[c] = Ot[c * Rpad + r] * inv[(size_t)r];
+  for (int64_t r = r0; r < r1; r++) {
+    float* o = a.out + outRow(r);
+    for (int64_t c = 0; c < a.Dv; c++) o[c] = Ot[c * Rpad + r] * inv[(size_t)(r - r0)];
   }
+}
+
+// After the ranges: block b of chunk ci's rows gets the folds not yet done (in range order,
+// as foldReady would have done them) and its output.
+void AttnCall::tail(int64_t ci, int64_t b) {
+  const Chunk& ch = chunks[(size_t)ci];
+  const int64_t Rpad = rpad(ch), r0 = b * ROW_BLOCK, r1 = std::min(ch.rows(), r0 + ROW_BLOCK);
+  FoldQueue& fq = folds[(size_t)ci];
+  Partial* part = ws.partials.data() + ci * nsplit;
+  for (int64_t s = fq.next; s < nsplit && r0 < r1; s++) foldPartial(part[0], part[s], r0, r1, Rpad, a.Dv, fq.wa, fq.wp);
+  finalize(ch, Rpad, part[0].Ot.p, part[0].m.p, part[0].l.p, r0, r1);
 }
 
 // Work item `it`: chunk it / nsplit over its key range it % nsplit.
@@ -330,7 +359,7 @@ void AttnCall::runItem(int64_t it, int tid) {
     Qt = ws.sharedQt.size() > (size_t)ci ? ws.sharedQt[(size_t)ci].p : nullptr;  // packed once per chunk
     if (bf16) Qp = ws.sharedQp[(size_t)ci].p();
   } else {
-    packQ(ch, sc.Qt.p, bf16 ? sc.Qp.p() : nullptr);
+    packQ(ch, sc.Qt.p, bf16 ? sc.Qp.p() : nullptr, 0, Rpad);
   }
   const bool mask = !sparse && a.causal;
   for (int64_t r = 0; r < Rpad; r++)
@@ -369,10 +398,10 @@ void AttnCall::runItem(int64_t it, int tid) {
   if (c.n > 0) kr.attnChunk(c);
   else std::fill(Ot, Ot + a.Dv * Rpad, 0.f);  // (the kernel writes Ot from its first block)
   if (nsplit == 1) {
-    finalize(ch, Rpad, Ot, m, l);
+    finalize(ch, Rpad, Ot, m, l, 0, R);
   } else {
     folds[(size_t)ci].done[(size_t)si].store(true, std::memory_order_release);
-    foldReady(ci, false);
+    foldReady(ci);
   }
 }
 
@@ -380,13 +409,14 @@ void AttnCall::run() {
   plan();
   pooledFor(a.threads, nch * nsplit, [&](int64_t it, int tid) { runItem(it, tid); });
   if (nsplit == 1) return;
-  // Ranges not yet folded (those that finished last), then out = Ot / l.
-  for (int64_t ci = 0; ci < nch; ci++) {
-    foldReady(ci, true);
-    const Chunk& ch = chunks[(size_t)ci];
-    const Partial& acc = ws.partials[(size_t)(ci * nsplit)];
-    finalize(ch, rpad(ch), acc.Ot.p, acc.m.p, acc.l.p);
-  }
+  // Ranges not yet folded (those that finished last), then out = Ot / l: by row blocks
+  // across the threads (no fold runs any more: every item is done).
+  std::vector<int64_t> first((size_t)nch + 1, 0);
+  for (int64_t ci = 0; ci < nch; ci++) first[(size_t)ci + 1] = first[(size_t)ci] + rowBlocks(chunks[(size_t)ci]);
+  pooledFor(a.threads, first[(size_t)nch], [&](int64_t it, int) {
+    const int64_t ci = std::upper_bound(first.begin(), first.end(), it) - first.begin() - 1;
+    tail(ci, it - first[(size_t)ci]);
+  });
 }
 
 }  // namespace

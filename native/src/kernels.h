@@ -106,10 +106,11 @@ struct Kernels {
   // In-place softmax of row[0..n) (−inf entries → 0); returns log Σ exp(row), −inf (row all 0)
   // when every entry is −inf.
   float (*softmaxRow)(float* row, int64_t n);
-  // A chunk's query panel: Qt[d][r] = scale · x[off[r] + d] for r < R (0 for R ≤ r < Rpad),
-  // d < D; with Qp non-null, the bf16 pairs of the same instead (see AttnChunk::Qp).
-  // off: element offsets of the rows from x.
-  void (*packPanel)(const float* x, const int32_t* off, int R, int Rpad, int D, float scale, float* Qt, uint32_t* Qp);
+  // A chunk's query panel (or rows of it): Qt[d·ld + r] = scale · x[off[r] + d] for r < R
+  // (0 for R ≤ r < Rpad), d < D; with Qp non-null, the bf16 pairs of the same instead (see
+  // AttnChunk::Qp). off: element offsets of the rows from x; ld: the panel's row stride.
+  void (*packPanel)(const float* x, const int32_t* off, int R, int Rpad, int ld, int D, float scale, float* Qt,
+                    uint32_t* Qp);
   // A chunk's output: out[off[r] + c] = Ot[c][r] · inv[r] for r < R, c < Dv (Ot [Dv][Rpad]).
   void (*unpackPanel)(const float* Ot, int Rpad, int R, int Dv, const float* inv, float* out, const int32_t* off);
   // Lightning-indexer scores of nb queries over n keys with the keys in lanes:

@@ -223,7 +223,8 @@ static inline uint32_t bf16_bits(float f) {
 }
 
 // Whole groups of W rows through gathers; the last partial group (and its padding) scalar.
-static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int D, float scale, float* Qt, uint32_t* Qp) {
+static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int ld, int D, float scale, float* Qt,
+                       uint32_t* Qp) {
   const vf sc = vset1(scale);
   int r0 = 0;
   for (; r0 + W <= R; r0 += W) {
@@ -232,12 +233,12 @@ static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int 
       for (int i = 0; 2 * i < D; i++) {
         const vf a = vmul(vgather(x + 2 * i, off + r0), sc);
         const vf b = 2 * i + 1 < D ? vmul(vgather(x + 2 * i + 1, off + r0), sc) : vzero();
-        vstorep(Qp + (int64_t)i * Rpad + r0, vpack2(a, b));
+        vstorep(Qp + (int64_t)i * ld + r0, vpack2(a, b));
       }
       continue;
     }
 #endif
-    for (int d = 0; d < D; d++) vstore(Qt + (int64_t)d * Rpad + r0, vmul(vgather(x + d, off + r0), sc));
+    for (int d = 0; d < D; d++) vstore(Qt + (int64_t)d * ld + r0, vmul(vgather(x + d, off + r0), sc));
   }
   if (r0 == Rpad) return;
   if (Qp) {
@@ -245,12 +246,12 @@ static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int 
       for (int r = r0; r < Rpad; r++) {
         const float* q = x + off[r < R ? r : 0];
         const uint32_t lo = bf16_bits(q[2 * i] * scale), hi = 2 * i + 1 < D ? bf16_bits(q[2 * i + 1] * scale) : 0u;
-        Qp[(int64_t)i * Rpad + r] = r < R ? lo | hi << 16 : 0u;
+        Qp[(int64_t)i * ld + r] = r < R ? lo | hi << 16 : 0u;
       }
     return;
   }
   for (int d = 0; d < D; d++)
-    for (int r = r0; r < Rpad; r++) Qt[(int64_t)d * Rpad + r] = r < R ? x[off[r] + d] * scale : 0.f;
+    for (int r = r0; r < Rpad; r++) Qt[(int64_t)d * ld + r] = r < R ? x[off[r] + d] * scale : 0.f;
 }
 
 static void unpack_panel(const float* Ot, int Rpad, int R, int Dv, const float* inv, float* out, const int32_t* off) {
