@@ -104,14 +104,18 @@ class HelperPool {
     }
   }
 
+  // A new helper starts from the generation current now, not from the one it finds when it
+  // first runs: a helper scheduled late must still see a job or the stop posted meanwhile.
   void grow(int helpers) {
-    while ((int)helpers_.size() < helpers) helpers_.emplace_back([this] { loop(); });
+    while ((int)helpers_.size() < helpers) {
+      const uint64_t start = gen_.load(std::memory_order_acquire);
+      helpers_.emplace_back([this, start] { loop(start); });
+    }
   }
 
   // A helper: wait for a new generation (polling ~200 µs, then sleeping), join its job if
   // it is still open and wants helpers, work, leave.
-  void loop() {
-    uint64_t seen = gen_.load(std::memory_order_acquire);
+  void loop(uint64_t seen) {
     for (;;) {
       const auto t0 = std::chrono::steady_clock::now();
       while (gen_.load(std::memory_order_acquire) == seen &&

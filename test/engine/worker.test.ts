@@ -1,7 +1,8 @@
 /**
  * The addon loads and runs inside worker_threads: per-environment state (each worker picks
  * its own SIMD path), results equal the main thread's, and workers can be torn down and
- * started again (the environment cleanup frees the state).
+ * started again (the environment cleanup frees the state, and the thread's engine helpers
+ * are joined when it exits).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,4 +60,16 @@ test('engine runs in several worker threads at once, each with its own SIMD path
     const m = await runWorker('auto', args);
     assert.equal(m.error, undefined);
   }
+});
+
+test('a worker that exits right after a multi-threaded op does not hang (its engine helpers are stopped)', async () => {
+  // A worker's helper threads (pool.h) may not have run yet when its thread exits: the stop
+  // must still reach them, else the exit waits forever in the pool's destructor.
+  const r = rng(10);
+  const T = 1, H = 16, L = 600, Dqk = 16, Dv = 8;
+  const args = { q: randF32(T * H * Dqk, r), kv: randF32(L * Dqk, r), T, H, L, Dqk, Dv, qStart: L - 1, threads: 4 };
+  const deadline = new Promise<never>((_, rej) => setTimeout(() => rej(new Error('a worker did not exit within 60 s')), 60_000).unref());
+  const all = Promise.all(Array.from({ length: 12 }, () => runWorker('auto', args)));
+  const replies = await Promise.race([all, deadline]);
+  for (const m of replies) assert.equal(m.error, undefined, m.error);
 });
