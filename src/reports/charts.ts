@@ -285,11 +285,17 @@ export function qualityChart(studies: readonly CostStudy[]): Cfg | null {
 
 // ---------------------------------------------------------------- long context
 
+const POINT_STYLES = ['circle', 'triangle', 'rectRot', 'rect', 'star', 'crossRot'] as const;
+
 export function accuracyLengthChart(model: ReportModel): Cfg | null {
   if (model.longContext.length === 0) return null;
   const lengths = [...new Set(model.longContext.flatMap((s) => s.byLength.map((b) => b.length)))].sort((a, b) => a - b);
   const labelOf = new Map(model.rows.map((r) => [r.key, r.label]));
   const multiSuite = new Set(model.longContext.map((s) => s.suite)).size > 1;
+  // Dense and sparse often score the same at a length, and Chart.js draws the first series on
+  // top: so each later series gets a larger marker of another shape, and every series but the
+  // last a dashed line, so that a series hidden under another still shows around and between.
+  const n = model.longContext.length;
   const datasets = model.longContext.map((s, i) => {
     const m = new Map(s.byLength.map((b) => [b.length, b.mean * 100]));
     return {
@@ -298,7 +304,10 @@ export function accuracyLengthChart(model: ReportModel): Cfg | null {
       borderColor: colour(i),
       backgroundColor: colour(i),
       borderWidth: 3,
-      pointRadius: 6,
+      borderDash: i < n - 1 ? [8, 6] : [],
+      pointStyle: POINT_STYLES[i % POINT_STYLES.length],
+      pointRadius: 6 + 3 * i,
+      clip: false as const, // markers at 100% stay whole above the plot area
       spanGaps: true,
     };
   });
@@ -306,7 +315,7 @@ export function accuracyLengthChart(model: ReportModel): Cfg | null {
     type: 'line',
     data: { labels: lengths.map(fmtTokens), datasets },
     options: {
-      plugins: { ...title('Long-context accuracy vs context length', 'mean score of the attempts at each target context length'), legend: { position: 'bottom' } },
+      plugins: { ...title('Long-context accuracy vs context length', 'mean score of the attempts at each target context length'), legend: { position: 'bottom', labels: { usePointStyle: true } } },
       scales: { x: { title: axisTitle('Context length (tokens)') }, y: { min: 0, max: 100, title: axisTitle('Accuracy (%)') } },
     },
   } as Cfg;
