@@ -24,7 +24,7 @@ inline bool indexerBf16Dot(const Kernels& kr, const IndexerArgs& a) {
 
 // Per-thread scratch of the indexer (grow-only: kept between calls, see indexerWorkspace).
 // Qp, kb16: 32-bit pairs / bf16 (bf16 dot products); sbuf, candS, candI: the fused op's
-// streamed selection (a block of scores and its candidates, whole vectors past the end).
+// selection (a row of scores and its candidates, whole vectors past the end).
 struct IndexerScratch {
   FloatBuf Qt, w, qtmp, kbuf, zero, sbuf, Qp, kb16, candS, candI;
   std::vector<const float*> kptr;

@@ -333,6 +333,19 @@ for (const simd of PATHS) {
   });
 }
 
+test('fused DSA selection from indexer rows: exact top-k with heavy ties, key ranges across threads, k near L', () => {
+  const H = 8, Dqk = 16, Dv = 8, heads = 16, dim = 16; // 16 indexer heads: the per-query (row) path
+  for (const [T, L, k, threads, tie] of [[1, 9000, 300, 3, false], [1, 9000, 300, 2, true], [3, 700, 64, 2, false], [1, 500, 240, 1, false], [2, 5000, 40, 4, true]] as const) {
+    const r = rng(L + k);
+    const a = attnArgs({ T, H, L, Dqk, Dv, threads }, L);
+    const w = tie ? new Float32Array(T * heads) : randF32(T * heads, r); // all weights 0: every score ties at 0
+    const indexer = { q: randF32(T * heads * dim, r), k: randF32(L * dim, r), w, heads, dim };
+    const res = dsaAttention({ ...a, indexer, topk: k, returnIndices: true });
+    const scores = ref.indexer({ ...indexer, T, L, qStart: L - T });
+    assert.deepEqual(res.indices, ref.topk(scores, T, L, k), `T=${T} L=${L} k=${k} threads=${threads} ties=${tie}`);
+  }
+});
+
 test('output buffers: results written into the given arrays; wrong size, wrong type or overlap with an input refused', () => {
   const s = { T: 2, H: 8, L: 64, Dqk: 16, Dv: 8, threads: 2 };
   const a = attnArgs(s, 78);
