@@ -7,16 +7,20 @@
  *   cp build/Release/dsa_engine.node /tmp/a.node   # before a change
  *   … change, npm run build:native …
  *   node dist/bench/engine-ab.js /tmp/a.node build/Release/dsa_engine.node [--length 16K]
- *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill]
+ *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]
  *
- * Cases (V3.2 shapes, fp32 caches): dense MQA decode; sparse attention over k = 2048 given
- * positions (shuffled, as top-k returns them); the lightning indexer (64 × 128) for one
- * query; a 16-query prefill chunk ending at L-1.
+ * Cases (V3.2 shapes, fp32 caches unless --dtype bf16): dense MQA decode; sparse attention
+ * over k = 2048 given positions (shuffled, as top-k returns them); the lightning indexer
+ * (64 × 128) for one query; a 16-query prefill chunk ending at L-1; the fused DSA decode
+ * (indexer + top-k 2048 + sparse attention). Pairs alternate which build goes first (a call
+ * can warm the caches for the next), and the table gives the median pairwise ratio of wall
+ * time and of process CPU time (the work done, whatever else runs on the machine).
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { parseLength } from '../src/engine/bench.js';
 import type { NativeAddon } from '../src/engine/native.js';
+import { toBf16 } from '../src/engine/bf16.js';
 import { median, mulberry32 } from '../src/util/stats.js';
 import { arg } from './args.js';
 
@@ -26,8 +30,9 @@ function main(): void {
   const threads = Number(arg('threads', '2'));
   const pairs = Number(arg('pairs', '40'));
   const cases = arg('cases', 'dense,sparse,indexer,prefill').split(',');
-  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3)) {
-    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill]');
+  const dtype = arg('dtype', 'f32');
+  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16')) {
+    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]');
     process.exit(2);
   }
   const req = createRequire(import.meta.url);
@@ -44,16 +49,19 @@ function main(): void {
     const r = Math.floor(rnd() * (j + 1));
     [idx[j], idx[r]] = [idx[r]!, idx[j]!];
   }
-  const attn = { H, L, Dqk, Dv, mqa: true, kv, kvDtype: 'f32', scale: 1 / Math.sqrt(Dqk), threads, causal: true };
+  const kvIn = dtype === 'bf16' ? toBf16(kv).data : kv, ikIn = dtype === 'bf16' ? toBf16(ik).data : ik;
+  const attn = { H, L, Dqk, Dv, mqa: true, kv: kvIn, kvDtype: dtype, scale: 1 / Math.sqrt(Dqk), threads, causal: true };
+  const ixArgs = { q: iq, w: iw, k: ikIn, kDtype: dtype, T: 1, L, heads: HI, dim: DI, qStart: L - 1, fp8: false, hadamard: false };
   const all: Record<string, (n: NativeAddon) => unknown> = {
     dense: (n) => n.attention({ ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }),
     sparse: (n) => n.attention({ ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: 0, indices: idx, topk: K }),
-    indexer: (n) => n.indexer({ q: iq, w: iw, k: ik, kDtype: 'f32', T: 1, L, heads: HI, dim: DI, qStart: L - 1, fp8: false, hadamard: false, threads }),
+    indexer: (n) => n.indexer({ ...ixArgs, threads }),
     prefill: (n) => n.attention({ ...attn, q, T, qStart: L - T }),
+    dsa: (n) => n.dsa({ attention: { ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }, indexer: ixArgs, topk: K }),
   };
-  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${pairs} pairs per case`);
-  console.log('| case | A ms (median) | B ms (median) | B speed-up, median of pairwise ratios |');
-  console.log('|---|---:|---:|---:|');
+  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case`);
+  console.log('| case | A ms (median) | B ms (median) | B speed-up, median of pairwise wall ratios | of CPU-time ratios |');
+  console.log('|---|---:|---:|---:|---:|');
   for (const name of cases) {
     const fn = all[name];
     if (!fn) {
@@ -61,17 +69,19 @@ function main(): void {
       process.exit(2);
     }
     fn(A); fn(B);
-    const ta: number[] = [], tb: number[] = [], ratio: number[] = [];
+    const ta: number[] = [], tb: number[] = [], ratio: number[] = [], cpuRatio: number[] = [];
+    const timed = (n: NativeAddon): [number, number] => {
+      const c = process.cpuUsage(), s = performance.now();
+      fn(n);
+      const d = process.cpuUsage(c);
+      return [performance.now() - s, d.user + d.system];
+    };
     for (let i = 0; i < pairs; i++) {
-      let s = performance.now();
-      fn(A);
-      const a = performance.now() - s;
-      s = performance.now();
-      fn(B);
-      const b = performance.now() - s;
-      ta.push(a); tb.push(b); ratio.push(a / b);
+      let a: [number, number], b: [number, number];
+      if (i % 2 === 0) { a = timed(A); b = timed(B); } else { b = timed(B); a = timed(A); }
+      ta.push(a[0]); tb.push(b[0]); ratio.push(a[0] / b[0]); cpuRatio.push(a[1] / b[1]);
     }
-    console.log(`| ${name} | ${median(ta).toFixed(2)} | ${median(tb).toFixed(2)} | ${median(ratio).toFixed(3)}× |`);
+    console.log(`| ${name} | ${median(ta).toFixed(2)} | ${median(tb).toFixed(2)} | ${median(ratio).toFixed(3)}× | ${median(cpuRatio).toFixed(3)}× |`);
   }
 }
 
