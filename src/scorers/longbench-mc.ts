@@ -8,7 +8,7 @@
  */
 import { DsabenchError } from '../errors.js';
 import type { ScoreFn } from '../types.js';
-import { defineScorer, scoreFn } from './scorer.js';
+import { defineScorer, EXTRACTION_MODE_OPTION, parseExtractionMode, scoreFn, type ExtractionMode } from './scorer.js';
 
 export type Choice = 'A' | 'B' | 'C' | 'D';
 
@@ -30,16 +30,12 @@ export function extractChoiceFlexible(response: string): Choice | null {
   return paren ? (paren[1] as Choice) : null;
 }
 
-export interface LongbenchMcOptions {
-  mode: 'flexible' | 'strict';
-}
+export type LongbenchMcOptions = { mode: ExtractionMode };
 
 export const longbenchMcEntry = defineScorer({
   name: 'longbench_mc',
-  options: {
-    mode: { enum: ['flexible', 'strict'], default: 'flexible', description: 'Which extraction decides value/pass (details.metrics has both).' },
-  },
-  parse: (o): LongbenchMcOptions => ({ mode: o['mode'] === 'strict' ? 'strict' : 'flexible' }),
+  options: EXTRACTION_MODE_OPTION,
+  parse: parseExtractionMode,
   score(output, item, { mode }) {
     const gold = typeof item.target === 'string' ? item.target.trim().toUpperCase() : '';
     if (!/^[A-D]$/.test(gold)) {

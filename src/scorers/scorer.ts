@@ -22,6 +22,16 @@ import { explainAjvError } from '../util/schema-errors.js';
 export type OptionSchema = Readonly<Record<string, unknown>> & { readonly description: string };
 
 /** The schema of a scorer's whole options object (what `dsabench score --options` and suite.json take). */
+/**
+ * The `mode` option of the scorers that extract an answer two ways (math, longbench_mc): which
+ * extraction decides value/pass; details.metrics reports both.
+ */
+export type ExtractionMode = 'flexible' | 'strict';
+export const EXTRACTION_MODE_OPTION = {
+  mode: { enum: ['flexible', 'strict'], default: 'flexible', description: 'Which extraction decides value/pass (details.metrics has both).' },
+} as const;
+export const parseExtractionMode = (o: Readonly<Record<string, unknown>>): { mode: ExtractionMode } => ({ mode: o['mode'] === 'strict' ? 'strict' : 'flexible' });
+
 export interface OptionsSchema {
   readonly type: 'object';
   readonly additionalProperties: false;

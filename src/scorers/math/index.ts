@@ -9,7 +9,7 @@
  */
 import { DsabenchError } from '../../errors.js';
 import type { Item, ScoreFn } from '../../types.js';
-import { defineScorer, scoreFn } from '../scorer.js';
+import { defineScorer, EXTRACTION_MODE_OPTION, parseExtractionMode, scoreFn, type ExtractionMode } from '../scorer.js';
 import { isEquivalent } from './equiv.js';
 import { extractFlexible, extractStrict, lastBoxed } from './extract.js';
 
@@ -27,16 +27,12 @@ export function goldAnswer(item: Item): string {
   return lastBoxed(t) ?? t;
 }
 
-export interface MathOptions {
-  mode: 'flexible' | 'strict';
-}
+export type MathOptions = { mode: ExtractionMode };
 
 export const mathEntry = defineScorer({
   name: 'math',
-  options: {
-    mode: { enum: ['flexible', 'strict'], default: 'flexible', description: 'Which extraction decides value/pass (details.metrics has both).' },
-  },
-  parse: (o): MathOptions => ({ mode: o['mode'] === 'strict' ? 'strict' : 'flexible' }),
+  options: EXTRACTION_MODE_OPTION,
+  parse: parseExtractionMode,
   async score(output, item, { mode }) {
     const gold = goldAnswer(item);
     const strictAnswer = extractStrict(output);
