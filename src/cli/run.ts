@@ -247,7 +247,7 @@ const cmd: CommandModule = {
       .option('--repeats <k>', 'attempts per item and provider (pass@k for k ≤ K)', intFlag(1))
       .option('--concurrency <n>', `model calls in flight at once (default ${DEFAULT_SETTINGS.concurrency})`, intFlag(1))
       .option('--workers <n>', `scoring worker threads; 0 scores on the main thread (default: cores = ${DEFAULT_SETTINGS.workers})`, intFlag(0))
-      .option('--seed <s>', 'seed for generated suites (default 0)', intFlag(0))
+      .option('--seed <s>', 'seed for generated suites: 0 (default) keeps the seed each suite.json pins, N offsets it by N (a new item set)', intFlag(0))
       .option('--out <dir>', 'results folder (default results/<run-id>)')
       .option('--resume <dir>', 'continue a stopped or killed run in <dir> (its stored suites/providers/settings)')
       .option('--retry-errors', 'with --resume: run again the attempts that ended in an error (provider failures, timeouts)')

@@ -48,7 +48,7 @@ const cmd: CommandModule = {
       .argument('<suite...>', 'suite specs: built-in name, folder path, or <loader>:<file>')
       .option('--limit <n>', 'check only the first N items', intFlag(1))
       .option('--workers <n>', 'scoring worker threads (0 = main thread)', intFlag(0))
-      .option('--seed <s>', 'seed for generated suites', intFlag(0))
+      .option('--seed <s>', 'seed for generated suites: 0 (default) keeps the seed each suite.json pins, N offsets it by N', intFlag(0))
       .option('--unsafe-no-sandbox', 'run code without the sandbox (DANGEROUS)')
       .option('--json', 'JSON output')
       .addHelpText('after', `

@@ -28,7 +28,9 @@ import { GENERATORS, LOADERS } from './registry.js';
 import { lineOfPointer, parseJsonFile, validateOrThrow } from './schema.js';
 
 export interface LoadSuiteOptions {
-  /** Seed for generator suites whose suite.json gives none (the run's seed). */
+  /** The run's seed. A generator suite whose suite.json pins a seed draws from that seed plus
+   *  this one (run seed 0, the default, gives suite.json's items as they are; `--seed 7` a new
+   *  set); one that pins none draws from this seed alone. */
   seed?: number;
   /** A run's adjustments of this suite (run config suite entries), merged over suite.json. */
   override?: SuiteOverride;
@@ -213,6 +215,11 @@ function checkNames(config: SuiteConfig, file: string): void {
   }
 }
 
+/** The seed a generator draws from: suite.json's pinned seed offset by the run's (uint32). */
+export function generatorSeed(suiteSeed: number | undefined, runSeed: number | undefined): number {
+  return ((suiteSeed ?? 0) + (runSeed ?? 0)) >>> 0;
+}
+
 async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): Promise<Suite> {
   const suiteFile = join(dir, 'suite.json');
   const config = applySuiteOverride(readSuiteConfig(suiteFile), opts.override);
@@ -222,7 +229,7 @@ async function loadSuiteDir(dir: string, spec: string, opts: LoadSuiteOptions): 
     if (!gen) {
       throw new DsabenchError('E_SUITE_INVALID', `unknown generator "${config.generator.name}" (expected one of: ${Object.keys(GENERATORS).sort().join(', ') || 'none'})`, { file: suiteFile, field: '/generator/name' });
     }
-    const seed = config.generator.seed ?? opts.seed ?? 0;
+    const seed = generatorSeed(config.generator.seed, opts.seed);
     const made = await gen(seed, config.generator.options ?? {});
     items = checkItems(made, config, `${suiteFile} (generator ${config.generator.name})`);
   } else if (config.loader) {

@@ -141,7 +141,7 @@ describe('loadSuite resolves specs', () => {
     assert.equal(s.items.length, 2);
   });
 
-  it('a seeded generator from GENERATORS, seed from suite.json or the run', async () => {
+  it('a seeded generator from GENERATORS: suite.json\'s seed offset by the run\'s, or the run\'s alone', async () => {
     const seen: number[] = [];
     GENERATORS['test-gen'] = (seed, options) => {
       seen.push(seed);
@@ -150,7 +150,10 @@ describe('loadSuite resolves specs', () => {
     try {
       const withSeed = await loadSuite(makeSuite({ ...GOOD_CONFIG, generator: { name: 'test-gen', seed: 5, options: { n: 3 } } }, null), { seed: 9 });
       const runSeed = await loadSuite(makeSuite({ ...GOOD_CONFIG, generator: { name: 'test-gen', options: { n: 2 } } }, null), { seed: 9 });
-      assert.deepEqual(seen, [5, 9]);
+      const pinned = await loadSuite(makeSuite({ ...GOOD_CONFIG, generator: { name: 'test-gen', seed: 5, options: { n: 1 } } }, null));
+      // Run seed 0 (the default) keeps suite.json's items; another run seed draws a new set.
+      assert.deepEqual(seen, [14, 9, 5]);
+      assert.equal(pinned.items[0]!.target, '5');
       assert.equal(withSeed.items.length, 3);
       assert.equal(runSeed.items[1]!.target, '10');
       // Generated items are checked like file items.
