@@ -37,6 +37,11 @@ export interface StageConfig {
    *  [L, L] matrices in training, so a stage whose sparse steps run at 16K can take its dense
    *  steps at a few K. */
   dense_lengths?: number[];
+  /** Loss weight of prompt targets in this stage (default: the top-level prompt_weight). On a
+   *  long row the prompt's LM loss is most of the gradient (16K haystack bytes at 0.1 against a
+   *  37-byte uuid answer at 1: the answer is 2% of the loss); a late stage can lower it to
+   *  train what is graded. */
+  prompt_weight?: number;
 }
 
 export interface TrainConfig {
@@ -180,6 +185,7 @@ function finishStage(s: RawStage, p: string, model: ModelConfig, file: string | 
   if (s.batch !== undefined) out.batch = s.batch;
   if (s.dense_fraction !== undefined) out.dense_fraction = s.dense_fraction;
   if (s.dense_lengths !== undefined) out.dense_lengths = checkLengths(s.dense_lengths, p + 'dense_lengths', model, file);
+  if (s.prompt_weight !== undefined) out.prompt_weight = s.prompt_weight;
   return out;
 }
 

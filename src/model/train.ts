@@ -329,7 +329,7 @@ class TrainingRun {
       lengths,
       mixture: st.mixture,
       batch: st.batch ?? cfg.batch,
-      promptWeight: cfg.prompt_weight,
+      promptWeight: st.prompt_weight ?? cfg.prompt_weight,
       answerWeight: cfg.answer_weight,
     }, `stages[${si}]`);
     const stream = streamOf(st.lengths);

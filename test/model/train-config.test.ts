@@ -51,6 +51,18 @@ test('left-out fields take the schema defaults; min_lr defaults to lr / 10; the 
   assert.equal(c.init, undefined);
 });
 
+test('a stage may set its own prompt_weight; the others keep the top-level one', () => {
+  const raw = quick();
+  stages(raw)[0]!['prompt_weight'] = 0.002;
+  const c = parseTrainConfig(raw);
+  assert.equal(c.stages[0]!.prompt_weight, 0.002);
+  assert.equal(c.stages[1]!.prompt_weight, undefined);
+  stages(raw)[1]!['prompt_weight'] = -0.5;
+  const err = errorOf(raw);
+  assert.equal(err.field, 'stages[1].prompt_weight');
+  assert.match(err.message, /expected a number in \[0, 100\].*got -0\.5/);
+});
+
 test('the shipped recipes pass', () => {
   for (const name of ['quick', 'dsa-mini-1k', 'dsa-mini']) {
     const c = readTrainConfig(packagePath('data', 'models', name, 'train.json'));
