@@ -2,11 +2,11 @@
  * The shipped model's long-context claim, end to end: `dsabench run` on data/models/dsa-mini
  * with dense and with sparse attention (its own k) over a fixed sample of the single-needle
  * tasks at one long length (8K bytes, 2 depths × 3 tasks), through the real CLI, pool and
- * scorer. The card reports, at 8K on 30 items, 86.7% dense and 90.0% sparse, with the numbers
- * needles 20 of 20 and the uuids 6 and 7 of 10. So here every numbers needle must be found
- * with either attention, and at least 4 of 6 items dense and 5 of 6 sparse (this sample gives
- * 6 and 6 on the build machine): a regression in the weights, the engine or the long-context
- * pipeline shows up here first.
+ * scorer. The card reports, at 8K on 30 items, 96.7% with either attention, with the numbers
+ * needles 20 of 20 and the uuids 9 of 10. So here every numbers needle must be found with
+ * either attention, and at least 5 of 6 items with each (this sample gives 6 and 6 on the
+ * build machine; one uuid slip is allowed for other CPUs' kernels): a regression in the
+ * weights, the engine or the long-context pipeline shows up here first.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ describe('the shipped dsa-mini at 8K bytes', { skip: existsSync(addonPath()) && 
       const misses = mine.filter((r) => !r.score.pass).map((r) => `${r.item_id} → ${JSON.stringify(r.output)}`);
       const numbersMissed = misses.filter((m) => !m.startsWith('niah_single_3/'));
       assert.deepEqual(numbersMissed, [], `${attention}: a numbers needle was missed`);
-      assert.ok(passed >= (attention === 'dense' ? 4 : 5), `${attention}: ${passed}/6 needles retrieved; missed ${misses.join('; ')}`);
+      assert.ok(passed >= 5, `${attention}: ${passed}/6 needles retrieved; missed ${misses.join('; ')}`);
     }
     // The run prints accuracy and time per item by length for both attentions.
     assert.match(res.stdout, /long-context: accuracy and median time per item/);
