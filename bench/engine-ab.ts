@@ -8,11 +8,18 @@
  *   … change, npm run build:native …
  *   node dist/bench/engine-ab.js /tmp/a.node build/Release/dsa_engine.node [--length 16K]
  *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]
+ *        [--out fresh|reuse] [--burst 10]
  *
  * Cases (V3.2 shapes, fp32 caches unless --dtype bf16): dense MQA decode; sparse attention
  * over k = 2048 given positions (shuffled, as top-k returns them); the lightning indexer
  * (64 × 128) for one query; a 16-query prefill chunk ending at L-1; the fused DSA decode
- * (indexer + top-k 2048 + sparse attention). Pairs alternate which build goes first (a call
+ * (indexer + top-k 2048 + sparse attention). `--out reuse` passes each side output arrays
+ * allocated once (as `bench attention` does; a fresh 256 KB result costs ~0.75 ms of page
+ * faults per call on the VM this was written on, most of a 2,048-key sparse call); the
+ * default, fresh, allocates them per call. `--burst MS` runs an MS-long FMA peak burst (the
+ * side's own fmaPeak, same threads) before every timed call, as `bench attention` does for
+ * its paired peak: the engine's helper threads have gone to sleep by then, so a call pays
+ * their wake-up, which back-to-back calls do not. Pairs alternate which build goes first (a call
  * can warm the caches for the next), and the table gives the median pairwise ratio of wall
  * time and of process CPU time (the work done, whatever else runs on the machine).
  */
@@ -31,8 +38,10 @@ function main(): void {
   const pairs = Number(arg('pairs', '40'));
   const cases = arg('cases', 'dense,sparse,indexer,prefill').split(',');
   const dtype = arg('dtype', 'f32');
-  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16')) {
-    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]');
+  const outMode = arg('out', 'fresh');
+  const burstMs = Number(arg('burst', '0'));
+  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16') || (outMode !== 'fresh' && outMode !== 'reuse') || !(burstMs === 0 || burstMs >= 10)) {
+    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16] [--out fresh|reuse] [--burst MS ≥ 10]');
     process.exit(2);
   }
   const req = createRequire(import.meta.url);
@@ -52,14 +61,23 @@ function main(): void {
   const kvIn = dtype === 'bf16' ? toBf16(kv).data : kv, ikIn = dtype === 'bf16' ? toBf16(ik).data : ik;
   const attn = { H, L, Dqk, Dv, mqa: true, kv: kvIn, kvDtype: dtype, scale: 1 / Math.sqrt(Dqk), threads, causal: true };
   const ixArgs = { q: iq, w: iw, k: ikIn, kDtype: dtype, T: 1, L, heads: HI, dim: DI, qStart: L - 1, fp8: false, hadamard: false };
+  // Output arrays per side (--out reuse), or none: the addon allocates fresh ones.
+  const outs = new Map<NativeAddon, { out1: object; outT: object; scores: object }>();
+  for (const n of [A, B])
+    outs.set(n, outMode === 'reuse'
+      ? { out1: { out: new Float32Array(H * Dv), lse: new Float32Array(H) },
+          outT: { out: new Float32Array(T * H * Dv), lse: new Float32Array(T * H) },
+          scores: { scores: new Float32Array(L) } }
+      : { out1: {}, outT: {}, scores: {} });
+  const o = (n: NativeAddon) => outs.get(n)!;
   const all: Record<string, (n: NativeAddon) => unknown> = {
-    dense: (n) => n.attention({ ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }),
-    sparse: (n) => n.attention({ ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: 0, indices: idx, topk: K }),
-    indexer: (n) => n.indexer({ ...ixArgs, threads }),
-    prefill: (n) => n.attention({ ...attn, q, T, qStart: L - T }),
-    dsa: (n) => n.dsa({ attention: { ...attn, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }, indexer: ixArgs, topk: K }),
+    dense: (n) => n.attention({ ...attn, ...o(n).out1, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }),
+    sparse: (n) => n.attention({ ...attn, ...o(n).out1, q: q.subarray(0, H * Dqk), T: 1, qStart: 0, indices: idx, topk: K }),
+    indexer: (n) => n.indexer({ ...ixArgs, ...o(n).scores, threads }),
+    prefill: (n) => n.attention({ ...attn, ...o(n).outT, q, T, qStart: L - T }),
+    dsa: (n) => n.dsa({ attention: { ...attn, ...o(n).out1, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }, indexer: ixArgs, topk: K }),
   };
-  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case`);
+  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case, ${outMode} outputs${burstMs ? `, a ${burstMs} ms peak burst before each call` : ''}`);
   console.log('| case | A ms (median) | B ms (median) | B speed-up, median of pairwise wall ratios | of CPU-time ratios |');
   console.log('|---|---:|---:|---:|---:|');
   for (const name of cases) {
@@ -71,6 +89,7 @@ function main(): void {
     fn(A); fn(B);
     const ta: number[] = [], tb: number[] = [], ratio: number[] = [], cpuRatio: number[] = [];
     const timed = (n: NativeAddon): [number, number] => {
+      if (burstMs) n.fmaPeak({ threads, ms: burstMs });
       const c = process.cpuUsage(), s = performance.now();
       fn(n);
       const d = process.cpuUsage(c);
