@@ -27,6 +27,9 @@ static inline vf vpack2(vf a, vf b) {
                                        23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   return _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx, x));
 }
+// One row's 32 values v = (a, b) as 16 bf16 pairs: lane i ← (bf16(v[2i]) low, bf16(v[2i+1])
+// high) (words 0-15 from a, 16-31 from b, in order).
+static inline vf vpairs_row(vf a, vf b) { return (vf)_mm512_cvtne2ps_pbh(b, a); }
 // out[c] = (a[c], b[c]) for c < n, 32 at a time (loads masked at the tail, stores whole).
 static inline void interleave_pairs(const uint16_t* a, const uint16_t* b, int n, uint32_t* out) {
   const __m512i lo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9, 40, 8,

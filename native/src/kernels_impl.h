@@ -223,6 +223,31 @@ static inline uint32_t bf16_bits(float f) {
 }
 
 // Whole groups of W rows through gathers; the last partial group (and its padding) scalar.
+#ifdef DSA_TRANSPOSE
+// W rows (offsets off[0..W)) × W dims from d0 of the panel, loaded along the rows and
+// transposed in registers: Qt[(d0 + d)·ld + r] = scale · x[off[r] + d0 + d] (the same
+// products the gathers give).
+static inline void pack_block(const float* x, const int32_t* off, int d0, vf sc, float* Qt, int ld) {
+  vf t[W];
+  DSA_UNROLL for (int r = 0; r < W; r++) t[r] = vmul(vload(x + off[r] + d0), sc);
+  vtranspose(t);
+  DSA_UNROLL for (int d = 0; d < W; d++) vstore(Qt + (int64_t)(d0 + d) * ld, t[d]);
+}
+#ifdef DSA_BF16_DOT
+// The same for 2W dims from d0 as W bf16 pairs: Qp[(d0/2 + i)·ld + r] = (q[2i], q[2i+1]) of
+// row r's dims from d0, scaled and rounded like vpack2 (round to nearest even).
+static inline void pack_pairs_block(const float* x, const int32_t* off, int d0, vf sc, uint32_t* Qp, int ld) {
+  vf t[W];
+  DSA_UNROLL for (int r = 0; r < W; r++) {
+    const float* q = x + off[r] + d0;
+    t[r] = vpairs_row(vmul(vload(q), sc), vmul(vload(q + W), sc));
+  }
+  vtranspose(t);
+  DSA_UNROLL for (int i = 0; i < W; i++) vstorep(Qp + (int64_t)(d0 / 2 + i) * ld, t[i]);
+}
+#endif
+#endif
+
 static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int ld, int D, float scale, float* Qt,
                        uint32_t* Qp) {
   const vf sc = vset1(scale);
@@ -230,7 +255,11 @@ static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int 
   for (; r0 + W <= R; r0 += W) {
 #ifdef DSA_BF16_DOT
     if (Qp) {
-      for (int i = 0; 2 * i < D; i++) {
+      int i0 = 0;
+#ifdef DSA_TRANSPOSE
+      for (; 2 * (i0 + W) <= D; i0 += W) pack_pairs_block(x, off + r0, 2 * i0, sc, Qp + r0, ld);
+#endif
+      for (int i = i0; 2 * i < D; i++) {
         const vf a = vmul(vgather(x + 2 * i, off + r0), sc);
         const vf b = 2 * i + 1 < D ? vmul(vgather(x + 2 * i + 1, off + r0), sc) : vzero();
         vstorep(Qp + (int64_t)i * ld + r0, vpack2(a, b));
@@ -238,7 +267,11 @@ static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int 
       continue;
     }
 #endif
-    for (int d = 0; d < D; d++) vstore(Qt + (int64_t)d * ld + r0, vmul(vgather(x + d, off + r0), sc));
+    int d0 = 0;
+#ifdef DSA_TRANSPOSE
+    for (; d0 + W <= D; d0 += W) pack_block(x, off + r0, d0, sc, Qt + r0, ld);
+#endif
+    for (int d = d0; d < D; d++) vstore(Qt + (int64_t)d * ld + r0, vmul(vgather(x + d, off + r0), sc));
   }
   if (r0 == Rpad) return;
   if (Qp) {
@@ -255,9 +288,24 @@ static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int 
 }
 
 static void unpack_panel(const float* Ot, int Rpad, int R, int Dv, const float* inv, float* out, const int32_t* off) {
+  int r0 = 0;
+#ifdef DSA_TRANSPOSE
+  // W rows at a time: W dims of Ot (rows in lanes) transposed in registers to W row pieces.
+  for (; r0 + W <= R; r0 += W) {
+    int c = 0;
+    for (; c + W <= Dv; c += W) {
+      vf t[W];
+      DSA_UNROLL for (int i = 0; i < W; i++) t[i] = vload(Ot + (int64_t)(c + i) * Rpad + r0);
+      vtranspose(t);
+      DSA_UNROLL for (int r = 0; r < W; r++) vstore(out + off[r0 + r] + c, vmul(t[r], vset1(inv[r0 + r])));
+    }
+    for (; c < Dv; c++)
+      for (int r = r0; r < r0 + W; r++) out[off[r] + c] = Ot[(int64_t)c * Rpad + r] * inv[r];
+  }
+#endif
   int32_t idx[W];
   for (int i = 0; i < W; i++) idx[i] = i * Rpad;
-  for (int r = 0; r < R; r++) {
+  for (int r = r0; r < R; r++) {
     const vf iv = vset1(inv[r]);
     float* o = out + off[r];
     int c = 0;
