@@ -399,6 +399,25 @@ function metricsOf(builds: readonly RowBuild[], runs: readonly LoadedRun[]): Rep
   return metrics;
 }
 
+/** run.json `machine` → "AMD EPYC, 2 CPUs, 23.5 GiB" (null when it recorded none). */
+export function describeMachine(m: Record<string, unknown> | null | undefined): string | null {
+  if (!m) return null;
+  const parts: string[] = [];
+  if (typeof m['cpu_model'] === 'string' && m['cpu_model'] !== '') parts.push(m['cpu_model']);
+  if (typeof m['cpus'] === 'number') parts.push(`${m['cpus']} CPU${m['cpus'] === 1 ? '' : 's'}`);
+  if (typeof m['memory_bytes'] === 'number') parts.push(`${(m['memory_bytes'] / 2 ** 30).toFixed(1)} GiB`);
+  return parts.length > 0 ? parts.join(', ') : null;
+}
+
+/** run.json `engine` → "0.1.0, avx512-bf16 kernels (of avx512-bf16, avx512, avx2, scalar)":
+ *  the kernel set the native model and ops ran, so a report says which path its timings took. */
+export function describeEngine(e: Record<string, unknown> | null | undefined): string | null {
+  if (!e || typeof e['simd'] !== 'string') return null;
+  const version = typeof e['version'] === 'string' ? `${e['version']}, ` : '';
+  const sets = Array.isArray(e['kernelSets']) ? (e['kernelSets'] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  return `${version}${e['simd']} kernels${sets.length > 1 ? ` (of ${sets.join(', ')})` : ''}`;
+}
+
 export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions = {}): ReportModel {
   const builds = buildRows(runs);
   const suites: string[] = [];
@@ -413,6 +432,8 @@ export function buildReportModel(runs: readonly LoadedRun[], opts: ModelOptions 
       created_at: r.manifest.created_at,
       git_sha: r.manifest.git_sha,
       package_version: r.manifest.package_version,
+      machine: describeMachine(r.manifest.machine),
+      engine: describeEngine(r.manifest.engine),
       notes: r.notes,
     })),
     suites,

@@ -124,7 +124,9 @@ export interface LongContextSeries {
 export interface ReportModel {
   title: string;
   generated_at: string;
-  runs: Array<{ run_id: string; dir: string; status: string; created_at: string; git_sha: string | null; package_version: string; notes: string[] }>;
+  /** `machine`: CPU model, CPUs and memory as run.json recorded them; `engine`: the native
+   *  engine's version and the kernel set it ran (null when the addon was not built). */
+  runs: Array<{ run_id: string; dir: string; status: string; created_at: string; git_sha: string | null; package_version: string; machine: string | null; engine: string | null; notes: string[] }>;
   suites: string[];
   rows: LeaderboardRow[];
   published: PublishedScores | null;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateReport, type ReportResult } from '../../src/reports/index.js';
-import { buildReportModel } from '../../src/reports/model.js';
+import { buildReportModel, describeEngine, describeMachine } from '../../src/reports/model.js';
+import { renderMarkdown } from '../../src/reports/reporters/markdown.js';
 import { loadRuns } from '../../src/results/load.js';
 import { CSV_COLUMNS } from '../../src/reports/reporters/csv.js';
 import { parseFormats } from '../../src/reports/reporters/index.js';
@@ -143,6 +144,17 @@ describe('report on three runs', () => {
 });
 
 describe('report model details', () => {
+  it('the Runs section says on which machine and with which engine kernels each run ran', () => {
+    const m = buildReportModel(loadRuns([threeRuns(join(root, 'runs-machine'))[0]!]));
+    assert.equal(m.runs[0]!.machine, '2 CPUs');
+    assert.equal(m.runs[0]!.engine, null);
+    assert.equal(describeMachine({ cpus: 2, cpu_model: 'AMD EPYC', memory_bytes: 24 * 2 ** 30 }), 'AMD EPYC, 2 CPUs, 24.0 GiB');
+    assert.equal(describeEngine({ version: '0.1.0', simd: 'avx2', kernelSets: ['avx512-bf16', 'avx512', 'avx2', 'scalar'] }), '0.1.0, avx2 kernels (of avx512-bf16, avx512, avx2, scalar)');
+    assert.equal(describeEngine({ version: '0.1.0' }), null);
+    const md = renderMarkdown({ ...m, runs: m.runs.map((r) => ({ ...r, engine: '0.1.0, avx2 kernels' })) });
+    assert.match(md, /## Runs\n\n\| Run \| Status \| Created \| Git SHA \| Machine \| Native engine \|\n[^\n]+\n\| `[^`]+` \| complete \| [^|]+ \| `abc1234` \| 2 CPUs \| 0\.1\.0, avx2 kernels \|/);
+  });
+
   it('labels a provider seen in several runs with its run id', () => {
     const dirs = [
       writeRun(join(root, 'dup'), { run_id: 'dense', provider: 'native:dsa', suites: [{ name: 'math', items: 10, passRate: 0.5 }] }),

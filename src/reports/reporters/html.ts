@@ -226,7 +226,7 @@ function transcriptsSection(model: ReportModel, runs: readonly LoadedRun[], max:
 }
 
 export function renderHtml(model: ReportModel, runs: readonly LoadedRun[], charts: readonly ChartImage[], maxChars = 4000): string {
-  const runsRows = model.runs.map((r) => `<tr><td>${e(r.run_id)}</td><td>${e(r.status)}</td><td>${e(r.created_at)}</td><td>${e(r.git_sha ?? DASH)}</td><td>${e(r.package_version)}</td><td class="notes">${e(r.notes.join('; '))}</td></tr>`);
+  const runsRows = model.runs.map((r) => `<tr><td>${e(r.run_id)}</td><td>${e(r.status)}</td><td>${e(r.created_at)}</td><td>${e(r.git_sha ?? DASH)}</td><td>${e(r.package_version)}</td><td>${e(r.machine ?? DASH)}</td><td>${e(r.engine ?? DASH)}</td><td class="notes">${e(r.notes.join('; '))}</td></tr>`);
   const body = [
     `<header><h1>${e(model.title)}</h1><p class="meta">Generated ${e(model.generated_at)} · ${model.runs.length} run(s) · ${model.rows.length} provider row(s) · ${model.suites.length} suite(s)</p>`,
     `<nav><a href="#leaderboard">Leaderboard</a><a href="#performance">Latency &amp; cost</a><a href="#suites">Suites</a>${model.metrics.length ? '<a href="#metrics">Metrics</a>' : ''}${model.breakdowns.length ? '<a href="#breakdowns">Breakdowns</a>' : ''}${model.published ? '<a href="#published">Published</a>' : ''}${charts.length ? '<a href="#charts">Charts</a>' : ''}<a href="#drilldown">Drill-down</a><a href="#runs">Runs</a></nav></header><main>`,
@@ -239,7 +239,7 @@ export function renderHtml(model: ReportModel, runs: readonly LoadedRun[], chart
     chartsSection(charts),
     drilldownSection(model),
     transcriptsSection(model, runs, maxChars),
-    `<section id="runs"><h2>Runs</h2><table class="sortable" id="runs-table">${thead(['Run', 'Status', 'Created', 'Git SHA', 'Version', 'Notes'])}<tbody>${runsRows.join('')}</tbody></table></section>`,
+    `<section id="runs"><h2>Runs</h2><table class="sortable" id="runs-table">${thead(['Run', 'Status', 'Created', 'Git SHA', 'Version', 'Machine', 'Native engine', 'Notes'])}<tbody>${runsRows.join('')}</tbody></table></section>`,
     '</main>',
   ];
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(model.title)}</title><style>${STYLE}</style></head><body>\n${body.join('\n')}\n<script>${SCRIPT}</script></body></html>\n`;

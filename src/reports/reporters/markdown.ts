@@ -117,6 +117,11 @@ export function renderMarkdown(model: ReportModel, charts: ReadonlyArray<{ file:
     }
   }
 
+  out.push('## Runs', '');
+  out.push(table(
+    ['Run', 'Status', 'Created', 'Git SHA', 'Machine', 'Native engine'],
+    model.runs.map((r) => [`\`${r.run_id}\``, r.status, r.created_at, r.git_sha ? `\`${r.git_sha.slice(0, 12)}\`` : DASH, escMd(r.machine ?? DASH), escMd(r.engine ?? DASH)]),
+  ), '');
   const notes = model.runs.flatMap((r) => r.notes.map((n) => `- \`${r.run_id}\`: ${escMd(n)}`));
   if (notes.length > 0) out.push('## Loading notes', '', ...notes, '');
   return out.join('\n');
