@@ -27,6 +27,7 @@ import { parseRedisUrl, type RedisTarget } from './queue/url.js';
 import { checkResume } from './resume.js';
 import { loadPrices, type PriceTable } from './prices.js';
 import { Progress, type ProgressOptions } from './progress.js';
+import { lockRunDir } from '../results/run-lock.js';
 import { attemptKey, ensureDir, FILES, readManifest, readSamples, SampleWriter, writeFileAtomic, writeJson, writeResultsCsv, writeSummary } from '../results/store.js';
 import { summarize, type SuiteMeta } from '../results/summary.js';
 
@@ -126,8 +127,7 @@ interface RunStart {
 type RunWhere = { out?: string; resumeDir?: string; resultsRoot?: string; retryErrors?: boolean; rerunChanged?: boolean; queueUrl?: string };
 
 /** A resumed run's folder: its stored settings (with how-fast settings from now) and records. */
-function resumeRunDir(settingsIn: RunSettings, resumeDir: string): RunStart {
-  const dir = resolve(resumeDir);
+function resumeRunDir(settingsIn: RunSettings, dir: string): RunStart {
   const old = readManifest(dir);
   const stored = old.config as unknown as RunSettings;
   const settings: RunSettings = { ...stored, concurrency: settingsIn.concurrency, workers: settingsIn.workers, keep_workdirs: settingsIn.keep_workdirs, ...(settingsIn.queue ? { queue: settingsIn.queue } : {}) };
@@ -138,9 +138,7 @@ function resumeRunDir(settingsIn: RunSettings, resumeDir: string): RunStart {
 }
 
 /** A new run's folder (refused when it already holds a run) and its first manifest. */
-async function newRunDir(settings: RunSettings, where: RunWhere): Promise<RunStart> {
-  const runId = newRunId();
-  const dir = resolve(where.out ?? join(where.resultsRoot ?? 'results', runId));
+async function newRunDir(settings: RunSettings, dir: string, runId: string): Promise<RunStart> {
   if (existsSync(join(dir, FILES.manifest)) || existsSync(join(dir, FILES.samples))) {
     throw new DsabenchError('E_USAGE', `this folder already holds a run; continue it with --resume ${dir}, or choose another --out`, { file: dir, field: 'out' });
   }
@@ -312,7 +310,19 @@ async function planRun(start: RunStart, where: RunWhere, control: RunControl, lo
  */
 export async function runEvaluation(settingsIn: RunSettings, where: RunWhere, control: RunControl = {}): Promise<RunOutcome> {
   const log = control.log ?? (() => {});
-  const start = where.resumeDir ? resumeRunDir(settingsIn, where.resumeDir) : await newRunDir(settingsIn, where);
+  const runId = newRunId();
+  const dir = resolve(where.resumeDir ?? where.out ?? join(where.resultsRoot ?? 'results', runId));
+  // Before a resume reads (and repairs) samples.jsonl: one writer per folder (run-lock.ts).
+  const release = lockRunDir(dir);
+  try {
+    const start = where.resumeDir ? resumeRunDir(settingsIn, dir) : await newRunDir(settingsIn, dir, runId);
+    return await runLocked(start, where, control, log);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(start: RunStart, where: RunWhere, control: RunControl, log: (line: string) => void): Promise<RunOutcome> {
   const p = await planRun(start, where, control, log);
   const { settings, dir, suites, providers, total, resumedDone } = p;
   log(`run ${p.manifest.run_id}: ${total} attempts (${suites.length} suites × ${providers.length} providers × repeats ${settings.repeats}${settings.shard ? `, shard ${settings.shard}` : ''})${resumedDone ? `, ${resumedDone} already done` : ''} → ${dir}${settings.queue ? `; queued on ${settings.queue}` : ''}`);

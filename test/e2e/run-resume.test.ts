@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { LOCK_FILE } from '../../src/results/run-lock.js';
 import type { AttemptRecord, RunManifest, RunSummary } from '../../src/types.js';
 import { lastUserContent, start } from '../helpers/fake-openai-server.js';
 import { runCli, startCli, writeTrivialSuite } from './cli-helpers.js';
@@ -129,5 +131,31 @@ describe('kill and resume (real CLI)', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('--resume of a folder another live process is writing is refused and changes nothing', async () => {
+    const suite = writeTrivialSuite(join(root, 'held'), 5);
+    const out = join(root, 'held-run');
+    const first = await runCli(['run', '-s', suite, '-p', 'oracle', '--out', out, '-q']);
+    assert.equal(first.code, 0, first.stderr);
+    const samples = readFileSync(join(out, 'samples.jsonl'), 'utf8');
+    const manifest = readFileSync(join(out, 'run.json'), 'utf8');
+    // A live process on this host holds the folder's lock (as a run still going would).
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: holder.pid, host: hostname(), started_at: 'now' }));
+      const res = await runCli(['run', '--resume', out]);
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, new RegExp(`another dsabench process \\(pid ${holder.pid}, since now\\) is writing run folder`));
+      assert.equal(readFileSync(join(out, 'samples.jsonl'), 'utf8'), samples);
+      assert.equal(readFileSync(join(out, 'run.json'), 'utf8'), manifest);
+    } finally {
+      holder.kill();
+    }
+    await new Promise((r) => holder.once('exit', r));
+    // Its holder gone, the lock is stale and the resume goes through.
+    const again = await runCli(['run', '--resume', out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(existsSync(join(out, LOCK_FILE)), false);
   });
 });
