@@ -222,7 +222,6 @@ static inline uint32_t bf16_bits(float f) {
   return (b + 0x7fffu + ((b >> 16) & 1u)) >> 16;
 }
 
-// Whole groups of W rows through gathers; the last partial group (and its padding) scalar.
 #ifdef DSA_TRANSPOSE
 // W rows (offsets off[0..W)) × W dims from d0 of the panel, loaded along the rows and
 // transposed in registers: Qt[(d0 + d)·ld + r] = scale · x[off[r] + d0 + d] (the same
@@ -248,6 +247,8 @@ static inline void pack_pairs_block(const float* x, const int32_t* off, int d0, 
 #endif
 #endif
 
+// Whole groups of W rows (by register transposes where the set has them, else gathers); the
+// last partial group (and its padding) scalar.
 static void pack_panel(const float* x, const int32_t* off, int R, int Rpad, int ld, int D, float scale, float* Qt,
                        uint32_t* Qp) {
   const vf sc = vset1(scale);
