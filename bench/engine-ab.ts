@@ -8,7 +8,7 @@
  *   … change, npm run build:native …
  *   node dist/bench/engine-ab.js /tmp/a.node build/Release/dsa_engine.node [--length 16K]
  *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]
- *        [--out fresh|reuse] [--burst 10]
+ *        [--out fresh|reuse] [--burst 10 | --idle 10]
  *
  * Cases (V3.2 shapes, fp32 caches unless --dtype bf16): dense MQA decode; sparse attention
  * over k = 2048 given positions (shuffled, as top-k returns them); the lightning indexer
@@ -19,7 +19,9 @@
  * default, fresh, allocates them per call. `--burst MS` runs an MS-long FMA peak burst (the
  * side's own fmaPeak, same threads) before every timed call, as `bench attention` does for
  * its paired peak: the engine's helper threads have gone to sleep by then, so a call pays
- * their wake-up, which back-to-back calls do not. Pairs alternate which build goes first (a call
+ * their wake-up, which back-to-back calls do not. `--idle MS` instead sleeps MS before every
+ * timed call (the caller idle, as between requests: the helpers and their vCPU asleep).
+ * Pairs alternate which build goes first (a call
  * can warm the caches for the next), and the table gives the median pairwise ratio of wall
  * time and of process CPU time (the work done, whatever else runs on the machine).
  */
@@ -40,8 +42,9 @@ function main(): void {
   const dtype = arg('dtype', 'f32');
   const outMode = arg('out', 'fresh');
   const burstMs = Number(arg('burst', '0'));
-  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16') || (outMode !== 'fresh' && outMode !== 'reuse') || !(burstMs === 0 || burstMs >= 10)) {
-    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16] [--out fresh|reuse] [--burst MS ≥ 10]');
+  const idleMs = Number(arg('idle', '0'));
+  if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16') || (outMode !== 'fresh' && outMode !== 'reuse') || !(burstMs === 0 || burstMs >= 10) || !(idleMs >= 0) || (burstMs > 0 && idleMs > 0)) {
+    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16] [--out fresh|reuse] [--burst MS ≥ 10 | --idle MS]');
     process.exit(2);
   }
   const req = createRequire(import.meta.url);
@@ -77,7 +80,7 @@ function main(): void {
     prefill: (n) => n.attention({ ...attn, ...o(n).outT, q, T, qStart: L - T }),
     dsa: (n) => n.dsa({ attention: { ...attn, ...o(n).out1, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }, indexer: ixArgs, topk: K }),
   };
-  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case, ${outMode} outputs${burstMs ? `, a ${burstMs} ms peak burst before each call` : ''}`);
+  console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case, ${outMode} outputs${burstMs ? `, a ${burstMs} ms peak burst before each call` : ''}${idleMs ? `, ${idleMs} ms idle before each call` : ''}`);
   console.log('| case | A ms (median) | B ms (median) | B speed-up, median of pairwise wall ratios | of CPU-time ratios |');
   console.log('|---|---:|---:|---:|---:|');
   for (const name of cases) {
@@ -87,9 +90,11 @@ function main(): void {
       process.exit(2);
     }
     fn(A); fn(B);
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
     const ta: number[] = [], tb: number[] = [], ratio: number[] = [], cpuRatio: number[] = [];
     const timed = (n: NativeAddon): [number, number] => {
       if (burstMs) n.fmaPeak({ threads, ms: burstMs });
+      if (idleMs) Atomics.wait(sleeper, 0, 0, idleMs);
       const c = process.cpuUsage(), s = performance.now();
       fn(n);
       const d = process.cpuUsage(c);
