@@ -54,23 +54,34 @@ __attribute__((always_inline)) static inline void prefetch_step(const TilePrefet
     DSA_UNROLL for (int c = 0; c < C; c++) __builtin_prefetch(pf->v[c] + byte, 0, 2);
 }
 
-// acc[c][v] += Σ_{d<D} Qt[d][v·W …] · k_c[d] for C key rows × VH row-vectors (Qt row stride
-// `stride`), prefetching a later tile's rows when pf is given. The loop both the scores and
-// the indexer tiles run.
-template <int C, int VH>
-static inline void dot_rows(vf (&acc)[C][VH], const float* Qt, int stride, int D, const float* const* kp,
-                            const TilePrefetch<C>* pf) {
-  const float* p[C];  // local copies: the compiler keeps them in registers
+// The arithmetic of a dot loop. DotF32: a panel of floats against key rows of floats, one
+// FMA per dim (i counts dims). DotBf16 (sets with bf16 dot products): a panel of bf16 pairs
+// against bf16 key rows read in place as pairs, one vdpbf16ps per two dims (i counts pairs).
+struct DotF32 {
+  using Q = float;
+  using K = float;
+  static inline vf q(const float* p) { return vload(p); }
+  static inline vf k(const float* row, int i) { return vset1(row[i]); }
+  static inline vf fma(vf acc, vf q, vf k) { return vfma(q, k, acc); }
+};
+
+// acc[c][v] += Σ_{i<n} Q[i][v·W …] · k_c[i] for C key rows × VH row-vectors (Q row stride
+// `stride`; n dims, or dim pairs for DotBf16), prefetching a later tile's rows when pf is
+// given. The loop both the scores and the indexer tiles run.
+template <class Dot, int C, int VH>
+static inline void dot_rows(vf (&acc)[C][VH], const typename Dot::Q* Q, int stride, int n,
+                            const typename Dot::K* const* kp, const TilePrefetch<C>* pf) {
+  const typename Dot::K* p[C];  // local copies: the compiler keeps them in registers
   DSA_UNROLL for (int c = 0; c < C; c++) p[c] = kp[c];
-  for (int d0 = 0; d0 < D; d0 += 16) {
-    prefetch_step<C>(pf, (int64_t)d0 * 4);
-    const int de = imin(D, d0 + 16);
-    for (int d = d0; d < de; d++) {
+  for (int i0 = 0; i0 < n; i0 += 16) {
+    prefetch_step<C>(pf, (int64_t)i0 * 4);
+    const int ie = imin(n, i0 + 16);
+    for (int i = i0; i < ie; i++) {
       vf q[VH];
-      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vload(Qt + (int64_t)d * stride + v * W);
+      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = Dot::q(Q + (int64_t)i * stride + v * W);
       DSA_UNROLL for (int c = 0; c < C; c++) {
-        const vf b = vset1(p[c][d]);
-        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vfma(q[v], b, acc[c][v]);
+        const vf b = Dot::k(p[c], i);
+        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = Dot::fma(acc[c][v], q[v], b);
       }
     }
   }
@@ -79,23 +90,23 @@ static inline void dot_rows(vf (&acc)[C][VH], const float* Qt, int stride, int D
 // ---- scores: S[j][r] = Σ_d Qt[d][r] · k_j[d] for QK_C keys × VH row-vectors --------------
 // Shapes: Qt [D][Rpad] (offset to the row vector), kp[QK_C] key rows of D floats,
 // S [QK_C][Rpad] (offset to the row vector). Passes: one sweep over d, QK_C·VH accumulators.
-template <int VH>
-static inline void qk_tile(const float* Qt, int Rpad, int D, const float* const* kp, float* S,
+template <class Dot, int VH>
+static inline void qk_tile(const typename Dot::Q* Q, int Rpad, int n, const typename Dot::K* const* kp, float* S,
                            const TilePrefetch<QK_C>* pf) {
   vf acc[QK_C][VH];
   DSA_UNROLL for (int c = 0; c < QK_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows<QK_C, VH>(acc, Qt, Rpad, D, kp, pf);
+  dot_rows<Dot, QK_C, VH>(acc, Q, Rpad, n, kp, pf);
   DSA_UNROLL for (int c = 0; c < QK_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) vstore(S + (int64_t)c * Rpad + v * W, acc[c][v]);
 }
 
-template <int VH>
-static inline void qk_any(int vh, const float* Qt, int Rpad, int D, const float* const* kp, float* S,
+template <class Dot, int VH>
+static inline void qk_any(int vh, const typename Dot::Q* Q, int Rpad, int n, const typename Dot::K* const* kp, float* S,
                           const TilePrefetch<QK_C>* pf) {
   if constexpr (VH >= 1) {
-    if (vh == VH) { qk_tile<VH>(Qt, Rpad, D, kp, S, pf); return; }
-    qk_any<VH - 1>(vh, Qt, Rpad, D, kp, S, pf);
+    if (vh == VH) { qk_tile<Dot, VH>(Q, Rpad, n, kp, S, pf); return; }
+    qk_any<Dot, VH - 1>(vh, Q, Rpad, n, kp, S, pf);
   }
 }
 
@@ -216,8 +227,8 @@ static void attn_chunk_f32(const AttnChunk& c) {
       if (inPlace) pf = tile_prefetch<QK_C>(c, j0 + j + (c.idx ? PF_AHEAD_SPARSE : PF_AHEAD) * QK_C);
       // Prefetch on the first row-vector pass only; later passes find the tile in cache.
       for (int v = 0; v < nv; v += QK_VH)
-        qk_any<QK_VH>(imin(QK_VH, nv - v), c.Qt + v * W, Rpad, c.Dqk, c.kptr + j,
-                      c.S + (int64_t)j * Rpad + v * W, inPlace && v == 0 ? &pf : nullptr);
+        qk_any<DotF32, QK_VH>(imin(QK_VH, nv - v), c.Qt + v * W, Rpad, c.Dqk, c.kptr + j,
+                              c.S + (int64_t)j * Rpad + v * W, inPlace && v == 0 ? &pf : nullptr);
     }
     mask_block(c, j0, nb);
     softmax_block(c, nb);
@@ -246,45 +257,14 @@ static inline vf vpair(const void* p) {  // a 32-bit pair broadcast to every lan
   return vbcast32(x);
 }
 
-// acc[c][v] += Σ_{i<Dp} Qp[i][v·W …] · (k_c[2i], k_c[2i+1]) for C key rows of bf16.
-template <int C, int VH>
-static inline void dot_rows_bf(vf (&acc)[C][VH], const uint32_t* Qp, int stride, int Dp, const uint16_t* const* kp,
-                               const TilePrefetch<C>* pf) {
-  const uint16_t* p[C];
-  DSA_UNROLL for (int c = 0; c < C; c++) p[c] = kp[c];
-  for (int i0 = 0; i0 < Dp; i0 += 16) {
-    prefetch_step<C>(pf, (int64_t)i0 * 4);
-    const int ie = imin(Dp, i0 + 16);
-    for (int i = i0; i < ie; i++) {
-      vf q[VH];
-      DSA_UNROLL for (int v = 0; v < VH; v++) q[v] = vloadp(Qp + (int64_t)i * stride + v * W);
-      DSA_UNROLL for (int c = 0; c < C; c++) {
-        const vf b = vpair(p[c] + 2 * i);
-        DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vdot2(acc[c][v], q[v], b);
-      }
-    }
-  }
-}
-
-template <int VH>
-static inline void qk_tile_bf(const uint32_t* Qp, int Rpad, int Dp, const uint16_t* const* kp, float* S,
-                              const TilePrefetch<QK_C>* pf) {
-  vf acc[QK_C][VH];
-  DSA_UNROLL for (int c = 0; c < QK_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows_bf<QK_C, VH>(acc, Qp, Rpad, Dp, kp, pf);
-  DSA_UNROLL for (int c = 0; c < QK_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) vstore(S + (int64_t)c * Rpad + v * W, acc[c][v]);
-}
-
-template <int VH>
-static inline void qk_any_bf(int vh, const uint32_t* Qp, int Rpad, int Dp, const uint16_t* const* kp, float* S,
-                             const TilePrefetch<QK_C>* pf) {
-  if constexpr (VH >= 1) {
-    if (vh == VH) { qk_tile_bf<VH>(Qp, Rpad, Dp, kp, S, pf); return; }
-    qk_any_bf<VH - 1>(vh, Qp, Rpad, Dp, kp, S, pf);
-  }
-}
+// dot_rows' bf16 arithmetic (see DotF32): acc += Qp[i] · (k_c[2i], k_c[2i+1]).
+struct DotBf16 {
+  using Q = uint32_t;
+  using K = uint16_t;
+  static inline vf q(const uint32_t* p) { return vloadp(p); }
+  static inline vf k(const uint16_t* row, int i) { return vpair(row + 2 * i); }
+  static inline vf fma(vf acc, vf q, vf k) { return vdot2(acc, q, k); }
+};
 
 // Ot[c][r] (= alpha·Ot unless first) += Σ_i Pp[i][r] · VI[i][coff + c]: the pv_tile of pairs.
 template <int CC, int VH>
@@ -378,8 +358,8 @@ static void attn_chunk_bf16(const AttnChunk& c) {
     for (int j = 0; j < nbPad; j += QK_C) {
       const TilePrefetch<QK_C> pf = tile_prefetch<QK_C>(c, j0 + j + (c.idx ? PF_AHEAD_SPARSE : PF_AHEAD) * QK_C);
       for (int v = 0; v < nv; v += QK_VH)
-        qk_any_bf<QK_VH>(imin(QK_VH, nv - v), c.Qp + v * W, Rpad, Dp, kp + j, c.S + (int64_t)j * Rpad + v * W,
-                         v == 0 ? &pf : nullptr);
+        qk_any<DotBf16, QK_VH>(imin(QK_VH, nv - v), c.Qp + v * W, Rpad, Dp, kp + j, c.S + (int64_t)j * Rpad + v * W,
+                               v == 0 ? &pf : nullptr);
     }
     block_values_bf(c, j0, nb, ldvi);
     mask_block(c, j0, nb);

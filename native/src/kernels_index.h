@@ -17,22 +17,24 @@ static inline void ix_epilogue(vf (&acc)[IX_C][VH], const float* w, float* sc) {
   }
 }
 
-template <int VH>
-static inline void ix_tile(const float* Qt, int Hpad, int D, const float* const* kp, const float* w,
+// One tile: IX_C keys × VH head vectors (Dot: DotF32, or DotBf16 for bf16 keys; n dims or
+// dim pairs), then the epilogue.
+template <class Dot, int VH>
+static inline void ix_tile(const typename Dot::Q* Q, int Hpad, int n, const typename Dot::K* const* kp, const float* w,
                            float* sc, const TilePrefetch<IX_C>* pf) {
   vf acc[IX_C][VH];
   DSA_UNROLL for (int c = 0; c < IX_C; c++)
     DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows<IX_C, VH>(acc, Qt, Hpad, D, kp, pf);
+  dot_rows<Dot, IX_C, VH>(acc, Q, Hpad, n, kp, pf);
   ix_epilogue<VH>(acc, w, sc);
 }
 
-template <int VH>
-static inline void ix_any(int vh, const float* Qt, int Hpad, int D, const float* const* kp,
+template <class Dot, int VH>
+static inline void ix_any(int vh, const typename Dot::Q* Q, int Hpad, int n, const typename Dot::K* const* kp,
                           const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
   if constexpr (VH >= 1) {
-    if (vh == VH) { ix_tile<VH>(Qt, Hpad, D, kp, w, sc, pf); return; }
-    ix_any<VH - 1>(vh, Qt, Hpad, D, kp, w, sc, pf);
+    if (vh == VH) { ix_tile<Dot, VH>(Q, Hpad, n, kp, w, sc, pf); return; }
+    ix_any<Dot, VH - 1>(vh, Q, Hpad, n, kp, w, sc, pf);
   }
 }
 
@@ -85,8 +87,8 @@ static void indexer_chunk_f32(const IndexerChunk& c) {
       TilePrefetch<IX_C> pf;
       if (direct) pf = ix_prefetch(c, j0 + j + PF_AHEAD * IX_C);
       for (int v = 0; v < nv; v += IX_VH)
-        ix_any<IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
-                      direct && v == 0 ? &pf : nullptr);
+        ix_any<DotF32, IX_VH>(imin(IX_VH, nv - v), c.Qt + v * W, c.Hpad, c.D, c.kptr + j, c.w + v * W, sc,
+                              direct && v == 0 ? &pf : nullptr);
       const int cnt = imin(IX_C, nb - j);
       for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
     }
@@ -96,25 +98,6 @@ static void indexer_chunk_f32(const IndexerChunk& c) {
 #ifdef DSA_BF16_DOT
 // bf16 keys with bf16 dot products: the query packed as pairs Qp[i][h] = (q[h][2i], q[h][2i+1])
 // rounded to bf16, the keys read in place as pairs (copied with a zero pad when D is odd).
-template <int VH>
-static inline void ix_tile_bf(const uint32_t* Qp, int Hpad, int Dp, const uint16_t* const* kp, const float* w,
-                              float* sc, const TilePrefetch<IX_C>* pf) {
-  vf acc[IX_C][VH];
-  DSA_UNROLL for (int c = 0; c < IX_C; c++)
-    DSA_UNROLL for (int v = 0; v < VH; v++) acc[c][v] = vzero();
-  dot_rows_bf<IX_C, VH>(acc, Qp, Hpad, Dp, kp, pf);
-  ix_epilogue<VH>(acc, w, sc);
-}
-
-template <int VH>
-static inline void ix_any_bf(int vh, const uint32_t* Qp, int Hpad, int Dp, const uint16_t* const* kp,
-                             const float* w, float* sc, const TilePrefetch<IX_C>* pf) {
-  if constexpr (VH >= 1) {
-    if (vh == VH) { ix_tile_bf<VH>(Qp, Hpad, Dp, kp, w, sc, pf); return; }
-    ix_any_bf<VH - 1>(vh, Qp, Hpad, Dp, kp, w, sc, pf);
-  }
-}
-
 static void indexer_chunk_bf16(const IndexerChunk& c) {
   const int nv = c.Hpad / W, Dp = (c.D + 1) / 2, D2 = 2 * Dp;
   const uint16_t* zero = reinterpret_cast<const uint16_t*>(c.zero);
@@ -138,8 +121,8 @@ static void indexer_chunk_bf16(const IndexerChunk& c) {
       DSA_UNROLL for (int i = 0; i < IX_C; i++) sc[i] = 0.f;
       const TilePrefetch<IX_C> pf = ix_prefetch(c, j0 + j + PF_AHEAD * IX_C);
       for (int v = 0; v < nv; v += IX_VH)
-        ix_any_bf<IX_VH>(imin(IX_VH, nv - v), c.Qp + v * W, c.Hpad, Dp, kp + j, c.w + v * W, sc,
-                         v == 0 ? &pf : nullptr);
+        ix_any<DotBf16, IX_VH>(imin(IX_VH, nv - v), c.Qp + v * W, c.Hpad, Dp, kp + j, c.w + v * W, sc,
+                               v == 0 ? &pf : nullptr);
       const int cnt = imin(IX_C, nb - j);
       for (int i = 0; i < cnt; i++) c.out[j0 + j + i] = sc[i];
     }
