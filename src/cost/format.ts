@@ -122,7 +122,8 @@ export function formatMarkdown(r: CostReport): string {
   if (r.workload) {
     for (const w of r.workload) {
       out.push('');
-      out.push(`## Workload: run ${w.run_id} (${w.attempts} attempts, ${w.turns} turns, ${w.skipped} without token counts)`);
+      const replayed = w.cached > 0 ? `, ${w.cached} replayed from the response cache and left out` : '';
+      out.push(`## Workload: run ${w.run_id} (${w.attempts} attempts, ${w.turns} turns, ${w.skipped} without token counts${replayed})`);
       out.push('');
       const rows = [
         ['run', 'all', String(w.attempts), ...costCells(w.cost)],

@@ -7,11 +7,16 @@
  *   Σ_{n=1..P} prefill(n)  +  Σ_{n=P+1..P+C} decode(n)
  * with P its prompt tokens and C its completion tokens. Curves are piecewise linear in the
  * position between their sample points, extrapolated linearly past the ends (clamped ≥ 0).
+ *
+ * Attempts replayed from the response cache (`cached: true`) are left out and counted apart,
+ * as the run's own summary does: their tokens were served by an earlier run, which costs them.
+ * A run made with `count_cached: true` (run.json) counts them like fresh ones.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DsabenchError } from '../errors.js';
-import { readSampleLines } from '../results/store.js';
+import { readManifest, readSampleLines } from '../results/store.js';
+import { countOptions } from '../results/summarize.js';
 import type { AttentionKind, Mode } from './analytic.js';
 import { layerCost, nonAttentionFlops } from './analytic.js';
 import type { CostPoint } from './curves.js';
@@ -38,6 +43,8 @@ export interface RunAttempts {
   attempts: AttemptTokens[];
   /** Records without usable token counts (failed attempts with usage null…). */
   skipped: number;
+  /** Attempts replayed from the response cache, left out (unless the run counts them). */
+  cached: number;
 }
 
 function isCount(v: unknown): v is number {
@@ -54,8 +61,10 @@ export function readRunAttempts(dir: string): RunAttempts {
     throw new DsabenchError('E_FILE_NOT_FOUND', 'run directory has no samples.jsonl', { file });
   }
   const lines = readSampleLines(file);
+  const countCached = existsSync(join(dir, 'run.json')) && countOptions(readManifest(dir)).countCached === true;
   const attempts: AttemptTokens[] = [];
   let skipped = 0;
+  let cached = 0;
   let runId: string | undefined;
   for (const { value, line } of lines) {
     if (typeof value !== 'object' || value === null) {
@@ -63,6 +72,10 @@ export function readRunAttempts(dir: string): RunAttempts {
     }
     const r = value as Record<string, unknown>;
     runId ??= typeof r.run_id === 'string' ? r.run_id : undefined;
+    if (r.cached === true && !countCached) {
+      cached++;
+      continue;
+    }
     const turns = turnsOf(r, file, line);
     if (turns === null) {
       skipped++;
@@ -77,13 +90,16 @@ export function readRunAttempts(dir: string): RunAttempts {
     });
   }
   if (attempts.length === 0) {
+    const why = cached > 0
+      ? `; ${cached} of them replayed from the response cache, which an earlier run served (run.json count_cached: true counts them)`
+      : '';
     throw new DsabenchError(
       'E_INPUT_INVALID',
-      `no attempt in this run has token counts (${lines.length} records; expected usage.prompt_tokens and usage.completion_tokens, or metadata.turns)`,
+      `no attempt in this run has token counts (${lines.length} records${why}; expected usage.prompt_tokens and usage.completion_tokens, or metadata.turns)`,
       { file, field: 'usage' },
     );
   }
-  return { run_id: runId ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, dir, attempts, skipped };
+  return { run_id: runId ?? dir.split(/[\\/]/).filter(Boolean).pop() ?? dir, dir, attempts, skipped, cached };
 }
 
 /** Turns of one record: metadata.turns when well formed, else usage as one turn, else null. */
@@ -174,6 +190,8 @@ export interface WorkloadRun {
   dir: string;
   attempts: number;
   skipped: number;
+  /** Attempts replayed from the response cache and left out (see readRunAttempts). */
+  cached: number;
   turns: number;
   tokens: { prompt: number; completion: number };
   cost: CostSet;
@@ -285,6 +303,7 @@ export function integrateRun(run: RunAttempts, curves: WorkloadCurves): Workload
     dir: run.dir,
     attempts: run.attempts.length,
     skipped: run.skipped,
+    cached: run.cached,
     turns,
     tokens: { prompt, completion },
     cost: costSet(all.dense, all.sparse),

@@ -51,6 +51,29 @@ test('turns come from metadata.turns, else usage; attempts without counts are sk
   ]);
 });
 
+test('attempts replayed from the response cache are left out and counted apart, unless the run counts them', () => {
+  const lines = [
+    record({ item_id: 'a' }),
+    record({ item_id: 'b', cached: true, usage: { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050 } }),
+    record({ item_id: 'c', cached: false }),
+  ];
+  const dir = runDir(lines);
+  const r = readRunAttempts(dir);
+  assert.equal(r.cached, 1);
+  assert.deepEqual(r.attempts.map((a) => a.item_id), ['a', 'c']);
+  const run = integrateRun(r, workloadCurves(small, []));
+  assert.equal(run.tokens.prompt, 20);
+  assert.equal(run.cached, 1);
+  // run.json with count_cached: true counts them like fresh ones
+  writeFileSync(join(dir, 'run.json'), JSON.stringify({ run_id: 'r1', config: { count_cached: true } }));
+  const counted = readRunAttempts(dir);
+  assert.equal(counted.cached, 0);
+  assert.equal(integrateRun(counted, workloadCurves(small, [])).tokens.prompt, 1020);
+  // only cached attempts: the error says why nothing is left
+  const onlyCached = runDir([record({ cached: true })]);
+  assert.throws(() => readRunAttempts(onlyCached), (e: unknown) => e instanceof DsabenchError && /1 of them replayed from the response cache/.test(e.message));
+});
+
 test('integration re-reads the growing context of each turn (FLOPs exact)', () => {
   const dir = runDir([record({ metadata: { turns: [{ prompt_tokens: 100, completion_tokens: 20 }, { prompt_tokens: 150, completion_tokens: 30 }] } })]);
   const run = integrateRun(readRunAttempts(dir), workloadCurves(small, []));
