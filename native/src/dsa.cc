@@ -77,11 +77,12 @@ void selectStreamed(const Kernels& kr, const IndexerArgs& ix, int64_t k, int thr
     thread_local std::vector<Cand> all;
     selectFromRow(kr, row, valid(t), k, sorted, sel + t * k, sc.candS.p, reinterpret_cast<int32_t*>(sc.candI.p), sample, all);
   };
+  const uint64_t call = ops::newIndexerCall();
   pooledFor(threads, ix.T * nsplit, [&](int64_t it, int tid) {
     const int64_t t = it / nsplit, si = it % nsplit;
     ops::IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, ix.HI, ix.DI, L);
-    ops::packIndexerQuery(kr, ix, t, HIpad, sc);
+    ops::packIndexerQuery(kr, ix, t, HIpad, sc, call);
     const int64_t per = (valid(t) + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid(t), si * per), ke = std::min(valid(t), ks + per);
     float* row = nsplit > 1 ? rows + t * L : sc.sbuf.p;

@@ -1,5 +1,6 @@
 // Lightning indexer scores and the plain top-k op (see engine.h).
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <vector>
 
@@ -25,7 +26,16 @@ void keyTransform(float* rows, int64_t n, int dim, const void* ctx) {
   if (x->fp8) fp8Rows(rows, n, dim);
 }
 
-void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc) {
+uint64_t newIndexerCall() {
+  static std::atomic<uint64_t> calls{0};
+  return calls.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc,
+                      uint64_t call) {
+  if (sc.packedCall == call && sc.packedT == t) return;
+  sc.packedCall = call;
+  sc.packedT = t;
   std::memcpy(sc.qtmp.p, a.q + t * a.HI * a.DI, sizeof(float) * (size_t)(a.HI * a.DI));
   if (a.hadamard) hadamardRows(sc.qtmp.p, a.HI, (int)a.DI);
   if (a.fp8) fp8Rows(sc.qtmp.p, a.HI, (int)a.DI);
@@ -93,11 +103,12 @@ void indexer(const Kernels& kr, const IndexerArgs& a, float* scores) {
   const int64_t nsplit = ops::keySplits(a.T, a.L, a.threads);
   const XformCtx x{a.fp8, a.hadamard};
   std::vector<IndexerScratch>& scratch = ops::indexerWorkspace(a.threads);
+  const uint64_t call = ops::newIndexerCall();
   pooledFor(a.threads, a.T * nsplit, [&](int64_t it, int tid) {
     const int64_t t = it / nsplit, si = it % nsplit;
     IndexerScratch& sc = scratch[(size_t)tid];
     sc.init(kr, HIpad, a.HI, a.DI, 0);
-    ops::packIndexerQuery(kr, a, t, HIpad, sc);
+    ops::packIndexerQuery(kr, a, t, HIpad, sc, call);
     const int64_t valid = std::min(a.L, a.qStart + t + 1);
     const int64_t per = (valid + nsplit - 1) / nsplit;
     const int64_t ks = std::min(valid, si * per), ke = std::min(valid, ks + per);

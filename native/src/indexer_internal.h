@@ -28,6 +28,8 @@ inline bool indexerBf16Dot(const Kernels& kr, const IndexerArgs& a) {
 struct IndexerScratch {
   FloatBuf Qt, w, qtmp, kbuf, zero, sbuf, Qp, kb16, candS, candI;
   std::vector<const float*> kptr;
+  uint64_t packedCall = 0;  // the call and query whose packed query Qt/Qp and w hold (0: none)
+  int64_t packedT = -1;
   void init(const Kernels& kr, int64_t HIpad, int64_t HI, int64_t DI, int64_t sbufLen) {
     const int64_t BK = kr.blockKeys;
     Qt.ensure(DI * HIpad); w.ensure(HIpad); qtmp.ensure(HI * DI); kbuf.ensure(BK * DI);
@@ -44,8 +46,13 @@ struct IndexerScratch {
 std::vector<IndexerScratch>& indexerWorkspace(int threads);
 
 // Packs the (transformed) indexer query of token t as Qt[d][h] (or, for bf16 dot products,
-// Qp[i][h] = the bf16 pair (q[h][2i], q[h][2i+1])) and its weights.
-void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc);
+// Qp[i][h] = the bf16 pair (q[h][2i], q[h][2i+1])) and its weights, unless sc holds that
+// query of this call already: a thread taking several key ranges of one query packs it once
+// (at 64 × 128 a pack is ~10 µs; 8 ranges of a 2-thread 128K decode packed it 8 times).
+// call: an id from newIndexerCall(), one per op call.
+void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc,
+                      uint64_t call);
+uint64_t newIndexerCall();
 IndexerChunk makeIndexerChunk(const Kernels& kr, const IndexerArgs& a, int64_t HIpad, IndexerScratch& sc,
                               const XformCtx* x);
 // Indexer work split: per query when there are enough queries, else ~4 key ranges per
