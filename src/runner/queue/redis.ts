@@ -11,8 +11,11 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { DsabenchError } from '../../errors.js';
 import type { RedisTarget } from './url.js';
 
-/** ioredis options for a target (also BullMQ's `connection`). */
-export function redisOptions(t: RedisTarget): RedisOptions {
+/**
+ * The options of a target, typed to fit both ioredis and BullMQ's `connection` (the two
+ * declare retryStrategy differently: ioredis also takes null there).
+ */
+function targetOptions(t: RedisTarget) {
   return {
     host: t.host,
     port: t.port,
@@ -21,25 +24,19 @@ export function redisOptions(t: RedisTarget): RedisOptions {
     ...(t.password !== undefined ? { password: t.password } : {}),
     ...(t.tls ? { tls: { ...t.tls } } : {}),
     maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    retryStrategy: (times: number): number => Math.min(200 * times, 2000),
     connectTimeout: 10_000,
   };
 }
 
-/** The same options in BullMQ's terms (its `connection`). */
+/** ioredis options for a target. */
+export function redisOptions(t: RedisTarget): RedisOptions {
+  return targetOptions(t);
+}
+
+/** The same options as BullMQ's `connection`. */
 export function bullConnection(t: RedisTarget): ConnectionOptions {
-  const o = redisOptions(t);
-  return {
-    host: t.host,
-    port: t.port,
-    db: t.db,
-    ...(t.username !== undefined ? { username: t.username } : {}),
-    ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(o.tls ? { tls: o.tls } : {}),
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(200 * times, 2000),
-    connectTimeout: o.connectTimeout,
-  };
+  return targetOptions(t);
 }
 
 /** `p`, or 'timeout' after `ms`; the timer never outlives the race (it would hold the process open). */
