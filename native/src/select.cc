@@ -170,7 +170,6 @@ float pickBest(const float* S, const int32_t* I, int64_t c, int64_t k, int32_t* 
 
 void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, bool sorted) {
   const int64_t HI = ix.HI, DI = ix.DI, T = ix.T;
-  const float* K = static_cast<const float*>(ix.k);
   const int64_t blocks = (T + SEL_ROWS - 1) / SEL_ROWS;
   int64_t nsplit = 1;
   if (threads > 1 && blocks < 2 * threads)
@@ -183,6 +182,15 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
   // GEMM route, whose scores the shipped training recipe was run with.
   const int64_t keysSeen = std::min(ix.L, ix.qStart + T);
   const int64_t ldk = (keysSeen + 15) / 16 * 16 + 16;
+  // bf16 keys are widened once per call (exact: the same scores as fp32 keys holding the same
+  // values), [keysSeen][DI]; both routes below then read fp32 rows.
+  thread_local std::vector<float> Kwide;
+  const float* K = static_cast<const float*>(ix.k);
+  if (ix.kd == DType::BF16) {
+    if (Kwide.size() < (size_t)(keysSeen * DI)) Kwide.resize((size_t)(keysSeen * DI));
+    kr.bf16ToF32(static_cast<const uint16_t*>(ix.k), Kwide.data(), keysSeen * DI);
+    K = Kwide.data();
+  }
   thread_local std::vector<float> Kt;
   // (a decode step, T = 1, would transpose every key for one row: GEMM route)
   const bool fused = !sorted && nsplit == 1 && T >= 16 && (DI == 8 || DI == 16 || DI == 32);

@@ -22,14 +22,15 @@ constexpr int64_t BLOCK_ROWS = 64;  // query rows (queries × heads) per block
 }
 
 bool blockedSparseAttention(const AttnArgs& a) {
-  return a.mqa && a.kd == DType::F32 && a.T >= 16 && a.H <= BLOCK_ROWS / 4;
+  return a.mqa && (a.kd == DType::F32 || a.kd == DType::BF16) && a.T >= 16 && a.H <= BLOCK_ROWS / 4;
 }
 
 void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t* idx, int64_t k) {
   const int64_t H = a.H, Dqk = a.Dqk, Dv = a.Dv, T = a.T;
   const int64_t QB = std::max<int64_t>(1, BLOCK_ROWS / H), R = QB * H;
   const int64_t blocks = (T + QB - 1) / QB;
-  const float* K = static_cast<const float*>(a.k);
+  const float* K = a.kd == DType::F32 ? static_cast<const float*>(a.k) : nullptr;
+  const uint16_t* K16 = a.kd == DType::BF16 ? static_cast<const uint16_t*>(a.k) : nullptr;
   const float NEG_INF = -std::numeric_limits<float>::infinity();
   struct Scratch {
     std::vector<int32_t> colOf, cols;
@@ -56,7 +57,13 @@ void sparseAttentionBlocked(const Kernels& kr, const AttnArgs& a, const int32_t*
     const int64_t u = (int64_t)sc.cols.size();
     for (int64_t c = 0; c < u; c++) sc.colOf[(size_t)sc.cols[(size_t)c]] = (int32_t)c;
     sc.KU.resize((size_t)(std::max<int64_t>(u, 1) * Dqk));
-    for (int64_t c = 0; c < u; c++) std::memcpy(&sc.KU[(size_t)(c * Dqk)], K + (int64_t)sc.cols[(size_t)c] * Dqk, (size_t)Dqk * sizeof(float));
+    // (bf16 rows widened as they are gathered: exact)
+    for (int64_t c = 0; c < u; c++) {
+      const int64_t row = (int64_t)sc.cols[(size_t)c] * Dqk;
+      float* dst = &sc.KU[(size_t)(c * Dqk)];
+      if (K16) kr.bf16ToF32(K16 + row, dst, Dqk);
+      else std::memcpy(dst, K + row, (size_t)Dqk * sizeof(float));
+    }
     // Which columns each query selected.
     sc.sel.assign((size_t)(nq * u), 0);
     for (int64_t t = t0; t < t1; t++)
