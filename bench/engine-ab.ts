@@ -7,13 +7,15 @@
  *   cp build/Release/dsa_engine.node /tmp/a.node   # before a change
  *   … change, npm run build:native …
  *   node dist/bench/engine-ab.js /tmp/a.node build/Release/dsa_engine.node [--length 16K]
- *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16]
+ *        [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa,mini-dsa] [--dtype f32|bf16]
  *        [--out fresh|reuse] [--burst 10 | --idle 10]
  *
  * Cases (V3.2 shapes, fp32 caches unless --dtype bf16): dense MQA decode; sparse attention
  * over k = 2048 given positions (shuffled, as top-k returns them); the lightning indexer
  * (64 × 128) for one query; a 16-query prefill chunk ending at L-1; the fused DSA decode
- * (indexer + top-k 2048 + sparse attention). `--out reuse` passes each side output arrays
+ * (indexer + top-k 2048 + sparse attention); `mini-dsa`: the fused DSA on the built-in model's
+ * shape (4 heads, 80/64 dims, indexer 2 × 16, k = 128) for a prefill chunk of 16 queries ending
+ * at L-1. `--out reuse` passes each side output arrays
  * allocated once (as `bench attention` does; a fresh 256 KB result costs ~0.75 ms of page
  * faults per call on the VM this was written on, most of a 2,048-key sparse call); the
  * default, fresh, allocates them per call. `--burst MS` runs an MS-long FMA peak burst (the
@@ -44,7 +46,7 @@ function main(): void {
   const burstMs = Number(arg('burst', '0'));
   const idleMs = Number(arg('idle', '0'));
   if (!pathA || !pathB || pathA.startsWith('--') || L === null || !(threads >= 1) || !(pairs >= 3) || (dtype !== 'f32' && dtype !== 'bf16') || (outMode !== 'fresh' && outMode !== 'reuse') || !(burstMs === 0 || burstMs >= 10) || !(idleMs >= 0) || (burstMs > 0 && idleMs > 0)) {
-    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa] [--dtype f32|bf16] [--out fresh|reuse] [--burst MS ≥ 10 | --idle MS]');
+    console.error('usage: node dist/bench/engine-ab.js A.node B.node [--length 16K] [--threads 2] [--pairs 40] [--cases dense,sparse,indexer,prefill,dsa,mini-dsa] [--dtype f32|bf16] [--out fresh|reuse] [--burst MS ≥ 10 | --idle MS]');
     process.exit(2);
   }
   const req = createRequire(import.meta.url);
@@ -64,6 +66,19 @@ function main(): void {
   const kvIn = dtype === 'bf16' ? toBf16(kv).data : kv, ikIn = dtype === 'bf16' ? toBf16(ik).data : ik;
   const attn = { H, L, Dqk, Dv, mqa: true, kv: kvIn, kvDtype: dtype, scale: 1 / Math.sqrt(Dqk), threads, causal: true };
   const ixArgs = { q: iq, w: iw, k: ikIn, kDtype: dtype, T: 1, L, heads: HI, dim: DI, qStart: L - 1, fp8: false, hadamard: false };
+  // The built-in model's shape (data/models/dsa-mini): MLA latent 64 + rope 16, 4 heads, a
+  // 2 × 16 indexer; a prefill chunk of 16 queries.
+  const mini = (() => {
+    const mH = 4, mDqk = 80, mDv = 64, mT = Math.min(16, L), mHI = 2, mDI = 16;
+    const mkv = f32(L * mDqk), mik = f32(L * mDI);
+    const attnM = { H: mH, L, Dqk: mDqk, Dv: mDv, mqa: true, kv: dtype === 'bf16' ? toBf16(mkv).data : mkv, kvDtype: dtype,
+      scale: 1 / Math.sqrt(mDqk), threads, causal: true, q: f32(mT * mH * mDqk), T: mT, qStart: L - mT };
+    const ixM = { q: f32(mT * mHI * mDI), w: f32(mT * mHI), k: dtype === 'bf16' ? toBf16(mik).data : mik, kDtype: dtype, T: mT, L,
+      heads: mHI, dim: mDI, qStart: L - mT, fp8: false, hadamard: false };
+    const out = new Map<NativeAddon, object>();
+    for (const n of [A, B]) out.set(n, outMode === 'reuse' ? { out: new Float32Array(mT * mH * mDv), lse: new Float32Array(mT * mH) } : {});
+    return { attn: attnM, ix: ixM, out };
+  })();
   // Output arrays per side (--out reuse), or none: the addon allocates fresh ones.
   const outs = new Map<NativeAddon, { out1: object; outT: object; scores: object }>();
   for (const n of [A, B])
@@ -79,6 +94,7 @@ function main(): void {
     indexer: (n) => n.indexer({ ...ixArgs, ...o(n).scores, threads }),
     prefill: (n) => n.attention({ ...attn, ...o(n).outT, q, T, qStart: L - T }),
     dsa: (n) => n.dsa({ attention: { ...attn, ...o(n).out1, q: q.subarray(0, H * Dqk), T: 1, qStart: L - 1 }, indexer: ixArgs, topk: K }),
+    'mini-dsa': (n) => n.dsa({ attention: { ...mini.attn, ...mini.out.get(n)! }, indexer: mini.ix, topk: 128 }),
   };
   console.log(`A = ${pathA}\nB = ${pathB}\nL = ${L}, threads = ${threads}, ${dtype} caches, ${pairs} pairs per case, ${outMode} outputs${burstMs ? `, a ${burstMs} ms peak burst before each call` : ''}${idleMs ? `, ${idleMs} ms idle before each call` : ''}`);
   console.log('| case | A ms (median) | B ms (median) | B speed-up, median of pairwise wall ratios | of CPU-time ratios |');
