@@ -2,7 +2,7 @@
  * Decode speed of the built-in model: tokens per second of greedy single-token steps with a
  * KV cache holding `L` tokens, dense vs sparse (DSA) attention, on the shipped model's shape
  * (weights do not change the speed, so a random initialisation is used when the shipped
- * checkpoint is absent). Also the prefill rate of building that cache.
+ * checkpoint is absent). Also the prefill rate of building that cache, with either attention.
  *
  *   npm run build && node dist/bench/model-decode.js [--lengths 1K,4K,12K] [--threads 1,2]
  *       [--steps 64] [--runs 3] [--model dsa-mini] [--json FILE]
@@ -68,11 +68,11 @@ for (const L of lengths) {
     }
   }
 }
-console.log('L        threads  dense tok/s  sparse tok/s  dense/sparse  prefill tok/s (dense)');
+console.log('L        threads  dense tok/s  sparse tok/s  dense/sparse  prefill tok/s (dense)  prefill tok/s (sparse)');
 for (const L of lengths)
   for (const threads of threadList) {
     const d = rows.find((r) => r.length === L && r.threads === threads && r.attention === 'dense')!;
     const s = rows.find((r) => r.length === L && r.threads === threads && r.attention === 'sparse')!;
-    console.log(`${String(L).padEnd(9)}${String(threads).padEnd(9)}${d.tok_s.toFixed(0).padStart(11)}  ${s.tok_s.toFixed(0).padStart(12)}  ${(d.decode_ms / s.decode_ms).toFixed(2).padStart(12)}  ${d.prefill_tok_s.toFixed(0).padStart(10)}`);
+    console.log(`${String(L).padEnd(9)}${String(threads).padEnd(9)}${d.tok_s.toFixed(0).padStart(11)}  ${s.tok_s.toFixed(0).padStart(12)}  ${(d.decode_ms / s.decode_ms).toFixed(2).padStart(12)}  ${d.prefill_tok_s.toFixed(0).padStart(21)}  ${s.prefill_tok_s.toFixed(0).padStart(22)}`);
   }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ model: source, simd: engineInfo().simd, steps, runs, rows }, null, 2) + '\n');
