@@ -40,6 +40,18 @@ export interface ModelDecodePoint {
   tokens_per_s: number;
 }
 
+/** One whole-model prefill measurement: a real prompt's first `position` tokens from an empty cache. */
+export interface ModelPrefillPoint {
+  attention: AttentionMode;
+  position: number;
+  /** Sparse: the k used (the model's index_topk unless set). */
+  topk?: number;
+  threads: number;
+  /** Wall time to prefill tokens 0..position-1. */
+  ms: number;
+  tokens_per_s: number;
+}
+
 /** Where the quality rows came from. */
 export interface ModelQualitySetup {
   source: 'model';
@@ -55,6 +67,9 @@ export interface ModelQualitySetup {
 export interface ModelCostReport extends CostReport {
   model?: { spec: string; dir: string; params: number; max_position_embeddings: number; index_topk: number };
   model_decode?: ModelDecodePoint[];
+  model_prefill?: ModelPrefillPoint[];
+  /** The prompt the whole-model prefill ran on. */
+  model_prefill_prompt?: { task: string; id: string; tokens: number };
   model_quality_setup?: ModelQualitySetup;
   /** Per-layer fidelity rows (the mean over prompts), layer 0 first. */
   quality_layers?: QualityRow[][];
@@ -192,6 +207,50 @@ export function measureModelDecode(model: NativeModel, config: ModelConfig, posi
   return out.sort((a, b) => a.position - b.position || a.attention.localeCompare(b.attention));
 }
 
+/**
+ * Whole-model prefill time of a real long-context prompt (a needle task's, byte tokens) up to
+ * each position, dense vs sparse. One session per attention forwards the prompt in slices that
+ * end at the positions (ascending); the time to reach a position is the sum of its slices, the
+ * same work as one prefill of that many tokens (the model prefills in 2K-token chunks either
+ * way). Real text matters here: the per-layer prefill curves time random inputs, whose chunks
+ * of queries select many more distinct keys between them than the model's queries do on text,
+ * and the sparse prefill's blocked attention works over that union.
+ */
+export async function measureModelPrefill(model: NativeModel, config: ModelConfig, positions: readonly number[], o: { threads?: number; topk?: number; task?: string } = {}): Promise<{ points: ModelPrefillPoint[]; prompt?: { task: string; id: string; tokens: number } }> {
+  const wanted = [...new Set(positions)].filter((p) => p >= 1 && p <= config.max_position_embeddings).sort((a, b) => a - b);
+  if (wanted.length === 0) return { points: [] };
+  // The generator's length is not the prompt's tokens (it keeps room for the answer; the chat
+  // frame; the haystack's granularity), and it needs ~1K for a needle task at all: ask for more
+  // until the prompt reaches the last position (or, after a few tries, measure the positions it
+  // reaches).
+  const max = wanted[wanted.length - 1]!;
+  let prompt: Awaited<ReturnType<typeof qualityPrompts>>[number] | undefined;
+  for (let ask = Math.max(1024, max + 256), tries = 0; tries < 4; tries++) {
+    [prompt] = await qualityPrompts(ask, [o.task ?? 'niah_single_1']);
+    if (!prompt || prompt.tokens.length >= max) break;
+    ask = Math.ceil((ask * max * 1.05) / Math.max(1, prompt.tokens.length));
+  }
+  if (!prompt) return { points: [] };
+  const ps = wanted.filter((p) => p <= prompt.tokens.length);
+  const threads = o.threads ?? 1;
+  const points: ModelPrefillPoint[] = [];
+  for (const attention of ['dense', 'sparse'] as AttentionMode[]) {
+    const topk = attention === 'sparse' ? (o.topk ?? config.index_topk) : undefined;
+    const s = model.session({ maxLength: ps[ps.length - 1]!, attention, threads, ...(topk !== undefined ? { topk } : {}) });
+    let done = 0;
+    let ms = 0;
+    for (const p of ps) {
+      const t0 = performance.now();
+      s.forward(prompt.tokens.subarray(done, p));
+      ms += performance.now() - t0;
+      done = p;
+      points.push({ attention, position: p, ...(topk !== undefined ? { topk } : {}), threads, ms, tokens_per_s: p / (ms / 1000) });
+    }
+  }
+  points.sort((a, b) => a.position - b.position || a.attention.localeCompare(b.attention));
+  return { points, prompt: { task: prompt.task, id: prompt.id, tokens: prompt.tokens.length } };
+}
+
 export interface ModelStudyOptions {
   /** native:<model>[?…], native, or a model name/dir. */
   model: string;
@@ -243,6 +302,12 @@ export async function runModelStudy(o: ModelStudyOptions): Promise<ModelCostRepo
   if (o.timer) {
     report.model_decode = measureModelDecode(model, config, positions, { repeats: o.repeats, threads: o.threads });
     for (const d of report.model_decode) o.onPoint?.(`  model decode ${d.position} ${d.attention}: ${d.ms_per_token.toFixed(3)} ms/token`);
+    if (o.modes.includes('prefill')) {
+      const pre = await measureModelPrefill(model, config, positions, { threads: o.threads });
+      report.model_prefill = pre.points;
+      if (pre.prompt) report.model_prefill_prompt = pre.prompt;
+      for (const d of pre.points) o.onPoint?.(`  model prefill ${d.position} ${d.attention}: ${d.ms.toFixed(1)} ms`);
+    }
   }
   if (o.quality) {
     const q = await measureRealQuality(model, config, { ops: o.quality.ops, kValues: o.quality.kValues, threads: o.threads, ...(o.quality.length ? { length: o.quality.length } : {}), ...(o.quality.queries ? { queries: o.quality.queries } : {}) });
@@ -277,6 +342,20 @@ export function formatModelMarkdown(r: ModelCostReport): string {
       return [String(p), d ? num(d.ms_per_token) : '–', s ? num(s.ms_per_token) : '–', d ? num(d.tokens_per_s) : '–', s ? num(s.tokens_per_s) : '–', d && s ? `${num(d.ms_per_token / s.ms_per_token)}×` : '–'];
     });
     out.push(table(['position', 'dense ms/token', `sparse ms/token (k=${r.model?.index_topk ?? '?'})`, 'dense tokens/s', 'sparse tokens/s', 'dense/sparse'], rows));
+  }
+  if (r.model_prefill && r.model_prefill.length > 0) {
+    out.push('', '## Model prefill (whole model, a real prompt from an empty cache)', '');
+    const pr = r.model_prefill_prompt;
+    out.push(`The first \`position\` tokens of one long-context prompt${pr ? ` (${pr.id}, ${pr.tokens} tokens)` : ''}, prefilled through the model with each attention. ` +
+      `The per-layer prefill rows above time random inputs in chunks of ${r.settings.chunk} queries: random queries select many more distinct keys between them than ` +
+      "the model's do on text, and the sparse prefill's blocked attention works over that union, so those rows overstate its cost for this model.", '');
+    const positions = [...new Set(r.model_prefill.map((d) => d.position))];
+    const rows = positions.map((p) => {
+      const d = r.model_prefill!.find((x) => x.position === p && x.attention === 'dense');
+      const s = r.model_prefill!.find((x) => x.position === p && x.attention === 'sparse');
+      return [String(p), d ? num(d.ms) : '–', s ? num(s.ms) : '–', d ? num(d.tokens_per_s) : '–', s ? num(s.tokens_per_s) : '–', d && s ? `${num(d.ms / s.ms)}×` : '–'];
+    });
+    out.push(table(['position', 'dense ms', `sparse ms (k=${r.model?.index_topk ?? '?'})`, 'dense tokens/s', 'sparse tokens/s', 'dense/sparse'], rows));
   }
   if (r.quality && r.model_quality_setup) {
     const s = r.model_quality_setup;

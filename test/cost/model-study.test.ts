@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { costAction } from '../../src/cli/cost.js';
-import { capturedToInputs, measureModelDecode, measureRealQuality, modelOfSpec, modelProfile, runModelStudy, type ModelCostReport } from '../../src/cost/model-study.js';
+import { capturedToInputs, formatModelMarkdown, measureModelDecode, measureModelPrefill, measureRealQuality, modelOfSpec, modelProfile, runModelStudy, type ModelCostReport } from '../../src/cost/model-study.js';
 import { attentionShape } from '../../src/cost/profiles.js';
 import { measureQuality, tsQualityOps } from '../../src/cost/quality.js';
 import { saveModel } from '../../src/model/checkpoint.js';
@@ -105,6 +105,18 @@ describe('model cost study on a quick random-init model', { skip: haveModel ? fa
     assert.equal(pts.find((p) => p.attention === 'sparse')!.topk, QUICK_CONFIG.index_topk);
   });
 
+  it('whole-model prefill timing: a real prompt, both attentions, cumulative time to each position within the context', async () => {
+    const { points, prompt } = await measureModelPrefill(model!, QUICK_CONFIG, [256, 64, 999_999]);
+    assert.ok(prompt && prompt.tokens >= 256 && /niah_single_1/.test(prompt.id), JSON.stringify(prompt));
+    assert.deepEqual(points.map((p) => `${p.position}:${p.attention}`), ['64:dense', '64:sparse', '256:dense', '256:sparse']);
+    for (const p of points) assert.ok(p.ms > 0 && Math.abs(p.tokens_per_s * p.ms - 1000 * p.position) < 1e-6 * p.position);
+    for (const a of ['dense', 'sparse']) {
+      const [short, long] = points.filter((p) => p.attention === a);
+      assert.ok(long!.ms > short!.ms, 'the time to 256 tokens includes the time to 64');
+    }
+    assert.equal(points.find((p) => p.attention === 'sparse')!.topk, QUICK_CONFIG.index_topk);
+  });
+
   it('dsabench cost --model --quality writes cost.json/cost.md with the model\'s own profile, decode timing and real-attention rows', async () => {
     const out = join(root, 'cost');
     let printed = '';
@@ -116,6 +128,11 @@ describe('model cost study on a quick random-init model', { skip: haveModel ? fa
     assert.equal(rep.model_quality_setup!.source, 'model');
     assert.equal(rep.quality_layers!.length, QUICK_CONFIG.num_hidden_layers);
     assert.equal(rep.model_decode!.length, 4);
+    assert.equal(rep.model_prefill, undefined, 'decode only: no whole-model prefill');
+    const pre = (await costAction({ profile: 'x', model: dir, positions: '256', mode: 'prefill', repeats: '1', hardware: 'none', measure: true }, () => {})) as ModelCostReport;
+    assert.deepEqual(pre.model_prefill!.map((p) => `${p.position}:${p.attention}`), ['256:dense', '256:sparse']);
+    assert.ok(pre.model_prefill_prompt!.tokens >= 256);
+    assert.match(formatModelMarkdown(pre), /## Model prefill \(whole model, a real prompt from an empty cache\)[\s\S]*\| 256 \|/);
     const json = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')) as ModelCostReport;
     assert.deepEqual(json.quality, rep.quality);
     const md = readFileSync(join(out, 'cost.md'), 'utf8');
