@@ -30,7 +30,7 @@ struct TilePrefetch {
 // attention rows (dense keys), two for scattered sparse rows, which come from DRAM in any
 // order, four for the indexer's keys, whose tiles are short (a 6-key bf16 tile is ~800
 // cycles of dot products against 24 lines from DRAM; 4 measured 2–3% faster than 1 on bf16
-// keys at 128K, 2 threads; fp32 within ±1%).
+// keys at 128K, 2 threads; fp32 +1%; 8 or 16 the same as 4).
 constexpr int PF_AHEAD = 1, PF_AHEAD_SPARSE = 2, PF_AHEAD_INDEX = 4;
 
 // The prefetch of key tile j (keys j..j+C-1 of the chunk's list, clamped to the last key).
