@@ -48,7 +48,8 @@ std::vector<IndexerScratch>& indexerWorkspace(int threads);
 // Packs the (transformed) indexer query of token t as Qt[d][h] (or, for bf16 dot products,
 // Qp[i][h] = the bf16 pair (q[h][2i], q[h][2i+1])) and its weights, unless sc holds that
 // query of this call already: a thread taking several key ranges of one query packs it once
-// (at 64 × 128 a pack is ~10 µs; 8 ranges of a 2-thread 128K decode packed it 8 times).
+// (a 64 × 128 query is 8,192 scalar conversions; 8 ranges of a 2-thread 128K decode packed
+// it 8 times).
 // call: an id from newIndexerCall(), one per op call.
 void packIndexerQuery(const Kernels& kr, const IndexerArgs& a, int64_t t, int64_t HIpad, IndexerScratch& sc,
                       uint64_t call);
