@@ -12,6 +12,8 @@
  *   MHA/GQA:        q [C, H, Dqk], k, v [L, Hkv, D]
  *   indexer:        q_I [C, H_I, D_I], k_I [L, D_I], w [C, H_I]
  * A call's queries sit at positions p−C … p−1 (qStart = p − C), so the last sees p keys.
+ * Given a model's own inputs (useInputs, MQA form), calls up to their length slice those
+ * instead.
  */
 import * as engine from '../engine/index.js';
 import { mulberry32 } from '../util/stats.js';
@@ -19,7 +21,7 @@ import { attentionShape, type ModelProfile } from './profiles.js';
 import type { QualityOps } from './quality.js';
 import type { SyntheticInputs } from './synthetic.js';
 import { median } from '../util/stats.js';
-import { selectionShare, timeCalls, timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement } from './timer.js';
+import { selectionShare, timeCalls, timeRepeats, type AttentionTimer, type MeasureRequest, type Measurement, type TimingInputs } from './timer.js';
 
 function fill(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -76,10 +78,18 @@ export interface LoadedEngine {
   reason?: string;
 }
 
+/** Real inputs with their caches in the timed dtype (converted once). */
+interface RealInputs {
+  x: TimingInputs;
+  kv: engine.CacheTensor;
+  kI: engine.CacheTensor;
+}
+
 export class EngineTimer implements AttentionTimer {
   readonly name: string;
   readonly cache: CacheDtype;
   private buf: Buffers | undefined;
+  private real: RealInputs | undefined;
 
   constructor(cache: CacheDtype = defaultCacheDtype()) {
     const info = engine.engineInfo();
@@ -113,14 +123,52 @@ export class EngineTimer implements AttentionTimer {
     return nb;
   }
 
+  useInputs(x: TimingInputs | undefined): void {
+    if (!x) {
+      this.real = undefined;
+      return;
+    }
+    if (attentionShape(x.profile).form !== 'mqa-mla') throw new Error('real timing inputs are in MQA form: an MLA profile is needed');
+    const cache = (a: Float32Array): engine.CacheTensor => (this.cache === 'f32' ? a : engine.toBf16(a));
+    this.real = { x, kv: cache(x.kv), kI: cache(x.kI) };
+  }
+
+  /** The call's tensors: slices of the real inputs where they reach, else of random buffers. */
+  private tensors(p: ModelProfile, L: number, C: number) {
+    const s = attentionShape(p);
+    const hi = p.indexer.heads, di = p.indexer.dim;
+    const real = this.real && this.real.x.profile === p && L <= this.real.x.length ? this.real : undefined;
+    if (real) {
+      const x = real.x, q0 = L - C;
+      return {
+        q: x.q.subarray(q0 * s.heads * s.dqk, L * s.heads * s.dqk),
+        kvArgs: { kv: sliceCache(real.kv, L * s.dqk) },
+        qI: x.qI.subarray(q0 * hi * di, L * hi * di),
+        kI: sliceCache(real.kI, L * di),
+        w: x.w.subarray(q0 * hi, L * hi),
+      };
+    }
+    const b = this.buffers(p, L, C);
+    return {
+      q: b.q.subarray(0, C * s.heads * s.dqk),
+      kvArgs:
+        s.form === 'mqa-mla'
+          ? { kv: sliceCache(b.kv!, L * s.dqk) }
+          : { k: sliceCache(b.k!, L * s.kvHeads * s.dqk), v: sliceCache(b.v!, L * s.kvHeads * s.dv), Hkv: s.kvHeads },
+      qI: b.qI.subarray(0, C * hi * di),
+      kI: sliceCache(b.kI, L * di),
+      w: b.w.subarray(0, C * hi),
+    };
+  }
+
   async measure(r: MeasureRequest): Promise<Measurement> {
     const p = r.profile;
     const s = attentionShape(p);
     const L = r.position;
     const C = r.mode === 'decode' ? 1 : Math.min(r.chunk, L);
-    const b = this.buffers(p, L, C);
+    const t = this.tensors(p, L, C);
     const common = {
-      q: b.q.subarray(0, C * s.heads * s.dqk),
+      q: t.q,
       T: C,
       H: s.heads,
       L,
@@ -129,14 +177,11 @@ export class EngineTimer implements AttentionTimer {
       qStart: L - C,
       threads: r.threads,
     };
-    const kvArgs =
-      s.form === 'mqa-mla'
-        ? { kv: sliceCache(b.kv!, L * s.dqk) }
-        : { k: sliceCache(b.k!, L * s.kvHeads * s.dqk), v: sliceCache(b.v!, L * s.kvHeads * s.dv), Hkv: s.kvHeads };
+    const kvArgs = t.kvArgs;
     const ix = {
-      q: b.qI.subarray(0, C * p.indexer.heads * p.indexer.dim),
-      k: sliceCache(b.kI, L * p.indexer.dim),
-      w: b.w.subarray(0, C * p.indexer.heads),
+      q: t.qI,
+      k: t.kI,
+      w: t.w,
       heads: p.indexer.heads,
       dim: p.indexer.dim,
     };
@@ -164,6 +209,7 @@ export class EngineTimer implements AttentionTimer {
 
   close(): void {
     this.buf = undefined;
+    this.real = undefined;
   }
 }
 

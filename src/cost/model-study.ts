@@ -27,7 +27,7 @@ import { measureQuality, type QualityOps, type QualityRow } from './quality.js';
 import { runStudy, type CostReport } from './study.js';
 import type { SyntheticInputs } from './synthetic.js';
 import { median } from '../util/stats.js';
-import { timeRepeats, type AttentionTimer } from './timer.js';
+import { timeRepeats, type AttentionTimer, type TimingInputs } from './timer.js';
 
 /** One whole-model decode measurement: one token whose query sees `position` cached tokens. */
 export interface ModelDecodePoint {
@@ -67,6 +67,8 @@ export interface ModelQualitySetup {
 export interface ModelCostReport extends CostReport {
   model?: { spec: string; dir: string; params: number; max_position_embeddings: number; index_topk: number };
   model_decode?: ModelDecodePoint[];
+  /** What the per-layer curves were timed on when not random inputs (TimingInputs.source). */
+  timing_inputs?: string;
   model_prefill?: ModelPrefillPoint[];
   /** The prompt the whole-model prefill ran on. */
   model_prefill_prompt?: { task: string; id: string; tokens: number };
@@ -207,6 +209,51 @@ export function measureModelDecode(model: NativeModel, config: ModelConfig, posi
   return out.sort((a, b) => a.position - b.position || a.attention.localeCompare(b.attention));
 }
 
+export type LongPrompt = Awaited<ReturnType<typeof qualityPrompts>>[number];
+
+/**
+ * One long-context prompt (a needle task's, byte tokens) of at least `tokens` tokens where the
+ * generator can make one. Its length is not the prompt's tokens (it keeps room for the answer;
+ * the chat frame; the haystack's granularity), and it needs ~1K for a needle task at all: ask
+ * for more until the prompt is long enough (after a few tries, the longest made).
+ */
+export async function longPrompt(tokens: number, task = 'niah_single_1'): Promise<LongPrompt | undefined> {
+  let prompt: LongPrompt | undefined;
+  for (let ask = Math.max(1024, tokens + 256), tries = 0; tries < 4; tries++) {
+    [prompt] = await qualityPrompts(ask, [task]);
+    if (!prompt || prompt.tokens.length >= tokens) break;
+    ask = Math.ceil((ask * tokens * 1.05) / Math.max(1, prompt.tokens.length));
+  }
+  return prompt;
+}
+
+/**
+ * The model's own attention inputs for the cost study's per-layer timing (TimingInputs): one
+ * dense forward of `prompt` with capture on, the middle layer's q, latent cache, indexer q, k
+ * and w. (The capture forwards the prompt as one chunk.)
+ */
+export function captureTimingInputs(model: NativeModel, config: ModelConfig, profile: ModelProfile, prompt: LongPrompt, threads = 1): TimingInputs | undefined {
+  const s = model.session({ maxLength: prompt.tokens.length, attention: 'dense', threads, capture: true });
+  try {
+    s.forward(prompt.tokens);
+    if (!s.captured) return undefined;
+    const layer = Math.floor(config.num_hidden_layers / 2);
+    const c = s.captured(layer);
+    return {
+      profile,
+      length: c.L,
+      q: c.q,
+      kv: c.kv,
+      qI: c.qI,
+      kI: c.kI,
+      w: c.w,
+      source: `layer ${layer} of ${config.num_hidden_layers} on ${prompt.id} (${c.L} tokens)`,
+    };
+  } finally {
+    s.close();
+  }
+}
+
 /**
  * Whole-model prefill time of a real long-context prompt (a needle task's, byte tokens) up to
  * each position, dense vs sparse. One session per attention forwards the prompt in slices that
@@ -216,20 +263,10 @@ export function measureModelDecode(model: NativeModel, config: ModelConfig, posi
  * of queries select many more distinct keys between them than the model's queries do on text,
  * and the sparse prefill's blocked attention works over that union.
  */
-export async function measureModelPrefill(model: NativeModel, config: ModelConfig, positions: readonly number[], o: { threads?: number; topk?: number; task?: string } = {}): Promise<{ points: ModelPrefillPoint[]; prompt?: { task: string; id: string; tokens: number } }> {
+export async function measureModelPrefill(model: NativeModel, config: ModelConfig, positions: readonly number[], o: { threads?: number; topk?: number; prompt?: LongPrompt } = {}): Promise<{ points: ModelPrefillPoint[]; prompt?: { task: string; id: string; tokens: number } }> {
   const wanted = [...new Set(positions)].filter((p) => p >= 1 && p <= config.max_position_embeddings).sort((a, b) => a - b);
   if (wanted.length === 0) return { points: [] };
-  // The generator's length is not the prompt's tokens (it keeps room for the answer; the chat
-  // frame; the haystack's granularity), and it needs ~1K for a needle task at all: ask for more
-  // until the prompt reaches the last position (or, after a few tries, measure the positions it
-  // reaches).
-  const max = wanted[wanted.length - 1]!;
-  let prompt: Awaited<ReturnType<typeof qualityPrompts>>[number] | undefined;
-  for (let ask = Math.max(1024, max + 256), tries = 0; tries < 4; tries++) {
-    [prompt] = await qualityPrompts(ask, [o.task ?? 'niah_single_1']);
-    if (!prompt || prompt.tokens.length >= max) break;
-    ask = Math.ceil((ask * max * 1.05) / Math.max(1, prompt.tokens.length));
-  }
+  const prompt = o.prompt ?? (await longPrompt(wanted[wanted.length - 1]!));
   if (!prompt) return { points: [] };
   const ps = wanted.filter((p) => p <= prompt.tokens.length);
   const threads = o.threads ?? 1;
@@ -282,6 +319,12 @@ export async function runModelStudy(o: ModelStudyOptions): Promise<ModelCostRepo
   if (positions.length === 0) {
     throw new DsabenchError('E_OPTION', `no position is within the model's context (${profile.max_context} tokens, max_position_embeddings)`, { field: 'positions' });
   }
+  const model = createNativeModel(config, loaded.params);
+  // Real inputs for the per-layer timing (see TimingInputs) and the whole-model prefill: one
+  // needle prompt as long as the longest position.
+  const prompt = o.timer ? await longPrompt(Math.max(...positions)) : undefined;
+  const inputs = o.timer?.useInputs && prompt ? captureTimingInputs(model, config, profile, prompt, o.threads) : undefined;
+  o.timer?.useInputs?.(inputs);
   const report: ModelCostReport = await runStudy({
     profile,
     modes: o.modes,
@@ -297,13 +340,14 @@ export async function runModelStudy(o: ModelStudyOptions): Promise<ModelCostRepo
     published: false,
     onPoint: o.onPoint ? (p) => o.onPoint!(`  ${p.mode} ${p.position} ${p.attention}: ${p.ms_median?.toFixed(3) ?? '–'} ms`) : undefined,
   });
-  const model = createNativeModel(config, loaded.params);
+  o.timer?.useInputs?.(undefined);
+  if (inputs) report.timing_inputs = inputs.source;
   report.model = { spec: o.model, dir: loaded.dir, params, max_position_embeddings: config.max_position_embeddings, index_topk: config.index_topk };
   if (o.timer) {
     report.model_decode = measureModelDecode(model, config, positions, { repeats: o.repeats, threads: o.threads });
     for (const d of report.model_decode) o.onPoint?.(`  model decode ${d.position} ${d.attention}: ${d.ms_per_token.toFixed(3)} ms/token`);
     if (o.modes.includes('prefill')) {
-      const pre = await measureModelPrefill(model, config, positions, { threads: o.threads });
+      const pre = await measureModelPrefill(model, config, positions, { threads: o.threads, ...(prompt ? { prompt } : {}) });
       report.model_prefill = pre.points;
       if (pre.prompt) report.model_prefill_prompt = pre.prompt;
       for (const d of pre.points) o.onPoint?.(`  model prefill ${d.position} ${d.attention}: ${d.ms.toFixed(1)} ms`);
@@ -333,6 +377,9 @@ export function formatModelMarkdown(r: ModelCostReport): string {
   if (r.model) {
     out.push('', `Model: ${r.model.spec} (${r.model.dir}), ${r.model.params} parameters, context ${r.model.max_position_embeddings}, index_topk ${r.model.index_topk}.`);
   }
+  if (r.timing_inputs) {
+    out.push('', `Per-layer timing inputs: the model's own attention inputs, ${r.timing_inputs}; a call at position p takes the queries before p and the keys up to it (random inputs past the prompt).`);
+  }
   if (r.model_decode && r.model_decode.length > 0) {
     out.push('', '## Model decode (whole model, one token at each position, KV cache)', '');
     const positions = [...new Set(r.model_decode.map((d) => d.position))];
@@ -346,9 +393,11 @@ export function formatModelMarkdown(r: ModelCostReport): string {
   if (r.model_prefill && r.model_prefill.length > 0) {
     out.push('', '## Model prefill (whole model, a real prompt from an empty cache)', '');
     const pr = r.model_prefill_prompt;
-    out.push(`The first \`position\` tokens of one long-context prompt${pr ? ` (${pr.id}, ${pr.tokens} tokens)` : ''}, prefilled through the model with each attention. ` +
-      `The per-layer prefill rows above time random inputs in chunks of ${r.settings.chunk} queries: random queries select many more distinct keys between them than ` +
-      "the model's do on text, and the sparse prefill's blocked attention works over that union, so those rows overstate its cost for this model.", '');
+    const caveat = r.timing_inputs
+      ? ''
+      : ` The per-layer prefill rows above time random inputs in chunks of ${r.settings.chunk} queries: random queries select many more distinct keys between them than ` +
+        "the model's do on text, and the sparse prefill's blocked attention works over that union, so those rows overstate its cost for this model.";
+    out.push(`The first \`position\` tokens of one long-context prompt${pr ? ` (${pr.id}, ${pr.tokens} tokens)` : ''}, prefilled through the model with each attention.${caveat}`, '');
     const positions = [...new Set(r.model_prefill.map((d) => d.position))];
     const rows = positions.map((p) => {
       const d = r.model_prefill!.find((x) => x.position === p && x.attention === 'dense');

@@ -52,10 +52,32 @@ export function selectionShare(calls: readonly PhasedCall[]): number | undefined
   return r.length % 2 ? r[m]! : (r[m - 1]! + r[m]!) / 2;
 }
 
+/**
+ * A model's own attention inputs for one layer over one prompt (MQA form), row t = position t:
+ * a timer given them slices the queries p−C … p−1 and keys 0 … p−1 of a call from these
+ * instead of filling random tensors, up to `length` positions. Random inputs cost the same in
+ * dense attention but not in DSA, whose blocked prefill works over the union of a chunk's
+ * selections: random queries select nearly disjoint keys, a model's queries on text do not.
+ */
+export interface TimingInputs {
+  /** The profile they belong to (a call at another profile uses random inputs). */
+  profile: ModelProfile;
+  length: number;
+  q: Float32Array;   // [length, H, Dqk]
+  kv: Float32Array;  // [length, Dqk]
+  qI: Float32Array;  // [length, H_I, D_I]
+  kI: Float32Array;  // [length, D_I]
+  w: Float32Array;   // [length, H_I]
+  /** What they are, for the report: e.g. "layer 1 of niah_single_1/…, 16493 tokens". */
+  source: string;
+}
+
 export interface AttentionTimer {
   /** Shown in cost.json (`timer`), e.g. "native engine (avx2, 2 threads)". */
   readonly name: string;
   measure(req: MeasureRequest): Promise<Measurement>;
+  /** Times from these real inputs where they reach (undefined: random inputs again). */
+  useInputs?(inputs: TimingInputs | undefined): void;
   /** Frees buffers (idempotent). */
   close?(): void;
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engineAvailable, engineInfo } from '../../src/engine/index.js';
 import { loadEngine } from '../../src/cost/engine-timer.js';
-import { loadProfile } from '../../src/cost/profiles.js';
+import { attentionShape, loadProfile } from '../../src/cost/profiles.js';
+import { mulberry32 } from '../../src/util/stats.js';
 import { measureQuality, tsQualityOps } from '../../src/cost/quality.js';
 import { runStudy } from '../../src/cost/study.js';
 import { makeSynthetic } from '../../src/cost/synthetic.js';
@@ -88,5 +89,25 @@ test('the fused op times its selection phase inside the call, and the timer take
   assert.equal(below.indexer_share, 0);
   const dense = await e.timer!.measure({ mode: 'decode', attention: 'dense', position: 512, chunk: 1, profile, repeats: 3, threads: 1 });
   assert.equal(dense.indexer_share, undefined);
+  e.timer!.close?.();
+});
+
+test('given a model\'s own inputs the timer slices them where they reach and fills random ones past them; MQA (MLA) profiles only', { skip }, async () => {
+  const e = await loadEngine(1);
+  const p = loadProfile('builtin-small');
+  const s = attentionShape(p);
+  const n = 300, r = mulberry32(5);
+  const rand = (m: number) => Float32Array.from({ length: m }, () => 2 * r() - 1);
+  e.timer!.useInputs!({
+    profile: p, length: n, source: 'test',
+    q: rand(n * s.heads * s.dqk), kv: rand(n * s.dqk), qI: rand(n * p.indexer.heads * p.indexer.dim), kI: rand(n * p.indexer.dim), w: rand(n * p.indexer.heads),
+  });
+  // within the inputs (a wrong slice length would be refused by the engine) and past them
+  for (const position of [100, 300, 600])
+    for (const mode of ['decode', 'prefill'] as const)
+      for (const attention of ['dense', 'sparse'] as const)
+        assert.ok((await e.timer!.measure({ mode, attention, position, chunk: 16, profile: p, repeats: 1, threads: 1 })).ms_median > 0, `${mode} ${attention} ${position}`);
+  const gqa = loadProfile('llama3-8b-dsa');
+  assert.throws(() => e.timer!.useInputs!({ profile: gqa, length: 1, source: 'x', q: rand(1), kv: rand(1), qI: rand(1), kI: rand(1), w: rand(1) }), /MQA form/);
   e.timer!.close?.();
 });

@@ -132,6 +132,11 @@ describe('model cost study on a quick random-init model', { skip: haveModel ? fa
     const pre = (await costAction({ profile: 'x', model: dir, positions: '256', mode: 'prefill', repeats: '1', hardware: 'none', measure: true }, () => {})) as ModelCostReport;
     assert.deepEqual(pre.model_prefill!.map((p) => `${p.position}:${p.attention}`), ['256:dense', '256:sparse']);
     assert.ok(pre.model_prefill_prompt!.tokens >= 256);
+    // the per-layer curves were timed on the model's own captured inputs, and say so
+    assert.match(pre.timing_inputs!, /^layer 1 of 2 on niah_single_1\/\S+ \(\d+ tokens\)$/);
+    assert.ok(pre.points.every((p) => p.ms_median !== null && p.ms_median > 0));
+    assert.match(formatModelMarkdown(pre), /Per-layer timing inputs: the model's own attention inputs, layer 1/);
+    assert.equal(rep.timing_inputs !== undefined, true, 'decode studies time real inputs too');
     assert.match(formatModelMarkdown(pre), /## Model prefill \(whole model, a real prompt from an empty cache\)[\s\S]*\| 256 \|/);
     const json = JSON.parse(readFileSync(join(out, 'cost.json'), 'utf8')) as ModelCostReport;
     assert.deepEqual(json.quality, rep.quality);
