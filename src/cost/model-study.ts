@@ -233,9 +233,10 @@ export async function longPrompt(tokens: number, task = 'niah_single_1'): Promis
  * and w. (The capture forwards the prompt as one chunk.)
  */
 export function captureTimingInputs(model: NativeModel, config: ModelConfig, profile: ModelProfile, prompt: LongPrompt, threads = 1): TimingInputs | undefined {
-  const s = model.session({ maxLength: prompt.tokens.length, attention: 'dense', threads, capture: true });
+  const n = Math.min(prompt.tokens.length, config.max_position_embeddings);  // (the prompt may run past the context)
+  const s = model.session({ maxLength: n, attention: 'dense', threads, capture: true });
   try {
-    s.forward(prompt.tokens);
+    s.forward(prompt.tokens.subarray(0, n));
     if (!s.captured) return undefined;
     const layer = Math.floor(config.num_hidden_layers / 2);
     const c = s.captured(layer);
