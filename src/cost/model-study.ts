@@ -326,22 +326,26 @@ export async function runModelStudy(o: ModelStudyOptions): Promise<ModelCostRepo
   const prompt = o.timer ? await longPrompt(Math.max(...positions)) : undefined;
   const inputs = o.timer?.useInputs && prompt ? captureTimingInputs(model, config, profile, prompt, o.threads) : undefined;
   o.timer?.useInputs?.(inputs);
-  const report: ModelCostReport = await runStudy({
-    profile,
-    modes: o.modes,
-    positions,
-    chunk: o.chunk,
-    repeats: o.repeats,
-    threads: o.threads,
-    timer: o.timer,
-    timerUnavailable: o.timerUnavailable,
-    pricePerHour: o.pricePerHour,
-    hardware: o.hardware,
-    runs: o.runs,
-    published: false,
-    onPoint: o.onPoint ? (p) => o.onPoint!(`  ${p.mode} ${p.position} ${p.attention}: ${p.ms_median?.toFixed(3) ?? '–'} ms`) : undefined,
-  });
-  o.timer?.useInputs?.(undefined);
+  let report: ModelCostReport;
+  try {
+    report = await runStudy({
+      profile,
+      modes: o.modes,
+      positions,
+      chunk: o.chunk,
+      repeats: o.repeats,
+      threads: o.threads,
+      timer: o.timer,
+      timerUnavailable: o.timerUnavailable,
+      pricePerHour: o.pricePerHour,
+      hardware: o.hardware,
+      runs: o.runs,
+      published: false,
+      onPoint: o.onPoint ? (p) => o.onPoint!(`  ${p.mode} ${p.position} ${p.attention}: ${p.ms_median?.toFixed(3) ?? '–'} ms`) : undefined,
+    });
+  } finally {
+    o.timer?.useInputs?.(undefined);
+  }
   if (inputs) report.timing_inputs = inputs.source;
   report.model = { spec: o.model, dir: loaded.dir, params, max_position_embeddings: config.max_position_embeddings, index_topk: config.index_topk };
   if (o.timer) {
