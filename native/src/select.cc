@@ -182,25 +182,32 @@ void selectTopK(const IndexerArgs& ix, int64_t k, int threads, int32_t* sel, boo
   // GEMM route, whose scores the shipped training recipe was run with.
   const int64_t keysSeen = std::min(ix.L, ix.qStart + T);
   const int64_t ldk = (keysSeen + 15) / 16 * 16 + 16;
-  // bf16 keys are widened once per call (exact: the same scores as fp32 keys holding the same
-  // values), [keysSeen][DI]; both routes below then read fp32 rows.
-  thread_local std::vector<float> Kwide;
-  const float* K = static_cast<const float*>(ix.k);
-  if (ix.kd == DType::BF16) {
-    if (Kwide.size() < (size_t)(keysSeen * DI)) Kwide.resize((size_t)(keysSeen * DI));
-    kr.bf16ToF32(static_cast<const uint16_t*>(ix.k), Kwide.data(), keysSeen * DI);
-    K = Kwide.data();
-  }
+  // bf16 keys are read widened (exact: the same scores as fp32 keys holding the same values):
+  // the fused route widens them as it transposes, the GEMM route reads a widened copy
+  // [keysSeen][DI] made once per call.
+  const float* K = ix.kd == DType::F32 ? static_cast<const float*>(ix.k) : nullptr;
+  const uint16_t* K16 = ix.kd == DType::BF16 ? static_cast<const uint16_t*>(ix.k) : nullptr;
   thread_local std::vector<float> Kt;
   // (a decode step, T = 1, would transpose every key for one row: GEMM route)
   const bool fused = !sorted && nsplit == 1 && T >= 16 && (DI == 8 || DI == 16 || DI == 32);
+  thread_local std::vector<float> Kwide;
+  if (K16 && !fused) {
+    if (Kwide.size() < (size_t)(keysSeen * DI)) Kwide.resize((size_t)(keysSeen * DI));
+    kr.bf16ToF32(K16, Kwide.data(), keysSeen * DI);
+    K = Kwide.data();
+  }
   if (fused) {
     if (Kt.size() < (size_t)(DI * ldk)) Kt.resize((size_t)(DI * ldk));
-    for (int64_t d = 0; d < DI; d++) {
-      float* row = Kt.data() + d * ldk;
-      for (int64_t s = 0; s < keysSeen; s++) row[s] = K[s * DI + d];
-      std::fill(row + keysSeen, row + ldk, 0.f);
+    constexpr int64_t SPAN = 256;  // keys per pass: bf16 rows widened into wide (32 KB at DI = 32)
+    float wide[SPAN * 32];
+    for (int64_t s0 = 0; s0 < keysSeen; s0 += SPAN) {
+      const int64_t n = std::min(SPAN, keysSeen - s0);
+      const float* src = K ? K + s0 * DI : wide;
+      if (K16) kr.bf16ToF32(K16 + s0 * DI, wide, n * DI);
+      for (int64_t d = 0; d < DI; d++)
+        for (int64_t s = 0; s < n; s++) Kt[(size_t)(d * ldk + s0 + s)] = src[s * DI + d];
     }
+    for (int64_t d = 0; d < DI; d++) std::fill(Kt.data() + d * ldk + keysSeen, Kt.data() + (d + 1) * ldk, 0.f);
   }
   const float* KtData = Kt.data();
   parallelFor(threads, blocks * nsplit, [&](int64_t it, int) {
