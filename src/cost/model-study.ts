@@ -260,9 +260,9 @@ export function captureTimingInputs(model: NativeModel, config: ModelConfig, pro
  * each position, dense vs sparse. One session per attention forwards the prompt in slices that
  * end at the positions (ascending); the time to reach a position is the sum of its slices, the
  * same work as one prefill of that many tokens (the model prefills in 2K-token chunks either
- * way). Real text matters here: the per-layer prefill curves time random inputs, whose chunks
- * of queries select many more distinct keys between them than the model's queries do on text,
- * and the sparse prefill's blocked attention works over that union.
+ * way). Real text matters here as in the per-layer curves (TimingInputs): random queries select
+ * many more distinct keys between them than the model's do on text, and the sparse prefill's
+ * blocked attention works over that union.
  */
 export async function measureModelPrefill(model: NativeModel, config: ModelConfig, positions: readonly number[], o: { threads?: number; topk?: number; prompt?: LongPrompt } = {}): Promise<{ points: ModelPrefillPoint[]; prompt?: { task: string; id: string; tokens: number } }> {
   const wanted = [...new Set(positions)].filter((p) => p >= 1 && p <= config.max_position_embeddings).sort((a, b) => a - b);

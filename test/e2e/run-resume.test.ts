@@ -141,7 +141,8 @@ describe('kill and resume (real CLI)', () => {
     const samples = readFileSync(join(out, 'samples.jsonl'), 'utf8');
     const manifest = readFileSync(join(out, 'run.json'), 'utf8');
     // A live process on this host holds the folder's lock (as a run still going would).
-    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    // (it lives far longer than the refused resume takes on a loaded machine; killed below)
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
     try {
       writeFileSync(join(out, LOCK_FILE), JSON.stringify({ pid: holder.pid, host: hostname(), started_at: 'now' }));
       const res = await runCli(['run', '--resume', out]);
